@@ -1,0 +1,77 @@
+// x86 CPUID-based detection (OS support for AVX state checked through XGETBV).
+#include "core/cpu.h"
+
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace pocket {
+
+namespace {
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  f.n_cpus = n > 0 ? static_cast<int>(n) : 1;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool osxsave = (c >> 27) & 1;
+  const bool avx = (c >> 28) & 1;
+  f.fma = (c >> 12) & 1;
+  f.f16c = (c >> 29) & 1;
+  unsigned long long xcr0 = 0;
+  if (osxsave) {
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = (static_cast<unsigned long long>(hi) << 32) | lo;
+  }
+  const bool ymm_ok = (xcr0 & 0x6) == 0x6;
+  const bool zmm_ok = (xcr0 & 0xe6) == 0xe6;
+  if (!(avx && ymm_ok)) {
+    f.fma = f.f16c = false;
+    return f;
+  }
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.avx2 = (b >> 5) & 1;
+    if (zmm_ok) {
+      f.avx512f = (b >> 16) & 1;
+      f.avx512bw = (b >> 30) & 1;
+      f.avx512vl = (b >> 31) & 1;
+      f.avx512vnni = (c >> 11) & 1;
+    }
+  }
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avxvnni = (a >> 4) & 1;
+#endif
+  return f;
+}
+
+}  // namespace
+
+std::string CpuFeatures::summary() const {
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (on) {
+      if (!s.empty()) s += ' ';
+      s += name;
+    }
+  };
+  add(avx2, "AVX2");
+  add(fma, "FMA");
+  add(f16c, "F16C");
+  add(avx512f, "AVX512F");
+  add(avx512bw, "AVX512BW");
+  add(avx512vnni, "AVX512_VNNI");
+  add(avxvnni, "AVX_VNNI");
+  if (s.empty()) s = "scalar";
+  return s;
+}
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+}  // namespace pocket

@@ -1,0 +1,24 @@
+// CPU feature detection, done once; kernels/ picks its dispatch table from it.
+#pragma once
+
+#include <string>
+
+namespace pocket {
+
+struct CpuFeatures {
+  bool avx2 = false;
+  bool fma = false;
+  bool f16c = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512vl = false;
+  bool avx512vnni = false;
+  bool avxvnni = false;
+  // Number of online logical CPUs.
+  int n_cpus = 1;
+  std::string summary() const;
+};
+
+const CpuFeatures& cpu_features();
+
+}  // namespace pocket

@@ -1,0 +1,37 @@
+// Row dot products between a weight row (any supported DType) and an activation row that
+// was first converted to the weight type's activation format (Q8_0, Q8_1, Q8_K or F32),
+// as llama.cpp does (ref: ggml/src/ggml-cpu/ggml-cpu.c type_traits_cpu vec_dot_type).
+// The table is chosen once from the CPU's features; use_reference_kernels(true) swaps in
+// the scalar oracle (`--ref-kernels`).
+#pragma once
+
+#include <cstdint>
+
+#include "quant/types.h"
+
+namespace pocket::kernels {
+
+// Returns sum_i w[i] * x[i] over n elements (n a multiple of the block size).
+using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
+// Converts a float row to the activation format.
+using QuantizeActFn = void (*)(const float* src, void* dst, int64_t n);
+
+struct TypeKernels {
+  DType act_type = DType::F32;
+  VecDotFn vec_dot = nullptr;
+  QuantizeActFn quantize_act = nullptr;
+};
+
+// Kernels for a weight type under the active dispatch; throws for unsupported types.
+const TypeKernels& type_kernels(DType weight_type);
+// Scalar-reference table, whatever the active dispatch is (for tests).
+const TypeKernels& type_kernels_ref(DType weight_type);
+// SIMD table for this CPU (falls back to reference where no SIMD version exists).
+const TypeKernels& type_kernels_simd(DType weight_type);
+
+void use_reference_kernels(bool on);
+bool using_reference_kernels();
+// Name of the active dispatch, e.g. "avx2" or "ref".
+const char* dispatch_name();
+
+}  // namespace pocket::kernels
