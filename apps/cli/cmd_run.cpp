@@ -1,0 +1,66 @@
+// `pocket run`: generate text from a prompt, streaming it to stdout as it is produced.
+// Timing statistics go to stderr so stdout carries only the model's text.
+#include <cstdio>
+#include <memory>
+
+#include "apps/cli/common.h"
+#include "apps/cli/commands.h"
+#include "core/error.h"
+
+namespace pocket::cli {
+
+void register_run(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Generate text from a prompt");
+  struct Args {
+    ModelArgs m;
+    std::string prompt;
+    int n_predict = 128;
+    int64_t n_ctx = 4096;
+    SamplerParams sp;
+    int64_t seed = -1;
+    bool quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  a->m.add(cmd);
+  cmd->add_option("-p,--prompt", a->prompt, "Prompt text")->required();
+  cmd->add_option("-n,--n-predict", a->n_predict, "Tokens to generate (-1: until end of generation)");
+  cmd->add_option("-c,--ctx-size", a->n_ctx, "Context size");
+  cmd->add_option("--temp", a->sp.temperature, "Temperature (0 = greedy)");
+  cmd->add_option("--top-k", a->sp.top_k, "Top-k (0 = off)");
+  cmd->add_option("--top-p", a->sp.top_p, "Top-p (1 = off)");
+  cmd->add_option("--min-p", a->sp.min_p, "Min-p (0 = off)");
+  cmd->add_option("--repeat-penalty", a->sp.repeat_penalty, "Repetition penalty (1 = off)");
+  cmd->add_option("--repeat-last-n", a->sp.repeat_last_n, "Tokens considered for the penalty (-1 = all)");
+  cmd->add_option("--seed", a->seed, "Random seed (-1 = random)");
+  cmd->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
+  cmd->callback([a] {
+    POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
+    auto engine = a->m.load();
+    const Tokenizer& tok = engine->tokenizer();
+    std::vector<int32_t> prompt = tok.encode(a->prompt, tok.add_bos_default(), true);
+    POCKET_CHECK(!prompt.empty(), "the prompt is empty");
+    SessionOptions so;
+    so.n_ctx = a->n_ctx;
+    Session s(*engine, so);
+    POCKET_CHECK(static_cast<int64_t>(prompt.size()) < s.n_ctx(), "prompt ({} tokens) does not fit the context ({})",
+                 prompt.size(), s.n_ctx());
+    GenerateOptions go;
+    go.n_predict = a->n_predict;
+    go.sampling = a->sp;
+    go.sampling.seed = a->seed < 0 ? 0xFFFFFFFFull : static_cast<uint64_t>(a->seed);
+    go.on_text = [](std::string_view piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    };
+    GenerateResult r = s.generate(prompt, go);
+    std::fputc('\n', stdout);
+    if (!a->quiet) {
+      std::fprintf(stderr, "\nprompt: %zu tokens in %.3f s (%.1f tok/s); generated: %zu tokens in %.3f s (%.1f tok/s); stop: %s\n",
+                   prompt.size(), r.prefill_seconds, prompt.size() / std::max(1e-9, r.prefill_seconds), r.tokens.size(),
+                   r.decode_seconds, r.tokens.size() / std::max(1e-9, r.decode_seconds), r.stop_reason.c_str());
+    }
+  });
+}
+
+}  // namespace pocket::cli

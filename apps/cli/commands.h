@@ -1,0 +1,17 @@
+// Subcommand registration for the `pocket` CLI: each cmd_<name>.cpp adds one subcommand.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pocket::cli {
+
+void register_run(CLI::App& app);
+void register_info(CLI::App& app);
+void register_logits(CLI::App& app);
+void register_bench(CLI::App& app);
+
+}  // namespace pocket::cli
+
+// Registered by the prompting/tokenizer work (global namespace for historical reasons).
+void register_tokenize(CLI::App& app);
+void register_template(CLI::App& app);

@@ -1,0 +1,43 @@
+// Shared CLI helpers.
+#include "apps/cli/common.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace pocket::cli {
+
+void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
+  cmd->add_option("-m,--model", model, "Model file (GGUF)")->required();
+  cmd->add_option("-t,--threads", threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
+}
+
+std::unique_ptr<Engine> ModelArgs::load() const {
+  EngineOptions o;
+  o.n_threads = threads;
+  o.ref_kernels = ref_kernels;
+  return Engine::load(model, o);
+}
+
+std::vector<int32_t> parse_id_list(const std::string& s) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string part = s.substr(i, j - i);
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(part.c_str(), &end, 10);
+    POCKET_CHECK(!part.empty() && end && *end == '\0' && errno == 0 && v >= 0 && v <= INT32_MAX,
+                 "invalid token id '{}' in --ids", part);
+    ids.push_back(static_cast<int32_t>(v));
+    i = j + 1;
+  }
+  POCKET_CHECK(!ids.empty(), "--ids is empty");
+  return ids;
+}
+
+}  // namespace pocket::cli

@@ -1,0 +1,51 @@
+// Matrix products of a (quantized) weight matrix with a batch of float activations:
+// y[t, o] = sum_i W[o, i] * x[t, i]. Activations are first converted to the weight type's
+// activation format (kernels/dot.h), then output rows are split across threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/aligned.h"
+#include "core/thread_pool.h"
+#include "quant/types.h"
+
+namespace pocket::kernels {
+
+// A 2-D weight matrix in any supported type; rows are contiguous (ggml ne[0] = n_in).
+struct WeightRef {
+  DType type = DType::F32;
+  const uint8_t* data = nullptr;
+  int64_t n_in = 0;    // ne[0]: elements per row
+  int64_t n_out = 0;   // ne[1]: rows
+  size_t row_stride = 0;  // bytes between rows
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
+  bool valid() const { return data != nullptr; }
+};
+
+// Scratch space for converted activations; grows on first use and is then reused,
+// so steady-state decoding does not allocate.
+struct MatmulScratch {
+  AlignedBuffer<uint8_t> act;
+  void reserve(size_t bytes) {
+    if (act.size() < bytes) act.resize(bytes);
+  }
+};
+
+// Bytes of scratch a matmul with this weight type and shape needs.
+size_t matmul_scratch_bytes(DType weight_type, int64_t n_in, int64_t n_tokens);
+
+// x: [n_tokens, n_in] (row stride x_stride floats), y: [n_tokens, n_out] (row stride y_stride).
+void matmul(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
+            int64_t y_stride, MatmulScratch& scratch, ThreadPool& pool);
+
+// Same with contiguous rows.
+inline void matmul(const WeightRef& w, const float* x, int64_t n_tokens, float* y, MatmulScratch& scratch,
+                   ThreadPool& pool) {
+  matmul(w, x, w.n_in, n_tokens, y, w.n_out, scratch, pool);
+}
+
+// Copies row `r` of a weight matrix into float (embedding lookup).
+void dequantize_weight_row(const WeightRef& w, int64_t r, float* out);
+
+}  // namespace pocket::kernels

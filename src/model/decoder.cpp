@@ -1,0 +1,183 @@
+// Forward pass of the shared decoder and the tensor-binding helpers.
+#include "model/decoder.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "io/gguf.h"
+#include "kernels/attention.h"
+#include "kernels/ops.h"
+
+namespace pocket {
+
+void KvCache::allocate(const TextHParams& hp, int64_t ctx) {
+  n_ctx = ctx;
+  k.resize(hp.n_layers);
+  v.resize(hp.n_layers);
+  for (int64_t il = 0; il < hp.n_layers; ++il) {
+    k[il].resize(static_cast<size_t>(hp.n_kv_heads * ctx * hp.head_dim));
+    v[il].resize(static_cast<size_t>(hp.n_kv_heads * ctx * hp.head_dim_v));
+  }
+}
+
+size_t KvCache::bytes() const {
+  size_t s = 0;
+  for (const auto& b : k) s += b.size() * 2;
+  for (const auto& b : v) s += b.size() * 2;
+  return s;
+}
+
+void DecoderActivations::allocate(const TextHParams& hp, int64_t tokens, int64_t logit_rows) {
+  max_tokens = tokens;
+  max_logit_rows = logit_rows;
+  const size_t n = static_cast<size_t>(tokens);
+  x.resize(n * hp.d_model);
+  xn.resize(n * hp.d_model);
+  q.resize(n * hp.q_dim());
+  k.resize(n * hp.kv_dim());
+  v.resize(n * hp.v_dim());
+  attn.resize(n * hp.n_heads * hp.head_dim_v);
+  proj.resize(n * hp.d_model);
+  gate.resize(n * hp.d_ff);
+  up.resize(n * hp.d_ff);
+  logits.resize(static_cast<size_t>(logit_rows) * hp.n_vocab);
+  cos_sin.resize(n * static_cast<size_t>(hp.rope.n_dims));
+  kv_tmp.resize(static_cast<size_t>(std::max(hp.kv_dim(), hp.v_dim())));
+  n_keys.resize(n);
+}
+
+DecoderModel::DecoderModel(TextHParams hp, DecoderWeights w) : hp_(std::move(hp)), w_(std::move(w)), rope_(hp_.rope) {}
+
+void DecoderModel::embed(int32_t token, float* out) const { kernels::dequantize_weight_row(w_.tok_embd, token, out); }
+
+void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivations& act, ThreadPool& pool) const {
+  const TextHParams& hp = hp_;
+  const kernels::OpsTable& op = kernels::ops();
+  const int64_t n = b.n, d = hp.d_model;
+  POCKET_CHECK(n > 0 && n <= act.max_tokens, "batch of {} tokens exceeds the activation buffers ({})", n, act.max_tokens);
+  POCKET_CHECK(b.n_logits >= 0 && b.n_logits <= n && b.n_logits <= act.max_logit_rows, "bad logits row count {}", b.n_logits);
+  POCKET_CHECK(b.pos0 >= 0 && b.pos0 + n <= kv.n_ctx, "context full: positions up to {} exceed n_ctx {}", b.pos0 + n, kv.n_ctx);
+
+  float* x = act.x.data();    // [n, d_model]
+  float* xn = act.xn.data();  // [n, d_model]
+  float* q = act.q.data();    // [n, n_heads*head_dim]
+  float* k = act.k.data();    // [n, n_kv_heads*head_dim]
+  float* v = act.v.data();    // [n, n_kv_heads*head_dim_v]
+  const int n_rope = hp.rope.n_dims;
+
+  for (int64_t t = 0; t < n; ++t) {
+    if (b.embd && b.embd[t]) {
+      std::memcpy(x + t * d, b.embd[t], sizeof(float) * d);
+    } else {
+      const int32_t id = b.tokens[t];
+      POCKET_CHECK(id >= 0 && id < hp.n_vocab, "token id {} out of range [0, {})", id, hp.n_vocab);
+      embed(id, x + t * d);
+    }
+    rope_.cos_sin(b.pos0 + t, act.cos_sin.data() + t * n_rope);
+    act.n_keys[t] = static_cast<int32_t>(b.pos0 + t + 1);
+  }
+
+  kernels::AttentionArgs aa;
+  aa.q = q;
+  aa.out = act.attn.data();
+  aa.n_tokens = n;
+  aa.n_heads = static_cast<int>(hp.n_heads);
+  aa.n_kv_heads = static_cast<int>(hp.n_kv_heads);
+  aa.head_dim = static_cast<int>(hp.head_dim);
+  aa.kv_head_stride = kv.n_ctx * hp.head_dim;
+  aa.n_keys = act.n_keys.data();
+  aa.scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+  POCKET_CHECK(hp.head_dim == hp.head_dim_v, "different K and V head sizes are not supported");
+
+  for (int64_t il = 0; il < hp.n_layers; ++il) {
+    const DecoderLayerWeights& L = w_.layers[il];
+    // --- attention block ---
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp.rms_eps);
+    });
+    kernels::matmul(L.wq, xn, n, q, act.mm, pool);
+    kernels::matmul(L.wk, xn, n, k, act.mm, pool);
+    kernels::matmul(L.wv, xn, n, v, act.mm, pool);
+
+    uint16_t* kc = kv.k[il].data();
+    uint16_t* vc = kv.v[il].data();
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t pos = b.pos0 + t;
+        float* qt = q + t * hp.q_dim();
+        float* kt = k + t * hp.kv_dim();
+        const float* cs = act.cos_sin.data() + t * n_rope;
+        kernels::rope_adjacent(qt, static_cast<int>(hp.n_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+        kernels::rope_adjacent(kt, static_cast<int>(hp.n_kv_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+        if (hp.attn_temp_beta != 0.0f) {
+          // ref: transformers ministral3 get_llama_4_attn_scale; llama.cpp llm_graph_input_attn_temp.
+          const float s = 1.0f + hp.attn_temp_beta * std::log(1.0f + static_cast<float>(pos / hp.attn_temp_floor));
+          for (int64_t i = 0; i < hp.q_dim(); ++i) qt[i] *= s;
+        }
+        for (int64_t h = 0; h < hp.n_kv_heads; ++h) {
+          op.to_f16(kt + h * hp.head_dim, kc + (h * kv.n_ctx + pos) * hp.head_dim, hp.head_dim);
+          op.to_f16(v + t * hp.v_dim() + h * hp.head_dim_v, vc + (h * kv.n_ctx + pos) * hp.head_dim_v, hp.head_dim_v);
+        }
+      }
+    });
+    aa.k = kc;
+    aa.v = vc;
+    kernels::attention(aa, act.attn_scratch, pool);
+    kernels::matmul(L.wo, act.attn.data(), n, act.proj.data(), act.mm, pool);
+    // --- MLP block ---
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        op.add(x + t * d, act.proj.data() + t * d, d);
+        op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
+      }
+    });
+    kernels::matmul(L.w_gate, xn, n, act.gate.data(), act.mm, pool);
+    kernels::matmul(L.w_up, xn, n, act.up.data(), act.mm, pool);
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t)
+        op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);
+    });
+    kernels::matmul(L.w_down, act.gate.data(), n, act.proj.data(), act.mm, pool);
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) op.add(x + t * d, act.proj.data() + t * d, d);
+    });
+  }
+
+  if (b.n_logits > 0) {
+    const int64_t first = n - b.n_logits;
+    for (int64_t t = first; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);
+    kernels::matmul(w_.output, xn + first * d, b.n_logits, act.logits.data(), act.mm, pool);
+  }
+}
+
+bool has_tensor(const GgufFile& f, const std::string& name) { return f.find_tensor(name) != nullptr; }
+
+kernels::WeightRef bind_matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  POCKET_CHECK(t, "{}: missing tensor '{}'", f.path(), name);
+  POCKET_CHECK(t->n_dims == 2 && t->ne[0] == n_in && t->ne[1] == n_out,
+               "{}: tensor '{}' has shape [{}, {}], expected [{}, {}]", f.path(), name, t->ne[0], t->ne[1], n_in, n_out);
+  POCKET_CHECK(type_traits(t->type).supported, "{}: tensor '{}' has unsupported type {}", f.path(), name,
+               dtype_name(t->type));
+  kernels::WeightRef w;
+  w.type = t->type;
+  w.data = t->data;
+  w.n_in = n_in;
+  w.n_out = n_out;
+  w.row_stride = row_bytes(t->type, n_in);
+  return w;
+}
+
+std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  POCKET_CHECK(t, "{}: missing tensor '{}'", f.path(), name);
+  POCKET_CHECK(t->n_elements() == n, "{}: tensor '{}' has {} elements, expected {}", f.path(), name, t->n_elements(), n);
+  POCKET_CHECK(type_traits(t->type).supported && n % type_traits(t->type).block_size == 0,
+               "{}: tensor '{}' has unsupported type {}", f.path(), name, dtype_name(t->type));
+  std::vector<float> out(static_cast<size_t>(n));
+  dequantize_row(t->type, t->data, out.data(), n);
+  return out;
+}
+
+}  // namespace pocket

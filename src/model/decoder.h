@@ -1,0 +1,111 @@
+// The shared decoder-only transformer (Llama family): pre-norm blocks of
+// RMSNorm -> GQA attention with RoPE -> residual -> RMSNorm -> SwiGLU MLP -> residual.
+// Architectures in models/ fill DecoderHParams-specific details and bind weights by name;
+// the forward pass is written once here. State is split as gemma.cpp does:
+// hyperparameters (immutable), weights (immutable, memory-mapped), KV cache (per session)
+// and activations (scratch sized once per batch shape).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/aligned.h"
+#include "core/thread_pool.h"
+#include "kernels/matmul.h"
+#include "model/hparams.h"
+#include "model/rope.h"
+
+namespace pocket {
+
+class GgufFile;
+
+struct DecoderLayerWeights {
+  std::vector<float> attn_norm;       // [d_model]
+  kernels::WeightRef wq;              // [d_model -> n_heads*head_dim]
+  kernels::WeightRef wk;              // [d_model -> n_kv_heads*head_dim]
+  kernels::WeightRef wv;              // [d_model -> n_kv_heads*head_dim_v]
+  kernels::WeightRef wo;              // [n_heads*head_dim_v -> d_model]
+  std::vector<float> ffn_norm;        // [d_model]
+  kernels::WeightRef w_gate;          // [d_model -> d_ff]
+  kernels::WeightRef w_up;            // [d_model -> d_ff]
+  kernels::WeightRef w_down;          // [d_ff -> d_model]
+};
+
+struct DecoderWeights {
+  kernels::WeightRef tok_embd;        // [n_vocab rows of d_model]
+  std::vector<DecoderLayerWeights> layers;
+  std::vector<float> output_norm;     // [d_model]
+  kernels::WeightRef output;          // [d_model -> n_vocab]; == tok_embd when tied
+};
+
+// Per-session KV cache, f16: per layer, [n_kv_heads, n_ctx, head_dim] for K and V.
+struct KvCache {
+  int64_t n_ctx = 0;
+  std::vector<AlignedBuffer<uint16_t>> k;
+  std::vector<AlignedBuffer<uint16_t>> v;
+  void allocate(const TextHParams& hp, int64_t n_ctx);
+  size_t bytes() const;
+};
+
+// Scratch for one forward call of up to max_tokens tokens; reused across calls.
+struct DecoderActivations {
+  int64_t max_tokens = 0;
+  int64_t max_logit_rows = 0;
+  AlignedBuffer<float> x;         // [max_tokens, d_model] residual stream
+  AlignedBuffer<float> xn;        // [max_tokens, d_model] normed input of a sub-block
+  AlignedBuffer<float> q;         // [max_tokens, n_heads*head_dim]
+  AlignedBuffer<float> k;         // [max_tokens, n_kv_heads*head_dim]
+  AlignedBuffer<float> v;         // [max_tokens, n_kv_heads*head_dim_v]
+  AlignedBuffer<float> attn;      // [max_tokens, n_heads*head_dim_v]
+  AlignedBuffer<float> proj;      // [max_tokens, d_model] sub-block output
+  AlignedBuffer<float> gate;      // [max_tokens, d_ff]
+  AlignedBuffer<float> up;        // [max_tokens, d_ff]
+  AlignedBuffer<float> logits;    // [max_logit_rows, n_vocab]
+  AlignedBuffer<float> cos_sin;   // [max_tokens, rope pairs * 2]
+  AlignedBuffer<float> attn_scratch;
+  AlignedBuffer<uint16_t> kv_tmp;  // [max(kv_dim, v_dim)] f16 staging
+  std::vector<int32_t> n_keys;    // [max_tokens]
+  kernels::MatmulScratch mm;
+  void allocate(const TextHParams& hp, int64_t max_tokens, int64_t max_logit_rows);
+};
+
+// One forward call: n tokens at consecutive positions pos0.. .
+struct DecoderBatch {
+  const int32_t* tokens = nullptr;        // [n] token ids
+  const float* const* embd = nullptr;     // optional [n]: non-null entry = use this [d_model] vector instead of the token's embedding
+  int64_t n = 0;
+  int64_t pos0 = 0;
+  // Logits are produced for the last `n_logits` tokens of the batch (0 = none).
+  int64_t n_logits = 1;
+};
+
+class DecoderModel {
+ public:
+  DecoderModel(TextHParams hp, DecoderWeights w);
+  const TextHParams& hparams() const { return hp_; }
+  const DecoderWeights& weights() const { return w_; }
+  const RopeTable& rope() const { return rope_; }
+
+  // Runs the batch, appending its K/V at positions [pos0, pos0+n). Logits rows go to
+  // act.logits ([n_logits, n_vocab]). Preconditions (checked): n <= act.max_tokens,
+  // n_logits <= act.max_logit_rows, pos0 + n <= kv.n_ctx.
+  void forward(const DecoderBatch& b, KvCache& kv, DecoderActivations& act, ThreadPool& pool) const;
+
+  // Token embedding row (dequantized) into out [d_model].
+  void embed(int32_t token, float* out) const;
+
+ private:
+  TextHParams hp_;
+  DecoderWeights w_;
+  RopeTable rope_;
+};
+
+// Binding helpers used by models/*.cpp. They validate names, shapes and types and throw
+// pocket::Error naming the tensor.
+kernels::WeightRef bind_matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out);
+bool has_tensor(const GgufFile& f, const std::string& name);
+std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n);
+
+}  // namespace pocket

@@ -1,0 +1,97 @@
+// Sampler implementation. ref: llama.cpp src/llama-sampling.cpp (penalty rule: divide positive
+// logits, multiply negative ones; top-p keeps the smallest prefix reaching p; min-p relative
+// to the top probability).
+#include "sampling/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pocket {
+
+int32_t argmax(const float* logits, int32_t n) {
+  int32_t best = 0;
+  for (int32_t i = 1; i < n; ++i)
+    if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
+Sampler::Sampler(const SamplerParams& p, int32_t n_vocab) : p_(p), n_vocab_(n_vocab) {
+  cand_.reserve(n_vocab);
+  seen_.assign(n_vocab, 0);
+  reseed(p.seed);
+}
+
+void Sampler::reseed(uint64_t seed) {
+  if (seed == 0xFFFFFFFFull) seed = std::random_device{}();
+  rng_.seed(seed);
+}
+
+int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
+  const bool penalize = p_.repeat_penalty != 1.0f && p_.repeat_last_n != 0 && !history.empty();
+  if (p_.temperature <= 0.0f && !penalize) return argmax(logits, n_vocab_);
+
+  cand_.clear();
+  for (int32_t i = 0; i < n_vocab_; ++i) cand_.push_back({i, logits[i], 0.0f});
+  if (penalize) {
+    const size_t n = p_.repeat_last_n < 0 ? history.size() : std::min<size_t>(history.size(), p_.repeat_last_n);
+    for (size_t i = history.size() - n; i < history.size(); ++i) {
+      const int32_t id = history[i];
+      if (id < 0 || id >= n_vocab_ || seen_[id]) continue;
+      seen_[id] = 1;
+      float& l = cand_[id].logit;
+      l = l > 0 ? l / p_.repeat_penalty : l * p_.repeat_penalty;
+    }
+    for (size_t i = history.size() - n; i < history.size(); ++i)
+      if (history[i] >= 0 && history[i] < n_vocab_) seen_[history[i]] = 0;
+  }
+  if (p_.temperature <= 0.0f) {
+    return std::max_element(cand_.begin(), cand_.end(), [](const Cand& a, const Cand& b) { return a.logit < b.logit; })->id;
+  }
+
+  auto by_logit = [](const Cand& a, const Cand& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+  size_t n = cand_.size();
+  if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
+    std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
+    n = p_.top_k;
+  } else {
+    std::sort(cand_.begin(), cand_.end(), by_logit);
+  }
+  auto softmax = [&](size_t m, float temp) {
+    const float mx = cand_[0].logit;
+    double sum = 0;
+    for (size_t i = 0; i < m; ++i) {
+      cand_[i].p = std::exp((cand_[i].logit - mx) / temp);
+      sum += cand_[i].p;
+    }
+    for (size_t i = 0; i < m; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
+  };
+  softmax(n, 1.0f);
+  if (p_.top_p < 1.0f) {
+    double cum = 0;
+    size_t keep = n;
+    for (size_t i = 0; i < n; ++i) {
+      cum += cand_[i].p;
+      if (cum >= p_.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    n = std::max<size_t>(1, keep);
+  }
+  if (p_.min_p > 0.0f) {
+    const float thr = cand_[0].p * p_.min_p;
+    size_t keep = 1;
+    while (keep < n && cand_[keep].p >= thr) ++keep;
+    n = keep;
+  }
+  softmax(n, p_.temperature);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  double r = u(rng_), cum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    cum += cand_[i].p;
+    if (r < cum) return cand_[i].id;
+  }
+  return cand_[n - 1].id;
+}
+
+}  // namespace pocket
