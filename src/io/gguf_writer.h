@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,7 +44,14 @@ class GgufWriter {
     std::vector<int64_t> dims;
     std::vector<uint8_t> data;
   };
+  // Appends the key and its type tag, rejecting empty and duplicate keys.
+  void put_key(const std::string& key, uint32_t type);
+  // Streams the serialized file to `out` in order (header, metadata, infos, padded data).
+  void emit(const std::function<void(const uint8_t*, size_t)>& out) const;
+
   uint64_t alignment_;
+  std::set<std::string> keys_;
+  std::set<std::string> tensor_names_;
   std::vector<uint8_t> kv_bytes_;
   uint64_t n_kv_ = 0;
   std::vector<Tensor> tensors_;
