@@ -57,6 +57,9 @@ std::vector<uint8_t> read_file(const fs::path& p) {
 std::vector<std::pair<std::string, std::vector<uint8_t>>> valid_seeds() {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> v;
   v.emplace_back("base", gguf_test::base_image().build());
+  gguf_test::RawImage v2 = gguf_test::base_image();
+  v2.version = 2;
+  v.emplace_back("base_v2", v2.build());
   GgufWriter w(64);
   w.set_string("general.architecture", "llama");
   w.set_u64("u64", 5);

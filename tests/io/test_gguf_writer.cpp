@@ -302,3 +302,43 @@ TEST(GgufValue, Display) {
   EXPECT_EQ(d("strs"), "[\"<s>\", \"a\\nb\", \"" + std::string(24, 'q') + "\"...]");
   EXPECT_EQ(d("fl"), "[0.5, 0.1]");
 }
+
+TEST(GgufWriter, AddTensorF32QuantizesRowByRow) {
+  std::vector<float> v(64 * 3);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<float>(i) * 0.37f) * (1.0f + i % 7);
+  GgufWriter w;
+  w.add_tensor_f32("f32", DType::F32, {64, 3}, v);
+  w.add_tensor_f32("f16", DType::F16, {64, 3}, v);
+  w.add_tensor_f32("q8", DType::Q8_0, {64, 3}, v);
+  EXPECT_THROW(w.add_tensor_f32("bad", DType::F32, {64, 2}, v), Error);
+  EXPECT_THROW(w.add_tensor_f32("bad", DType::Q8_0, {48, 4}, v), Error);
+  const auto bytes = w.to_bytes();
+  auto f = GgufFile::parse(bytes.data(), bytes.size());
+  const auto* tf = f->find_tensor("f32");
+  ASSERT_EQ(tf->nbytes, v.size() * 4);
+  EXPECT_EQ(std::memcmp(tf->data, v.data(), tf->nbytes), 0);
+  const auto* th = f->find_tensor("f16");
+  ASSERT_EQ(th->nbytes, v.size() * 2);
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint16_t h;
+    std::memcpy(&h, th->data + 2 * i, 2);
+    ASSERT_EQ(h, f32_to_fp16(v[i])) << i;
+  }
+  const auto* tq = f->find_tensor("q8");
+  const size_t rb = row_bytes(DType::Q8_0, 64);
+  ASSERT_EQ(tq->nbytes, 3 * rb);
+  std::vector<uint8_t> row(rb);
+  for (int r = 0; r < 3; ++r) {
+    quantize_row(DType::Q8_0, v.data() + r * 64, row.data(), 64);
+    EXPECT_EQ(std::memcmp(tq->data + r * rb, row.data(), rb), 0) << r;
+  }
+}
+
+TEST(GgufReader, AcceptsVersion2) {
+  gguf_test::RawImage im = gguf_test::base_image();
+  im.version = 2;
+  const auto bytes = im.build();
+  auto f = GgufFile::parse(bytes.data(), bytes.size());
+  EXPECT_EQ(f->version(), 2u);
+  EXPECT_EQ(f->tensors().size(), 3u);
+}
