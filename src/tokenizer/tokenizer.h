@@ -32,6 +32,9 @@ class Tokenizer {
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
   // Raw bytes of one token (may be an incomplete UTF-8 sequence).
   virtual std::string token_to_piece(int32_t id, bool skip_special = false) const = 0;
+  // Like token_to_piece, for streaming: `first` says whether this is the first piece of the
+  // text, where decoders drop a leading space (SentencePiece/Metaspace) as decode() does.
+  virtual std::string stream_piece(int32_t id, bool first) const { return token_to_piece(id); }
 
   virtual int32_t n_vocab() const = 0;
   virtual std::optional<int32_t> token_id(std::string_view token_text) const = 0;
@@ -65,6 +68,7 @@ class StreamDecoder {
  private:
   const Tokenizer& tok_;
   std::string pending_;
+  bool started_ = false;
 };
 
 }  // namespace pocket
