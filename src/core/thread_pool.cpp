@@ -15,7 +15,7 @@ namespace pocket {
 namespace {
 // Spinning this long before sleeping keeps back-to-back kernels (one decode step issues
 // hundreds) from paying a futex wake-up each, without burning a core when idle.
-constexpr int kSpinIters = 1 << 14;
+constexpr int kSpinIters = 1 << 12;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "kernels/ref/dot_ref.h"
 #include "kernels/x86/dot_avx2.h"
+#include "kernels/x86/gemm_avx2.h"
 #include "quant/kquants.h"
 #include "quant/legacy.h"
 
@@ -60,6 +61,8 @@ Table make_simd() {
   set(DType::Q4_K, DType::Q8_K, avx2::vec_dot_q4_k_q8_k, avx2::quantize_row_q8_k);
   set(DType::Q5_K, DType::Q8_K, avx2::vec_dot_q5_k_q8_k, avx2::quantize_row_q8_k);
   set(DType::Q6_K, DType::Q8_K, avx2::vec_dot_q6_k_q8_k, avx2::quantize_row_q8_k);
+  t.k[static_cast<int>(DType::Q8_0)].gemm_tile = avx2::gemm_q8_0_q8_0_2x4;
+  t.k[static_cast<int>(DType::Q4_0)].gemm_tile = avx2::gemm_q4_0_q8_0_2x4;
   return t;
 }
 

@@ -5,6 +5,7 @@
 // the scalar oracle (`--ref-kernels`).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "quant/types.h"
@@ -16,10 +17,18 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
 // Converts a float row to the activation format.
 using QuantizeActFn = void (*)(const float* src, void* dst, int64_t n);
 
+// Tile of a matrix product: y[t * y_stride + r] = dot(weight row r, activation row t) for
+// r < kGemmRows, t < kGemmTokens (weights and activations as for VecDotFn).
+constexpr int kGemmRows = 2;
+constexpr int kGemmTokens = 4;
+using GemmTileFn = void (*)(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                            int64_t y_stride);
+
 struct TypeKernels {
   DType act_type = DType::F32;
   VecDotFn vec_dot = nullptr;
   QuantizeActFn quantize_act = nullptr;
+  GemmTileFn gemm_tile = nullptr;  // optional; nullptr = products are built from vec_dot
 };
 
 // Kernels for a weight type under the active dispatch; throws for unsupported types.

@@ -36,7 +36,20 @@ void matmul(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_toke
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t r0 = c * kRowsPerChunk;
       const int64_t r1 = std::min<int64_t>(w.n_out, r0 + kRowsPerChunk);
-      for (int64_t t = 0; t < n_tokens; ++t) {
+      int64_t t = 0;
+      if (k.gemm_tile) {
+        // Full 2-row x 4-token tiles; leftovers go through the row kernel below.
+        const int64_t r_tiled = r0 + ((r1 - r0) / kGemmRows) * kGemmRows;
+        for (; t + kGemmTokens <= n_tokens; t += kGemmTokens) {
+          const uint8_t* a = act + t * act_row;
+          float* yt = y + t * y_stride;
+          for (int64_t r = r0; r < r_tiled; r += kGemmRows)
+            k.gemm_tile(w.n_in, w.row(r), w.row_stride, a, act_row, yt + r, y_stride);
+          for (int64_t tt = 0; tt < kGemmTokens; ++tt)
+            for (int64_t r = r_tiled; r < r1; ++r) yt[tt * y_stride + r] = k.vec_dot(w.n_in, w.row(r), a + tt * act_row);
+        }
+      }
+      for (; t < n_tokens; ++t) {
         const uint8_t* a = act + t * act_row;
         float* yt = y + t * y_stride;
         for (int64_t r = r0; r < r1; ++r) yt[r] = k.vec_dot(w.n_in, w.row(r), a);

@@ -1,0 +1,92 @@
+// AVX2 2x4 tile kernels for the 32-element block formats against Q8_0 activations.
+// Integer dot per block as in the row kernels (|w| * sign(a, w) through maddubs, pairs
+// summed by madd), converted to float and scaled by d_w * d_a; 8 independent float
+// accumulators (one per row x token) keep the FMA pipes busy.
+#include "kernels/x86/gemm_avx2.h"
+
+#include <immintrin.h>
+
+#include "quant/blocks.h"
+
+namespace pocket::kernels::avx2 {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+struct LoadQ8_0 {
+  using Block = BlockQ8_0;
+  static __m256i load(const Block& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+};
+
+struct LoadQ4_0 {
+  using Block = BlockQ4_0;
+  // Nibbles -> signed values in [-8, 7]; low nibbles are elements 0..15 (low lane).
+  static __m256i load(const Block& b) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+  }
+};
+
+template <typename L>
+void gemm_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+              int64_t y_stride) {
+  using WB = typename L::Block;
+  const int64_t nb = n / QK8_0;
+  const WB* w0 = reinterpret_cast<const WB*>(w);
+  const WB* w1 = reinterpret_cast<const WB*>(w + w_stride);
+  const BlockQ8_0* a0 = reinterpret_cast<const BlockQ8_0*>(a);
+  const BlockQ8_0* a1 = reinterpret_cast<const BlockQ8_0*>(a + a_stride);
+  const BlockQ8_0* a2 = reinterpret_cast<const BlockQ8_0*>(a + 2 * a_stride);
+  const BlockQ8_0* a3 = reinterpret_cast<const BlockQ8_0*>(a + 3 * a_stride);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+  __m256 c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i s0 = L::load(w0[b]);
+    const __m256i s1 = L::load(w1[b]);
+    const __m256i u0 = _mm256_sign_epi8(s0, s0);  // |w|
+    const __m256i u1 = _mm256_sign_epi8(s1, s1);
+    const float d0 = _cvtsh_ss(w0[b].d), d1 = _cvtsh_ss(w1[b].d);
+    auto step = [&](const BlockQ8_0& ab, __m256& acc0, __m256& acc1) {
+      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.qs));
+      const float da = _cvtsh_ss(ab.d);
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(av, s0)), ones);
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(av, s1)), ones);
+      acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * da), acc0);
+      acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * da), acc1);
+    };
+    step(a0[b], c00, c10);
+    step(a1[b], c01, c11);
+    step(a2[b], c02, c12);
+    step(a3[b], c03, c13);
+  }
+  y[0] = hsum(c00);
+  y[1] = hsum(c10);
+  y[y_stride] = hsum(c01);
+  y[y_stride + 1] = hsum(c11);
+  y[2 * y_stride] = hsum(c02);
+  y[2 * y_stride + 1] = hsum(c12);
+  y[3 * y_stride] = hsum(c03);
+  y[3 * y_stride + 1] = hsum(c13);
+}
+
+}  // namespace
+
+void gemm_q8_0_q8_0_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride) {
+  gemm_2x4<LoadQ8_0>(n, w, w_stride, a, a_stride, y, y_stride);
+}
+
+void gemm_q4_0_q8_0_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride) {
+  gemm_2x4<LoadQ4_0>(n, w, w_stride, a, a_stride, y, y_stride);
+}
+
+}  // namespace pocket::kernels::avx2

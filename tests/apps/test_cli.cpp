@@ -1,0 +1,99 @@
+// `pocket` CLI contract: run reproduces llama.cpp's greedy continuation, logits writes the
+// documented layout, info lists tensors, and bad inputs exit non-zero with a message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_util.h"
+#include "io/gguf.h"
+#include "tokenizer/tokenizer.h"
+
+namespace pocket {
+namespace {
+
+using test::run_pocket;
+using test::shared_path;
+using test::shq;
+
+nlohmann::json golden(const std::string& name) {
+  return nlohmann::json::parse(test::read_text(shared_path("golden/text/" + name + ".json")));
+}
+
+TEST(Cli, RunReproducesGreedyIds) {
+  for (const char* name : {"tiny-smol-q8_0.chat", "tiny-smol-f16.story", "tiny-smol-q4_0.chat"}) {
+    SCOPED_TRACE(name);
+    const auto g = golden(name);
+    const std::string model = shared_path("models/" + g["model"].get<std::string>());
+    auto file = GgufFile::open(model);
+    auto tok = Tokenizer::from_gguf(*file);
+    const std::string want = tok->decode(g["greedy_ids"].get<std::vector<int32_t>>());
+    auto r = run_pocket("run -m " + shq(model) + " -p " + shq(g["text"].get<std::string>()) + " --temp 0 -n 16 -t 2");
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_FALSE(r.out.empty());
+    EXPECT_EQ(r.out.substr(0, r.out.size() - 1), want);  // trailing newline added by run
+  }
+}
+
+TEST(Cli, LogitsLayoutAndIds) {
+  const auto g = golden("tiny-kq-q8_0.fox");
+  const std::string model = shared_path("models/" + g["model"].get<std::string>());
+  const std::string out = test::binary_path("cli_logits.f32");
+  std::string ids;
+  for (int id : g["prompt_ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  auto r = run_pocket("logits -m " + shq(model) + " --ids " + ids + " -o " + shq(out));
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto got = test::read_f32(out);
+  auto want = test::read_f32(shared_path("golden/text/tiny-kq-q8_0.fox.logits.f32"));
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_LE(test::nmse(got.data(), want.data(), got.size()), 1e-3);
+  // -p tokenizes as llama.cpp does (BOS added when the vocab asks): same ids, same logits.
+  auto r2 = run_pocket("logits -m " + shq(model) + " -p " + shq(g["text"].get<std::string>()) + " -o " + shq(out) + " --ref-kernels");
+  ASSERT_EQ(r2.status, 0) << r2.err;
+  auto got2 = test::read_f32(out);
+  ASSERT_EQ(got2.size(), want.size());
+  EXPECT_LE(test::nmse(got2.data(), want.data(), got2.size()), 1e-3);
+  std::remove(out.c_str());
+}
+
+TEST(Cli, InfoListsTensors) {
+  auto r = run_pocket("info " + shq(shared_path("models/tiny-ministral3-f16.gguf")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("general.architecture"), std::string::npos);
+  EXPECT_NE(r.out.find("mistral3"), std::string::npos);
+  EXPECT_NE(r.out.find("blk.0.attn_q.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("[256, 512]"), std::string::npos);
+}
+
+TEST(Cli, BadInputsFailCleanly) {
+  const std::string bad = test::binary_path("cli_truncated.gguf");
+  {
+    std::string bytes = test::read_text(shared_path("models/tiny-smol-q8_0.gguf"));
+    std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  for (const std::string& args :
+       {"run -m " + shq(bad) + " -p hi", "info " + shq(bad), "run -m /nonexistent.gguf -p hi",
+        "logits -m " + shq(shared_path("models/tiny-smol-q8_0.gguf")) + " --ids 1,x,3 -o /dev/null",
+        "logits -m " + shq(shared_path("models/tiny-smol-q8_0.gguf")) + " --ids 99999999 -o /dev/null",
+        "run -m " + shq(shared_path("images/tiny_32x24.png")) + " -p hi"}) {
+    SCOPED_TRACE(args);
+    auto r = run_pocket(args);
+    EXPECT_NE(r.status, 0);
+    EXPECT_LT(r.status, 128) << "crashed: " << r.err;
+    EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  }
+  std::remove(bad.c_str());
+}
+
+TEST(Cli, BenchReportsThroughput) {
+  auto r = run_pocket("bench -m " + shq(shared_path("models/tiny-kq-q4_k.gguf")) + " -p 32 -n 8 -r 2 -t 2 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["pp"]["median"].get<double>(), 0);
+  EXPECT_GT(j["tg"]["median"].get<double>(), 0);
+  EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0);
+}
+
+}  // namespace
+}  // namespace pocket
