@@ -12,6 +12,13 @@
 #include "core/fp16.h"
 #include "quant/blocks.h"
 
+// The reference must give the same bits whatever the compiler: keep a * b + c as two
+// roundings (clang would otherwise fuse it into an FMA when the target has one; GCC does
+// not contract under -std=c++20).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 namespace pocket::quant {
 
 namespace {
