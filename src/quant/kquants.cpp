@@ -12,6 +12,12 @@
 #include "core/fp16.h"
 #include "quant/blocks.h"
 
+// Bit-exactness with ggml needs every a * b + c rounded twice: clang would contract it into an
+// FMA on FMA-capable targets (GCC does not contract under -std=c++20).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 namespace pocket::quant {
 
 namespace {

@@ -9,6 +9,12 @@
 #include "kernels/ref/dot_ref.h"
 #include "quant/blocks.h"
 
+// Bit-exactness with ggml needs every a * b + c rounded twice: clang would contract it into an
+// FMA on FMA-capable targets (GCC does not contract under -std=c++20).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 namespace pocket::kernels::ref {
 
 namespace {
