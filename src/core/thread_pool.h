@@ -3,6 +3,7 @@
 // and no allocation (the job is passed as a non-owning function reference).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -30,8 +31,13 @@ class ThreadPool {
   }
 
   // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end, ith).
+  // A single item runs inline on the caller: waking the workers would cost more than it.
   template <typename Fn>
   void parallel_for(int64_t n, Fn&& fn) {
+    if (n <= 1) {
+      if (n == 1) fn(0, 1, 0);
+      return;
+    }
     run([&](int ith, int nth) {
       const int64_t chunk = (n + nth - 1) / nth;
       const int64_t b = std::min<int64_t>(n, ith * chunk);

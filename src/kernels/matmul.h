@@ -39,6 +39,17 @@ size_t matmul_scratch_bytes(DType weight_type, int64_t n_in, int64_t n_tokens);
 void matmul(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
             int64_t y_stride, MatmulScratch& scratch, ThreadPool& pool);
 
+// Several products over the same tokens in one threaded dispatch (e.g. Q, K and V from the
+// same normed input): activations are converted once per distinct (input, format) and the
+// row work of all jobs is split across threads together, so a decode step pays one
+// synchronization instead of one per matrix.
+struct MatmulJob {
+  WeightRef w;
+  const float* x = nullptr;  // [n_tokens, w.n_in], contiguous rows
+  float* y = nullptr;        // [n_tokens, w.n_out], contiguous rows
+};
+void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool);
+
 // Same with contiguous rows.
 inline void matmul(const WeightRef& w, const float* x, int64_t n_tokens, float* y, MatmulScratch& scratch,
                    ThreadPool& pool) {

@@ -96,9 +96,8 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp.rms_eps);
     });
-    kernels::matmul(L.wq, xn, n, q, act.mm, pool);
-    kernels::matmul(L.wk, xn, n, k, act.mm, pool);
-    kernels::matmul(L.wv, xn, n, v, act.mm, pool);
+    const kernels::MatmulJob qkv[3] = {{L.wq, xn, q}, {L.wk, xn, k}, {L.wv, xn, v}};
+    kernels::matmul_multi(qkv, 3, n, act.mm, pool);
 
     uint16_t* kc = kv.k[il].data();
     uint16_t* vc = kv.v[il].data();
@@ -132,8 +131,8 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
         op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
       }
     });
-    kernels::matmul(L.w_gate, xn, n, act.gate.data(), act.mm, pool);
-    kernels::matmul(L.w_up, xn, n, act.up.data(), act.mm, pool);
+    const kernels::MatmulJob gate_up[2] = {{L.w_gate, xn, act.gate.data()}, {L.w_up, xn, act.up.data()}};
+    kernels::matmul_multi(gate_up, 2, n, act.mm, pool);
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t)
         op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);

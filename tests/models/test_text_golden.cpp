@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/dot.h"
+#include "core/error.h"
 #include "runtime/engine.h"
 #include "test_util.h"
 

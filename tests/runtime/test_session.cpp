@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "core/error.h"
 #include "runtime/engine.h"
 #include "test_util.h"
 
