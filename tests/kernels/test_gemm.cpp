@@ -67,12 +67,13 @@ TEST(Matmul, MatchesReferenceForEveryType) {
 TEST(GemmTile, MatchesRowDotsAtManyLengths) {
   const CpuFeatures& c = cpu_features();
   if (!(c.avx2 && c.fma && c.f16c)) GTEST_SKIP() << "no AVX2";
-  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F32, DType::F16, DType::BF16}) {
     const TypeKernels& simd = type_kernels_simd(t);
     const TypeKernels& ref = type_kernels_ref(t);
     ASSERT_NE(simd.gemm_tile, nullptr);
     for (int64_t nb : {1, 2, 3, 7, 18, 65}) {
-      const int64_t n = nb * 32;
+      // Float types take any length: exercise the scalar tail too.
+      const int64_t n = nb * 32 + (type_traits(t).block_size == 1 ? nb % 7 : 0);
       const auto wf = randv(n * kGemmRows, static_cast<uint32_t>(nb));
       const auto x = randv(n * kGemmTokens, static_cast<uint32_t>(nb + 50));
       const size_t wr = row_bytes(t, n), ar = row_bytes(ref.act_type, n);

@@ -77,7 +77,75 @@ void gemm_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, si
   y[3 * y_stride + 1] = hsum(c13);
 }
 
+// Float weights: 8 elements per step, converted once and used for 4 tokens.
+struct LoadF32 {
+  using T = float;
+  static __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+  static float load1(const float* p) { return *p; }
+};
+struct LoadF16 {
+  using T = uint16_t;
+  static __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static float load1(const uint16_t* p) { return _cvtsh_ss(*p); }
+};
+struct LoadBF16 {
+  using T = uint16_t;
+  static __m256 load8(const uint16_t* p) {
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+  }
+  static float load1(const uint16_t* p) {
+    const uint32_t u = static_cast<uint32_t>(*p) << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+  }
+};
+
+template <typename L>
+void gemm_float_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                    int64_t y_stride) {
+  using T = typename L::T;
+  const T* w0 = reinterpret_cast<const T*>(w);
+  const T* w1 = reinterpret_cast<const T*>(w + w_stride);
+  const float* x[4];
+  for (int t = 0; t < 4; ++t) x[t] = reinterpret_cast<const float*>(a + t * a_stride);
+  __m256 c0[4], c1[4];
+  for (int t = 0; t < 4; ++t) c0[t] = c1[t] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v0 = L::load8(w0 + i), v1 = L::load8(w1 + i);
+    for (int t = 0; t < 4; ++t) {
+      const __m256 xv = _mm256_loadu_ps(x[t] + i);
+      c0[t] = _mm256_fmadd_ps(v0, xv, c0[t]);
+      c1[t] = _mm256_fmadd_ps(v1, xv, c1[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) {
+    float s0 = hsum(c0[t]), s1 = hsum(c1[t]);
+    for (int64_t j = i; j < n; ++j) {
+      s0 += L::load1(w0 + j) * x[t][j];
+      s1 += L::load1(w1 + j) * x[t][j];
+    }
+    y[t * y_stride] = s0;
+    y[t * y_stride + 1] = s1;
+  }
+}
+
 }  // namespace
+
+void gemm_f32_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                      int64_t y_stride) {
+  gemm_float_2x4<LoadF32>(n, w, w_stride, a, a_stride, y, y_stride);
+}
+void gemm_f16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                      int64_t y_stride) {
+  gemm_float_2x4<LoadF16>(n, w, w_stride, a, a_stride, y, y_stride);
+}
+void gemm_bf16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                       int64_t y_stride) {
+  gemm_float_2x4<LoadBF16>(n, w, w_stride, a, a_stride, y, y_stride);
+}
 
 void gemm_q8_0_q8_0_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
                         int64_t y_stride) {

@@ -16,4 +16,12 @@ void gemm_q8_0_q8_0_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint
 void gemm_q4_0_q8_0_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
                         int64_t y_stride);
 
+// Float weights against F32 activations (a_stride in bytes; any n).
+void gemm_f32_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                      int64_t y_stride);
+void gemm_f16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                      int64_t y_stride);
+void gemm_bf16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                       int64_t y_stride);
+
 }  // namespace pocket::kernels::avx2
