@@ -1,0 +1,136 @@
+// Bidirectional f32 self-attention: scalar reference, the blocked SIMD driver around the AVX2
+// micro-kernels, and the dispatch between them.
+#include "kernels/attention_full.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "core/cpu.h"
+#include "kernels/dot.h"
+#include "kernels/ops.h"
+
+namespace pocket::kernels {
+namespace {
+
+constexpr int64_t kTile = 16;        // keys per packed K tile (two ymm vectors)
+constexpr int64_t kQueryBlock = 32;  // queries per work item
+constexpr int kRows = 4;             // query rows per micro-kernel call
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+bool have_simd() {
+  const CpuFeatures& c = cpu_features();
+  return c.avx2 && c.fma && c.f16c;  // same condition as ops_simd(), whose softmax we use
+}
+
+}  // namespace
+
+void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  const int64_t n = a.n_tokens;
+  const int hd = a.head_dim;
+  if (n <= 0 || a.n_heads <= 0 || hd <= 0) return;
+  const int64_t per_thread = round_up(n, 16);
+  const size_t need = static_cast<size_t>(per_thread * pool.size());
+  if (scratch.size() < need) scratch.resize(need);
+
+  const int64_t n_items = n * a.n_heads;  // one (head, query) pair per item
+  pool.parallel_for(n_items, [&](int64_t b, int64_t e, int ith) {
+    float* s = scratch.data() + ith * per_thread;
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t h = it / n, i = it % n;
+      const float* qi = a.q + i * a.q_stride + h * hd;
+      for (int64_t j = 0; j < n; ++j) {
+        const float* kj = a.k + j * a.k_stride + h * hd;
+        double acc = 0;
+        for (int d = 0; d < hd; ++d) acc += static_cast<double>(qi[d]) * kj[d];
+        s[j] = static_cast<float>(acc * a.scale);
+      }
+      ref::kOps.softmax(s, n);
+      float* oi = a.out + i * a.out_stride + h * hd;
+      for (int d = 0; d < hd; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(s[j]) * a.v[j * a.v_stride + h * hd + d];
+        oi[d] = static_cast<float>(acc);
+      }
+    }
+  });
+}
+
+void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  if (!have_simd()) return attention_full_ref(a, scratch, pool);
+  const int64_t n = a.n_tokens;
+  const int hd = a.head_dim;
+  const int n_heads = a.n_heads;
+  if (n <= 0 || n_heads <= 0 || hd <= 0) return;
+
+  // Scratch: packed K for all heads, then per thread the score block S [kQueryBlock, n_pad]
+  // and the scaled query block [kQueryBlock, head_dim]. Every region starts 64-byte aligned.
+  const int64_t n_tiles = (n + kTile - 1) / kTile;
+  const int64_t n_pad = n_tiles * kTile;
+  const int64_t head_pack = n_tiles * hd * kTile;  // floats of packed K per head
+  const int64_t pack_size = round_up(head_pack * n_heads, 16);
+  const int64_t s_size = kQueryBlock * n_pad;
+  const int64_t q_size = round_up(kQueryBlock * hd, 16);
+  const int64_t per_thread = s_size + q_size;
+  const size_t need = static_cast<size_t>(pack_size + per_thread * pool.size());
+  if (scratch.size() < need) scratch.resize(need);
+  float* kpack = scratch.data();
+
+  // Pack K: tile t of head h is [head_dim][16]; keys past n are zero (their scores are never read).
+  pool.parallel_for(n_heads * n_tiles, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t h = it / n_tiles, t = it % n_tiles;
+      float* dst = kpack + h * head_pack + t * hd * kTile;
+      for (int64_t c = 0; c < kTile; ++c) {
+        const int64_t j = t * kTile + c;
+        if (j < n) {
+          const float* kj = a.k + j * a.k_stride + h * hd;
+          for (int d = 0; d < hd; ++d) dst[d * kTile + c] = kj[d];
+        } else {
+          for (int d = 0; d < hd; ++d) dst[d * kTile + c] = 0.0f;
+        }
+      }
+    }
+  });
+
+  // Work items (head, query block) handed out dynamically: blocks at the end of the sequence
+  // are shorter, and threads may be shared with other work.
+  const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
+  const int64_t n_items = n_qb * n_heads;
+  std::atomic<int64_t> next{0};
+  const auto softmax = avx2::kOps.softmax;
+  pool.run([&](int ith, int) {
+    float* s = scratch.data() + pack_size + ith * per_thread;
+    float* qs = s + s_size;
+    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
+      const int64_t h = it / n_qb;
+      const int64_t i0 = (it % n_qb) * kQueryBlock;
+      const int nq = static_cast<int>(std::min(kQueryBlock, n - i0));
+      for (int r = 0; r < nq; ++r) {
+        const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
+        for (int d = 0; d < hd; ++d) qs[r * hd + d] = qi[d] * a.scale;
+      }
+      const float* kp = kpack + h * head_pack;
+      for (int r = 0; r < nq; r += kRows) {
+        avx2::attn_qk_rows(qs + r * hd, std::min(kRows, nq - r), hd, kp, n_tiles, s + r * n_pad, n_pad);
+      }
+      for (int r = 0; r < nq; ++r) softmax(s + r * n_pad, n);
+      for (int r = 0; r < nq; r += kRows) {
+        avx2::attn_pv_rows(s + r * n_pad, n_pad, std::min(kRows, nq - r), a.v + h * hd, a.v_stride, n, hd,
+                           a.out + (i0 + r) * a.out_stride + h * hd, a.out_stride);
+      }
+    }
+  });
+}
+
+void attention_full(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  if (using_reference_kernels()) {
+    attention_full_ref(a, scratch, pool);
+  } else {
+    attention_full_simd(a, scratch, pool);
+  }
+}
+
+}  // namespace pocket::kernels
