@@ -1,0 +1,38 @@
+// Pixtral vision tower with the Mistral-3 projector, as used by Ministral 3 (projector
+// "pixtral"): patch conv without bias -> RMSNorm (ln_pre) -> RMSNorm/SwiGLU ViT blocks with 2D
+// RoPE -> projector: RMSNorm (mm.input_norm), m x m patch merger, linear, GELU, linear.
+// ref: transformers models/pixtral/modeling_pixtral.py, models/mistral3/modeling_mistral3.py;
+// llama.cpp tools/mtmd/models/pixtral.cpp.
+#pragma once
+
+#include "vision/vision_encoder.h"
+#include "vision/vit.h"
+
+namespace pocket {
+
+class PixtralEncoder final : public VisionEncoder {
+ public:
+  PixtralEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);
+
+  Grid output_grid(int64_t width, int64_t height) const override;
+  void encode(const float* pixels_hwc, int64_t width, int64_t height, std::vector<float>& out,
+              ThreadPool& pool) const override;
+
+  // (cos, sin) of the 2D RoPE for a patch at (row, col): [head_dim] floats, one pair per
+  // adjacent dimension pair of a head. Exposed for tests.
+  void rope_cos_sin(int64_t row, int64_t col, float* out) const;
+
+ private:
+  VitConfig vit_;
+  int64_t merge_ = 1;                   // spatial merge m (1 = no merger)
+  int64_t max_patches_ = 0;             // bound on patches per image (from image_size)
+  kernels::WeightRef patch_embd_;       // [3*P*P -> d_model]
+  std::vector<float> ln_pre_w_;         // [d_model]
+  std::vector<ClipLayerWeights> layers_;
+  std::vector<float> mm_norm_w_;        // [d_model] (with the merger only)
+  kernels::WeightRef merger_;           // [d_model*m*m -> d_model]
+  kernels::WeightRef mm1_, mm2_;        // [d_model -> d_mid], [d_mid -> n_embd]
+  std::vector<float> mm1_b_, mm2_b_;    // optional biases
+};
+
+}  // namespace pocket

@@ -1,0 +1,29 @@
+// Loading an mmproj file into the encoder of its projector family.
+#include "vision/vision_encoder.h"
+
+#include "core/error.h"
+#include "io/gguf.h"
+#include "vision/pixtral.h"
+#include "vision/siglip.h"
+
+namespace pocket {
+
+VisionEncoder::VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp) : file_(std::move(file)), hp_(std::move(hp)) {}
+
+VisionEncoder::~VisionEncoder() = default;
+
+std::unique_ptr<VisionEncoder> VisionEncoder::load(const std::string& path) { return load(GgufFile::open(path)); }
+
+std::unique_ptr<VisionEncoder> VisionEncoder::load(std::unique_ptr<GgufFile> file) {
+  POCKET_CHECK(file != nullptr, "no mmproj file given");
+  ClipHParams hp = read_clip_hparams(*file);
+  switch (hp.projector) {
+    case ProjectorType::Idefics3:
+      return std::make_unique<SiglipEncoder>(std::move(file), std::move(hp));
+    case ProjectorType::Pixtral:
+      return std::make_unique<PixtralEncoder>(std::move(file), std::move(hp));
+  }
+  fail("unsupported projector type");
+}
+
+}  // namespace pocket
