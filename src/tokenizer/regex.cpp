@@ -108,6 +108,7 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     const size_t s = ov[0], e = ov[1];
+    if (s < pos || e < s) break;  // \K tricks can report odd ranges: stop rather than loop
     out.emplace_back(s, e);
     if (e > s) {
       pos = e;

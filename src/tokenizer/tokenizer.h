@@ -34,7 +34,7 @@ class Tokenizer {
   virtual std::string token_to_piece(int32_t id, bool skip_special = false) const = 0;
   // Like token_to_piece, for streaming: `first` says whether this is the first piece of the
   // text, where decoders drop a leading space (SentencePiece/Metaspace) as decode() does.
-  virtual std::string stream_piece(int32_t id, bool first) const { return token_to_piece(id); }
+  virtual std::string stream_piece(int32_t id, bool /*first*/) const { return token_to_piece(id); }
 
   virtual int32_t n_vocab() const = 0;
   virtual std::optional<int32_t> token_id(std::string_view token_text) const = 0;

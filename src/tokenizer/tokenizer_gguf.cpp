@@ -160,7 +160,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
     DecodeStep rep;
     rep.kind = DecodeStep::Kind::Replace;
     rep.literal = "\xe2\x96\x81";
-    rep.content = " ";
+    rep.content.assign(1, ' ');
     DecodeStep bf;
     bf.kind = DecodeStep::Kind::ByteFallback;
     DecodeStep fuse;

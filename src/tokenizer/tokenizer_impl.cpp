@@ -120,8 +120,8 @@ void VocabTokenizer::finalize(int32_t eot_id, int32_t eom_id) {
   check_id(eot_id, "eot");
   check_id(eom_id, "eom");
   check_id(unk_id_, "unknown");
-  for (int32_t id : prefix_ids_) check_id(id, "post-processor");
-  for (int32_t id : suffix_ids_) check_id(id, "post-processor");
+  for (int32_t id : prefix_ids_) POCKET_CHECK(id >= 0 && id < n, "tokenizer: post-processor id {} outside [0, {})", id, n);
+  for (int32_t id : suffix_ids_) POCKET_CHECK(id >= 0 && id < n, "tokenizer: post-processor id {} outside [0, {})", id, n);
 
   for (int b = 0; b < 256; ++b) {
     byte_ids_[b] = -1;
@@ -141,15 +141,14 @@ void VocabTokenizer::finalize(int32_t eot_id, int32_t eom_id) {
 
   // End-of-generation tokens as llama.cpp detects them (llama_vocab::impl::load, "auto-detect
   // special tokens by text"): explicit eos/eot/eom plus tokens known by their text.
+  static const char* const kDeepSeekEos = "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>";
   static const char* const kEotNames[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
                                           "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
-                                          "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
-                                          "<end_of_utterance>"};
+                                          kDeepSeekEos, "<end_of_utterance>"};
   static const char* const kEogNames[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
                                           "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>",
                                           "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-                                          "<end_of_utterance>", "<eos>", "<turn|>",
-                                          "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"};
+                                          "<end_of_utterance>", "<eos>", "<turn|>", kDeepSeekEos};
   static const char* const kFimNames[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]",
                                           "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
                                           "<|file_sep|>"};

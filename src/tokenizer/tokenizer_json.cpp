@@ -236,7 +236,9 @@ void parse_post_processor(const json& j, const tok::TextMap& vocab, std::vector<
     const json& p = member(j, key, type.c_str());
     POCKET_CHECK(p.is_array() && p.size() == 2 && p[1].is_number_integer(), "tokenizer.json: {}.{} is not [token, id]",
                  type, key);
-    return p[1].get<int32_t>();
+    const int64_t id = p[1].get<int64_t>();
+    POCKET_CHECK(id >= 0 && id < (1 << 30), "tokenizer.json: {}.{} id {} out of range", type, key, id);
+    return static_cast<int32_t>(id);
   };
   if (type == "Sequence") {
     const json& list = member(j, "processors", "post_processor Sequence");
@@ -265,7 +267,9 @@ void parse_post_processor(const json& j, const tok::TextMap& vocab, std::vector<
       POCKET_CHECK(ids.is_array(), "tokenizer.json: TemplateProcessing ids is not a list");
       for (const auto& id : ids) {
         POCKET_CHECK(id.is_number_integer(), "tokenizer.json: TemplateProcessing id is not an integer");
-        (seen_a ? suffix : prefix).push_back(id.get<int32_t>());
+        const int64_t v = id.get<int64_t>();
+        POCKET_CHECK(v >= 0 && v < (1 << 30), "tokenizer.json: TemplateProcessing id {} out of range", v);
+        (seen_a ? suffix : prefix).push_back(static_cast<int32_t>(v));
       }
     }
   } else {
