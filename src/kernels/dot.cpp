@@ -63,6 +63,8 @@ Table make_simd() {
   set(DType::Q6_K, DType::Q8_K, avx2::vec_dot_q6_k_q8_k, avx2::quantize_row_q8_k);
   t.k[static_cast<int>(DType::Q8_0)].gemm_tile = avx2::gemm_q8_0_q8_0_2x4;
   t.k[static_cast<int>(DType::Q4_0)].gemm_tile = avx2::gemm_q4_0_q8_0_2x4;
+  t.k[static_cast<int>(DType::Q4_K)].gemm_tile = avx2::gemm_q4_k_q8_k_2x4;
+  t.k[static_cast<int>(DType::Q6_K)].gemm_tile = avx2::gemm_q6_k_q8_k_2x4;
   t.k[static_cast<int>(DType::F32)].gemm_tile = avx2::gemm_f32_f32_2x4;
   t.k[static_cast<int>(DType::F16)].gemm_tile = avx2::gemm_f16_f32_2x4;
   t.k[static_cast<int>(DType::BF16)].gemm_tile = avx2::gemm_bf16_f32_2x4;

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "kernels/x86/dot_avx2.h"
+#include "kernels/x86/gemm_avx2.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::avx2 {
@@ -387,6 +388,127 @@ void quantize_row_q8_k(const float* src, void* dst, int64_t n) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].bsums + 8), _mm_packs_epi32(g[2], g[3]));
     y[i].d = 1 / iscale;
   }
+}
+
+}  // namespace pocket::kernels::avx2
+
+namespace pocket::kernels::avx2 {
+
+// ---------------------------------------------------------------------------------------------
+// Prefill tiles (declared in kernels/x86/gemm_avx2.h): one weight row against 4 Q8_K
+// activation rows per pass, so each sub-block is unpacked once and used 4 times; the 2x4
+// tile is two such passes. Same integer arithmetic per block as the row kernels above.
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+constexpr int kTileTokens = 4;
+
+template <int J>
+inline __m256i q4k_quants(const __m256i* b) {
+  const __m256i m15 = _mm256_set1_epi8(0xF);
+  return (J % 2 == 0) ? _mm256_and_si256(b[J / 2], m15) : _mm256_and_si256(_mm256_srli_epi16(b[J / 2], 4), m15);
+}
+
+template <int J>
+inline void q4k_sub_block(const __m256i* b, __m256i sc, const int8_t* const* a, __m256i* s) {
+  const __m256i q = q4k_quants<J>(b);
+  const __m256i scale = sub_block_scale32<J>(sc);
+  for (int t = 0; t < kTileTokens; ++t) s[t] = _mm256_add_epi32(s[t], scaled_dot32(q, a[t] + 32 * J, scale));
+}
+
+void q4k_row_x4(int64_t n, const BlockQ4_K* x, const BlockQ8_K* const* y, float* out, int64_t out_stride) {
+  __m256 acc[kTileTokens];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const __m128i sm = unpack_scales_mins_k4(x[i].scales);
+    const __m256i sc = _mm256_broadcastsi128_si256(sm);
+    const __m256i b[4] = {load256(x[i].qs), load256(x[i].qs + 32), load256(x[i].qs + 64), load256(x[i].qs + 96)};
+    const int8_t* a[kTileTokens];
+    __m256i s[kTileTokens];
+    for (int t = 0; t < kTileTokens; ++t) {
+      a[t] = y[t][i].qs;
+      s[t] = _mm256_setzero_si256();
+    }
+    q4k_sub_block<0>(b, sc, a, s);
+    q4k_sub_block<1>(b, sc, a, s);
+    q4k_sub_block<2>(b, sc, a, s);
+    q4k_sub_block<3>(b, sc, a, s);
+    q4k_sub_block<4>(b, sc, a, s);
+    q4k_sub_block<5>(b, sc, a, s);
+    q4k_sub_block<6>(b, sc, a, s);
+    q4k_sub_block<7>(b, sc, a, s);
+    const float dw = h2f(x[i].d), mw = h2f(x[i].dmin);
+    for (int t = 0; t < kTileTokens; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[t][i].d), _mm256_cvtepi32_ps(s[t]), acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-mw * y[t][i].d), _mm256_cvtepi32_ps(mins_times_bsums_k4(sm, y[t][i].bsums)),
+                               acc[t]);
+    }
+  }
+  for (int t = 0; t < kTileTokens; ++t) out[t * out_stride] = hsum_ps(acc[t]);
+}
+
+template <int G>
+inline void q6k_quarter(__m256i q, __m256i scale, const int8_t* const* a, int off, __m256i* s) {
+  for (int t = 0; t < kTileTokens; ++t) s[t] = _mm256_add_epi32(s[t], scaled_dot32(q, a[t] + off, scale));
+}
+
+void q6k_row_x4(int64_t n, const BlockQ6_K* x, const BlockQ8_K* const* y, float* out, int64_t out_stride) {
+  const __m256i m15 = _mm256_set1_epi8(0xF);
+  const __m256i m48 = _mm256_set1_epi8(0x30);
+  __m256 acc[kTileTokens];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
+    const Scales16 sc = spread_scales16(scales16);
+    const int8_t* a[kTileTokens];
+    __m256i s[kTileTokens];
+    for (int t = 0; t < kTileTokens; ++t) {
+      a[t] = y[t][i].qs;
+      s[t] = _mm256_setzero_si256();
+    }
+    auto half = [&](const uint8_t* ql, const uint8_t* qh, int base, auto g0) {
+      constexpr int G = decltype(g0)::value;
+      const __m256i l0 = load256(ql), l1 = load256(ql + 32), h = load256(qh);
+      const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m15), _mm256_and_si256(_mm256_slli_epi16(h, 4), m48));
+      const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m15), _mm256_and_si256(_mm256_slli_epi16(h, 2), m48));
+      const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m15), _mm256_and_si256(h, m48));
+      const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m15),
+                                         _mm256_and_si256(_mm256_srli_epi16(h, 2), m48));
+      q6k_quarter<G + 0>(q0, group_scale16<G + 0>(sc), a, base + 0, s);
+      q6k_quarter<G + 1>(q1, group_scale16<G + 1>(sc), a, base + 32, s);
+      q6k_quarter<G + 2>(q2, group_scale16<G + 2>(sc), a, base + 64, s);
+      q6k_quarter<G + 3>(q3, group_scale16<G + 3>(sc), a, base + 96, s);
+    };
+    half(x[i].ql, x[i].qh, 0, std::integral_constant<int, 0>{});
+    half(x[i].ql + 64, x[i].qh + 32, 128, std::integral_constant<int, 4>{});
+    const float dw = h2f(x[i].d);
+    for (int t = 0; t < kTileTokens; ++t) {
+      // The unsigned 6-bit values carry +32: remove 32 * sum_j scale_j * bsum_j.
+      const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(scales16, load256(y[t][i].bsums)), 5);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[t][i].d), _mm256_cvtepi32_ps(_mm256_sub_epi32(s[t], offset)), acc[t]);
+    }
+  }
+  for (int t = 0; t < kTileTokens; ++t) out[t * out_stride] = hsum_ps(acc[t]);
+}
+
+template <typename WB, void (*RowX4)(int64_t, const WB*, const BlockQ8_K* const*, float*, int64_t)>
+void tile_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y, int64_t y_stride) {
+  const BlockQ8_K* act[kTileTokens];
+  for (int t = 0; t < kTileTokens; ++t) act[t] = reinterpret_cast<const BlockQ8_K*>(a + t * a_stride);
+  RowX4(n, reinterpret_cast<const WB*>(w), act, y, y_stride);
+  RowX4(n, reinterpret_cast<const WB*>(w + w_stride), act, y + 1, y_stride);
+}
+
+}  // namespace
+
+void gemm_q4_k_q8_k_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride) {
+  tile_2x4<BlockQ4_K, q4k_row_x4>(n, w, w_stride, a, a_stride, y, y_stride);
+}
+
+void gemm_q6_k_q8_k_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride) {
+  tile_2x4<BlockQ6_K, q6k_row_x4>(n, w, w_stride, a, a_stride, y, y_stride);
 }
 
 }  // namespace pocket::kernels::avx2

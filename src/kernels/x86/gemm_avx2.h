@@ -24,4 +24,11 @@ void gemm_f16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_
 void gemm_bf16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
                        int64_t y_stride);
 
+// K-quant weights against Q8_K activations (defined in dot_kquants_avx2.cpp, beside the
+// helpers they share with the row kernels).
+void gemm_q4_k_q8_k_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride);
+void gemm_q6_k_q8_k_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
+                        int64_t y_stride);
+
 }  // namespace pocket::kernels::avx2
