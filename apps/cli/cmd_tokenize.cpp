@@ -15,7 +15,6 @@
 #include "tokenizer/tokenizer.h"
 
 namespace pocket {
-
 namespace {
 
 struct TokenizeOptions {
@@ -72,15 +71,16 @@ void run_tokenize(const TokenizeOptions& o) {
 }
 
 }  // namespace
+}  // namespace pocket
 
+// Global namespace, as apps/cli/commands.h declares it.
 void register_tokenize(CLI::App& app) {
+  using pocket::TokenizeOptions;
   auto opts = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the token ids of a text as JSON");
   cmd->add_option("-m,--model", opts->model, "GGUF model whose vocabulary to use");
   cmd->add_option("--tokenizer", opts->tokenizer, "Hugging Face tokenizer.json to use instead of a GGUF");
   opts->prompt_opt = cmd->add_option("-p,--prompt", opts->prompt, "Text to tokenize");
   opts->batch_opt = cmd->add_option("--batch", opts->batch, "JSON file holding an array of strings");
-  cmd->callback([opts]() { run_tokenize(*opts); });
+  cmd->callback([opts]() { pocket::run_tokenize(*opts); });
 }
-
-}  // namespace pocket
