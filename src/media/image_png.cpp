@@ -212,6 +212,15 @@ void decode_png_raw(PngReader& reader, uint64_t max_pixels, std::vector<uint8_t>
 }  // namespace
 
 Image decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
+  // IHDR must be the first chunk; refuse oversized images before libpng reads any further
+  // (png_read_info only returns at the first IDAT).
+  if (bytes.size() >= 24 && std::memcmp(bytes.data() + 12, "IHDR", 4) == 0) {
+    auto be32 = [&](size_t at) {
+      return (uint32_t{bytes[at]} << 24) | (uint32_t{bytes[at + 1]} << 16) | (uint32_t{bytes[at + 2]} << 8) |
+             bytes[at + 3];
+    };
+    check_image_size(be32(16), be32(20), limits, "PNG");
+  }
   PngReader reader{bytes.data(), bytes.size(), 0, {0}};
   std::vector<uint8_t> raw;
   std::vector<png_bytep> rows;
