@@ -102,7 +102,8 @@ class VocabTokenizer : public Tokenizer {
   TokenAttr token_attr(int32_t id) const override;
 
   // ---- filled by the loaders ----
-  // Appends a token; returns false when its text is already present (the first id wins lookups).
+  // Sets the id -> text table (texts may repeat: the first id wins text lookups; empty texts
+  // are holes that never match). Throws on inconsistent lengths.
   void set_vocab(std::vector<std::string> texts, std::vector<TokenAttr> attrs, std::vector<float> scores);
   // Adds merge (a, b) with the next rank; throws when a, b or a+b is not in the vocabulary.
   void add_merge(std::string_view a, std::string_view b);

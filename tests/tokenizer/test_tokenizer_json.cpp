@@ -67,7 +67,6 @@ TEST(TokenizerJson, StreamDecoderHoldsBackSplitCharacters) {
   for (int32_t id : ids) {
     const std::string piece = sd.push(id);
     // Every chunk handed out is complete UTF-8.
-    for (unsigned char c : piece) (void)c;
     size_t i = 0;
     while (i < piece.size()) {
       const auto b = static_cast<unsigned char>(piece[i]);
