@@ -196,9 +196,13 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
   const int32_t eom = optional_id(f, "tokenizer.ggml.eom_token_id", n);
   const int32_t unk = optional_id(f, "tokenizer.ggml.unknown_token_id", n);
   optional_id(f, "tokenizer.ggml.padding_token_id", n);  // validated; not used for encoding
-  add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", add_bos);
+  if (const auto key = f.get_bool("tokenizer.ggml.add_bos_token")) {
+    add_bos = *key;
+    POCKET_CHECK(!add_bos || bos >= 0, "GGUF asks for BOS but has no tokenizer.ggml.bos_token_id");
+  } else if (bos < 0) {
+    add_bos = false;  // the pre-tokenizer's default cannot apply without a BOS id
+  }
   const bool add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
-  POCKET_CHECK(!add_bos || bos >= 0, "GGUF asks for BOS but has no tokenizer.ggml.bos_token_id");
   POCKET_CHECK(!add_eos || eos >= 0, "GGUF asks for EOS but has no tokenizer.ggml.eos_token_id");
   // llama.cpp drops byte-level pieces it cannot map; SPM falls back to the unknown token.
   if (t->kind_ == tok::ModelKind::Spm) t->unk_id_ = unk;

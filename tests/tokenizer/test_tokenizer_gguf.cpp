@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/gguf.h"
+#include "io/gguf_writer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer_test_util.h"
 
@@ -55,6 +56,62 @@ TEST(TokenizerGguf, GoldenTextPromptIds) {
     ++n_cases;
   }
   EXPECT_GE(n_cases, 8);
+}
+
+// GPT-2's byte -> printable character map (openai/gpt-2 encoder.py bytes_to_unicode), written
+// out here independently of the library.
+std::string byte_char(int b) {
+  int cp = b;
+  if (!((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF))) {
+    int n = 0;
+    for (int k = 0; k < b; ++k) {
+      if (!((k >= 0x21 && k <= 0x7E) || (k >= 0xA1 && k <= 0xAC) || (k >= 0xAE && k <= 0xFF))) ++n;
+    }
+    cp = 256 + n;
+  }
+  std::string out;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+// Byte-level vocabulary: id b is byte b, then whole words "'M", "123", "Ġok" and no merges, so
+// the ids show exactly how the pre-tokenizer split the text (and ignore_merges picks whole words).
+std::unique_ptr<Tokenizer> byte_vocab(const std::string& pre, std::vector<uint8_t>& storage) {
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.push_back(byte_char(b));
+  tokens.push_back("'M");
+  tokens.push_back("123");
+  tokens.push_back(byte_char(' ') + "ok");
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", pre);
+  w.set_array_string("tokenizer.ggml.tokens", tokens);
+  w.set_array_string("tokenizer.ggml.merges", {});
+  storage = w.to_bytes();
+  const auto f = GgufFile::parse(storage.data(), storage.size());
+  return Tokenizer::from_gguf(*f);
+}
+
+TEST(TokenizerGguf, PreTokenizerRegexesAndIgnoreMerges) {
+  std::vector<uint8_t> storage;
+  // llama-bpe: case-insensitive contractions, numbers in groups of three, ignore_merges.
+  // Pieces: "I" "'M" " " "123" "45" " ok".
+  const auto llama3 = byte_vocab("llama-bpe", storage);
+  EXPECT_EQ(llama3->encode("I'M 12345 ok", false, false), (std::vector<int32_t>{'I', 256, ' ', 257, '4', '5', 258}));
+  // gpt-2: contractions are lowercase only and numbers stay whole; no whole-word lookup.
+  // Pieces: "I" "'" "M" " 12345" " ok".
+  const auto gpt2 = byte_vocab("gpt-2", storage);
+  EXPECT_EQ(gpt2->encode("I'M 12345 ok", false, false),
+            (std::vector<int32_t>{'I', '\'', 'M', ' ', '1', '2', '3', '4', '5', ' ', 'o', 'k'}));
+  // smollm: every digit is its own piece.
+  const auto smol = byte_vocab("smollm", storage);
+  EXPECT_EQ(smol->encode("a12", false, false), (std::vector<int32_t>{'a', '1', '2'}));
+  EXPECT_EQ(llama3->decode({'I', 256, ' ', 257, '4', '5', 258}), "I'M 12345 ok");
 }
 
 }  // namespace
