@@ -12,6 +12,6 @@ void register_bench(CLI::App& app);
 
 }  // namespace pocket::cli
 
-// Registered by the prompting/tokenizer work (global namespace for historical reasons).
+// Subcommands defined in the global namespace by their own cmd_<name>.cpp.
 void register_tokenize(CLI::App& app);
-void register_template(CLI::App& app);
+void register_encode_image(CLI::App& app);

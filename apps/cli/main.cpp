@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_logits(app);
   pocket::cli::register_bench(app);
   register_tokenize(app);
-  register_template(app);
+  register_encode_image(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
