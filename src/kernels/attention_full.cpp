@@ -15,8 +15,8 @@ namespace pocket::kernels {
 namespace {
 
 constexpr int64_t kTile = 16;        // keys per packed K tile (two ymm vectors)
-constexpr int64_t kQueryBlock = 32;  // queries per work item
-constexpr int kRows = 4;             // query rows per micro-kernel call
+constexpr int64_t kQueryBlock = 48;  // queries per work item (a multiple of kRows)
+constexpr int kRows = 6;             // query rows per micro-kernel call
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -65,18 +65,26 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
   const int n_heads = a.n_heads;
   if (n <= 0 || n_heads <= 0 || hd <= 0) return;
 
-  // Scratch: packed K for all heads, then per thread the score block S [kQueryBlock, n_pad]
-  // and the scaled query block [kQueryBlock, head_dim]. Every region starts 64-byte aligned.
+  // Scratch: packed K and V for all heads, then per thread the score block S [kQueryBlock, lds],
+  // the scaled query block [kQueryBlock, head_dim] and the output block [kQueryBlock, hd_pad].
+  // Every region starts 64-byte aligned.
   const int64_t n_tiles = (n + kTile - 1) / kTile;
   const int64_t n_pad = n_tiles * kTile;
+  const int64_t lds = n_pad + kTile;  // rows of S not 4 KiB apart: avoids cache-set conflicts
   const int64_t head_pack = n_tiles * hd * kTile;  // floats of packed K per head
-  const int64_t pack_size = round_up(head_pack * n_heads, 16);
-  const int64_t s_size = kQueryBlock * n_pad;
+  const int64_t n_chunks = (hd + kTile - 1) / kTile;
+  const int64_t hd_pad = n_chunks * kTile;
+  const int64_t head_vpack = n_chunks * n * kTile;  // floats of packed V per head
+  const int64_t kpack_size = round_up(head_pack * n_heads, 16);
+  const int64_t pack_size = kpack_size + head_vpack * n_heads;
+  const int64_t s_size = kQueryBlock * lds;
   const int64_t q_size = round_up(kQueryBlock * hd, 16);
-  const int64_t per_thread = s_size + q_size;
+  const int64_t o_size = kQueryBlock * hd_pad;
+  const int64_t per_thread = s_size + q_size + o_size;
   const size_t need = static_cast<size_t>(pack_size + per_thread * pool.size());
   if (scratch.size() < need) scratch.resize(need);
   float* kpack = scratch.data();
+  float* vpack = kpack + kpack_size;
 
   // Pack K: tile t of head h is [head_dim][16]; keys past n are zero (their scores are never read).
   pool.parallel_for(n_heads * n_tiles, [&](int64_t b, int64_t e, int) {
@@ -94,6 +102,18 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
       }
     }
   });
+  // Pack V: chunk c of head h is [n][16] holding dims 16c..16c+15 (zero past head_dim).
+  pool.parallel_for(n_heads * n_chunks, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t h = it / n_chunks, c = it % n_chunks;
+      const int64_t d0 = c * kTile, width = std::min<int64_t>(kTile, hd - d0);
+      float* dst = vpack + h * head_vpack + c * n * kTile;
+      for (int64_t j = 0; j < n; ++j) {
+        const float* vj = a.v + j * a.v_stride + h * hd + d0;
+        for (int64_t i = 0; i < kTile; ++i) dst[j * kTile + i] = i < width ? vj[i] : 0.0f;
+      }
+    }
+  });
 
   // Work items (head, query block) handed out dynamically: blocks at the end of the sequence
   // are shorter, and threads may be shared with other work.
@@ -104,6 +124,7 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
   pool.run([&](int ith, int) {
     float* s = scratch.data() + pack_size + ith * per_thread;
     float* qs = s + s_size;
+    float* o = qs + q_size;
     for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
       const int64_t h = it / n_qb;
       const int64_t i0 = (it % n_qb) * kQueryBlock;
@@ -112,15 +133,17 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
         const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
         for (int d = 0; d < hd; ++d) qs[r * hd + d] = qi[d] * a.scale;
       }
-      const float* kp = kpack + h * head_pack;
+      // S = (scale Q) K^T over all keys, softmax per row over the n real keys, O = P V.
       for (int r = 0; r < nq; r += kRows) {
-        avx2::attn_qk_rows(qs + r * hd, std::min(kRows, nq - r), hd, kp, n_tiles, s + r * n_pad, n_pad);
+        avx2::attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles,
+                             hd * kTile, s + r * lds, lds);
       }
-      for (int r = 0; r < nq; ++r) softmax(s + r * n_pad, n);
+      for (int r = 0; r < nq; ++r) softmax(s + r * lds, n);
       for (int r = 0; r < nq; r += kRows) {
-        avx2::attn_pv_rows(s + r * n_pad, n_pad, std::min(kRows, nq - r), a.v + h * hd, a.v_stride, n, hd,
-                           a.out + (i0 + r) * a.out_stride + h * hd, a.out_stride);
+        avx2::attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks,
+                             n * kTile, o + r * hd_pad, hd_pad);
       }
+      for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
     }
   });
 }

@@ -3,8 +3,8 @@
 // of up to ~12k patches. out = softmax(scale * Q K^T) V per head.
 //
 // The SIMD version works on blocks of queries per head so that its scratch is
-// O(threads * block * n_tokens) rather than O(n_tokens^2), and packs K into 16-key tiles so a
-// register-blocked micro-kernel streams them sequentially. The scalar reference is the plain
+// O(threads * block * n_tokens) rather than O(n_tokens^2), and packs K (16-key tiles) and V
+// (16-dim chunks) once per call so the register-blocked micro-kernels stream them sequentially. The scalar reference is the plain
 // triple loop with double accumulation (the oracle).
 #pragma once
 
@@ -35,14 +35,13 @@ void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratc
 void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool);
 
 namespace avx2 {
-// Micro-kernels of the blocked SIMD path (x86/attention_full_avx2.cpp).
-// s[r*lds + j] = sum_d q[r*head_dim + d] * K[j][d] for r < n_rows (<= 4), j < n_tiles*16, where
-// kpack holds n_tiles tiles of [head_dim][16] floats (key j of tile t at column j - 16t).
-void attn_qk_rows(const float* q, int n_rows, int head_dim, const float* kpack, int64_t n_tiles, float* s,
-                  int64_t lds);
-// out[r*out_stride + d] = sum_j p[r*ldp + j] * v[j*v_stride + d] for r < n_rows (<= 4), j < n_keys.
-void attn_pv_rows(const float* p, int64_t ldp, int n_rows, const float* v, int64_t v_stride, int64_t n_keys,
-                  int head_dim, float* out, int64_t out_stride);
+// The micro-kernel of the blocked SIMD path (x86/attention_full_avx2.cpp), used for both products:
+// c[r*ldc + 16t + i] = sum_{x<k} a[r*lda + x] * b[t*tile_stride + 16x + i] for r < n_rows (<= 6),
+// t < n_tiles, i < 16, where each tile of b is [k][16] floats, 64-byte aligned.
+//  - scores:  a = scaled Q rows, k = head_dim, tiles = K packed 16 keys at a time;
+//  - outputs: a = probability rows, k = n_tokens, tiles = V packed 16 dims at a time.
+void attn_tile_gemm(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
+                    int64_t tile_stride, float* c, int64_t ldc);
 }  // namespace avx2
 
 }  // namespace pocket::kernels
