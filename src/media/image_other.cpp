@@ -252,12 +252,16 @@ Image decode_tiff(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
   uint16_t n_extra = 0;
   uint16_t* extra = nullptr;
   TIFFGetField(tif.get(), TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
-  const bool unassoc_alpha = n_extra == 1 && extra && extra[0] == EXTRASAMPLE_UNASSALPHA;
+  // ref: Pillow 9.4 TiffImagePlugin.OPEN_INFO: 4 samples with no ExtraSamples or unassociated
+  // alpha -> RGBA, unspecified -> RGBX (read as RGB), associated -> "RGBa" (un-premultiplied).
+  const int extra0 = n_extra == 1 && extra ? extra[0] : n_extra == 0 ? -1 : -2;
+  const bool unassoc_alpha = extra0 == EXTRASAMPLE_UNASSALPHA;
 
   // Raw path for the layouts Pillow unpacks byte for byte.
   PixelMode mode = PixelMode::RGB;
   bool raw = has_photometric && bps == 8 && planar == PLANARCONFIG_CONTIG && !TIFFIsTiled(tif.get());
   bool invert = false;
+  bool drop_fourth = false, unpremultiply = false;
   if (raw) {
     if ((photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE) && spp == 1) {
       mode = PixelMode::L;
@@ -266,8 +270,10 @@ Image decode_tiff(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
       mode = PixelMode::LA;
     } else if (photometric == PHOTOMETRIC_RGB && spp == 3) {
       mode = PixelMode::RGB;
-    } else if (photometric == PHOTOMETRIC_RGB && spp == 4 && unassoc_alpha) {
+    } else if (photometric == PHOTOMETRIC_RGB && spp == 4 && extra0 != -2) {
       mode = PixelMode::RGBA;
+      drop_fourth = extra0 == EXTRASAMPLE_UNSPECIFIED;
+      unpremultiply = extra0 == EXTRASAMPLE_ASSOCALPHA;
     } else if (photometric == PHOTOMETRIC_PALETTE && spp == 1) {
       mode = PixelMode::P;
     } else {
@@ -285,6 +291,24 @@ Image decode_tiff(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
     }
     if (invert)
       for (auto& v : im.pixels) v = static_cast<uint8_t>(255 - v);
+    if (unpremultiply) {
+      // ref: Pillow 9.4 Unpack.c unpackRGBa: a = 0 -> all zero, else CLIP8(c * 255 / a).
+      for (size_t i = 0; i < im.pixels.size(); i += 4) {
+        uint8_t* px = &im.pixels[i];
+        const int a = px[3];
+        if (a == 0) {
+          px[0] = px[1] = px[2] = 0;
+        } else if (a != 255) {
+          for (int c = 0; c < 3; ++c) px[c] = static_cast<uint8_t>(std::min(px[c] * 255 / a, 255));
+        }
+      }
+    }
+    if (drop_fourth) {
+      Image rgb = make_image(im.width, im.height, PixelMode::RGB);
+      for (size_t i = 0, n = static_cast<size_t>(im.width) * im.height; i < n; ++i)
+        std::memcpy(&rgb.pixels[3 * i], &im.pixels[4 * i], 3);
+      im = std::move(rgb);
+    }
     if (mode == PixelMode::P) {
       uint16_t *r = nullptr, *g = nullptr, *b = nullptr;
       POCKET_CHECK(TIFFGetField(tif.get(), TIFFTAG_COLORMAP, &r, &g, &b) == 1 && r && g && b,

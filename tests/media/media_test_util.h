@@ -41,9 +41,17 @@ inline const nlohmann::json& index_json() {
 }
 
 // The pixels the goldens were computed from: decoded/<stem>.png for lossy inputs, else the file.
+// A greyscale lossy input (mode L) whose decoded/ file was stored as RGB is turned back into L,
+// since the processor's path depends on the mode.
 inline Image golden_input(const nlohmann::json& entry) {
-  if (entry.contains("decoded")) return decode_image_file(golden(entry["decoded"].get<std::string>()));
-  return decode_image_file(golden(entry["image"].get<std::string>()));
+  if (!entry.contains("decoded")) return decode_image_file(golden(entry["image"].get<std::string>()));
+  Image im = decode_image_file(golden(entry["decoded"].get<std::string>()));
+  if (entry.value("mode", "") == "L" && im.mode == PixelMode::RGB) {
+    Image l = make_image(im.width, im.height, PixelMode::L);
+    for (size_t i = 0; i < l.pixels.size(); ++i) l.pixels[i] = im.pixels[3 * i];
+    im = std::move(l);
+  }
+  return im;
 }
 
 // Accumulates |a - b| statistics over several arrays (e.g. all tiles of one image).

@@ -48,9 +48,13 @@ TEST(DecodeGolden, LossyFilesDecodeExactlyAsPillow) {
   for (const json& e : media_test::index_json()) {
     if (!e.contains("decoded")) continue;
     SCOPED_TRACE(e["stem"].get<std::string>());
-    const Image mine = convert_to_rgb(decode_image_file(media_test::golden(e["image"].get<std::string>())));
+    const Image decoded = decode_image_file(media_test::golden(e["image"].get<std::string>()));
     const Image ref = decode_image_file(media_test::golden(e["decoded"].get<std::string>()));
-    ASSERT_EQ(ref.mode, PixelMode::RGB);
+    // decoded/ holds RGB (RGBA if the file has alpha); compare in that mode.
+    const Image mine = ref.mode == PixelMode::RGBA ? convert_to_rgba(decoded)
+                       : ref.mode == PixelMode::L  ? decoded
+                                                   : convert_to_rgb(decoded);
+    ASSERT_EQ(mine.mode, ref.mode);
     ASSERT_EQ(mine.width, ref.width);
     ASSERT_EQ(mine.height, ref.height);
     media_test::DiffStats d;
@@ -396,6 +400,21 @@ TEST(DecodeTiff, RawLayouts) {
   im = decode(media_test::write_tiff(s));
   EXPECT_EQ(im.mode, PixelMode::RGBA);
   EXPECT_EQ(im.pixels, s.data);
+
+  s.extra_sample = EXTRASAMPLE_UNSPECIFIED;  // Pillow's RGBX: read as RGB
+  im = decode(media_test::write_tiff(s));
+  EXPECT_EQ(im.mode, PixelMode::RGB);
+  EXPECT_EQ(im.pixels[3], s.data[4]);
+
+  s.extra_sample = EXTRASAMPLE_ASSOCALPHA;  // Pillow's RGBa: un-premultiplied on read
+  s.data = {100, 50, 0, 200, 10, 20, 30, 0, 1, 2, 3, 255};
+  s.width = 3;
+  s.height = 1;
+  im = decode(media_test::write_tiff(s));
+  EXPECT_EQ(im.mode, PixelMode::RGBA);
+  EXPECT_EQ(im.pixels, (std::vector<uint8_t>{127, 63, 0, 200, 0, 0, 0, 0, 1, 2, 3, 255}));
+  s.width = 5;
+  s.height = 6;
 
   fill(1);
   s.extra_sample = -1;
