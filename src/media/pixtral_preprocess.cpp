@@ -81,9 +81,8 @@ PixtralImage pixtral_preprocess(const Image& image, const PixtralParams& p) {
   PixtralImage out;
   out.plan = pixtral_plan(image.width, image.height, p);
   const Image rgb = pixtral_to_rgb(image);
-  std::vector<float> src(rgb.pixels.begin(), rgb.pixels.end());
   const std::vector<float> resized =
-      opencv_resize_cubic(src.data(), rgb.width, rgb.height, 3, out.plan.out_w, out.plan.out_h);
+      opencv_resize_cubic(rgb.pixels.data(), rgb.width, rgb.height, 3, out.plan.out_w, out.plan.out_h);
   // normalize(): np_image / 255.0 stays float32 (numpy 1.24 keeps the array's dtype for a
   // Python scalar), then (x - mean) / std in float64 with the tuple constants; the result is
   // returned as float32 here.

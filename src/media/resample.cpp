@@ -359,28 +359,40 @@ CubicAxis cubic_axis(int in_size, int out_size) {
 
 }  // namespace
 
-std::vector<float> opencv_resize_cubic(const float* src, int in_w, int in_h, int channels, int out_w, int out_h) {
+namespace {
+
+// Source values are read as float, so uint8 images give exactly what OpenCV computes on
+// np.array(img, dtype=np.float32) without a float copy of the whole source.
+template <typename T>
+std::vector<float> cubic_resize(const T* src, int in_w, int in_h, int channels, int out_w, int out_h) {
   check_sizes(in_w, in_h, out_w, out_h);
   const size_t C = static_cast<size_t>(channels);
   std::vector<float> out(static_cast<size_t>(out_w) * out_h * C);
   if (in_w == out_w && in_h == out_h) {
-    std::memcpy(out.data(), src, out.size() * sizeof(float));
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(src[i]);
     return out;
   }
   const CubicAxis ax = cubic_axis(in_w, out_w);
-  const CubicAxis ay = cubic_axis(in_h, out_h);
-  // Horizontal pass over every source row (each is used by some output row unless heavily
-  // downscaled; computing them all keeps the code simple), then vertical.
-  std::vector<float> tmp(static_cast<size_t>(in_h) * out_w * C);
+  CubicAxis ay = cubic_axis(in_h, out_h);
+  // Horizontal pass over the source rows the vertical taps use (stored compactly), then vertical.
+  // ref: resize.cpp HResizeCubic (scalar for float): S[x0]*a0 + S[x1]*a1 + S[x2]*a2 + S[x3]*a3.
+  std::vector<int> slot(static_cast<size_t>(in_h), -1);
+  int n_rows = 0;
+  for (int& r : ay.idx) {
+    if (slot[r] < 0) slot[r] = n_rows++;
+    r = slot[r];
+  }
+  std::vector<float> tmp(static_cast<size_t>(n_rows) * out_w * C);
   for (int y = 0; y < in_h; ++y) {
-    const float* s = src + static_cast<size_t>(y) * in_w * C;
-    float* d = tmp.data() + static_cast<size_t>(y) * out_w * C;
+    if (slot[y] < 0) continue;
+    const T* s = src + static_cast<size_t>(y) * in_w * C;
+    float* d = tmp.data() + static_cast<size_t>(slot[y]) * out_w * C;
     for (int x = 0; x < out_w; ++x) {
       const int* ix = &ax.idx[static_cast<size_t>(x) * 4];
       const float* w = &ax.w[static_cast<size_t>(x) * 4];
       for (size_t c = 0; c < C; ++c) {
-        d[x * C + c] = s[ix[0] * C + c] * w[0] + s[ix[1] * C + c] * w[1] + s[ix[2] * C + c] * w[2] +
-                       s[ix[3] * C + c] * w[3];
+        d[x * C + c] = static_cast<float>(s[ix[0] * C + c]) * w[0] + static_cast<float>(s[ix[1] * C + c]) * w[1] +
+                       static_cast<float>(s[ix[2] * C + c]) * w[2] + static_cast<float>(s[ix[3] * C + c]) * w[3];
       }
     }
   }
@@ -393,9 +405,24 @@ std::vector<float> opencv_resize_cubic(const float* src, int in_w, int in_h, int
     const float* s2 = tmp.data() + iy[2] * row;
     const float* s3 = tmp.data() + iy[3] * row;
     float* d = out.data() + static_cast<size_t>(y) * row;
-    for (size_t x = 0; x < row; ++x) d[x] = s0[x] * w[0] + s1[x] * w[1] + s2[x] * w[2] + s3[x] * w[3];
+    // ref: resize.cpp VResizeCubicVec_32f, 4-lane body: v_muladd(S0, b0, v_muladd(S1, b1,
+    // v_muladd(S2, b2, S3 * b3))) (no FMA in the SSE baseline build), then VResizeCubic's scalar
+    // tail S0*b0 + S1*b1 + S2*b2 + S3*b3. The summation order decides the last bit.
+    const size_t body = row - row % 4;
+    for (size_t x = 0; x < body; ++x) d[x] = s0[x] * w[0] + (s1[x] * w[1] + (s2[x] * w[2] + s3[x] * w[3]));
+    for (size_t x = body; x < row; ++x) d[x] = s0[x] * w[0] + s1[x] * w[1] + s2[x] * w[2] + s3[x] * w[3];
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<float> opencv_resize_cubic(const float* src, int in_w, int in_h, int channels, int out_w, int out_h) {
+  return cubic_resize(src, in_w, in_h, channels, out_w, out_h);
+}
+
+std::vector<float> opencv_resize_cubic(const uint8_t* src, int in_w, int in_h, int channels, int out_w, int out_h) {
+  return cubic_resize(src, in_w, in_h, channels, out_w, out_h);
 }
 
 }  // namespace pocket

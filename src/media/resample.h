@@ -44,5 +44,7 @@ void unpremultiply_alpha(Image& image);
 
 // cv::resize(src, (out_w, out_h), interpolation=INTER_CUBIC) for float32 interleaved images.
 std::vector<float> opencv_resize_cubic(const float* src, int in_w, int in_h, int channels, int out_w, int out_h);
+// The same on 8-bit pixels (read as float32, as np.array(img, dtype=np.float32) gives them).
+std::vector<float> opencv_resize_cubic(const uint8_t* src, int in_w, int in_h, int channels, int out_w, int out_h);
 
 }  // namespace pocket
