@@ -40,7 +40,7 @@ struct ChatRenderOptions {
   std::optional<ChatClock> now;                  // unset: the system's local time
   size_t max_output_bytes = size_t{64} << 20;    // cap on the output and on any string
   uint64_t max_work = 50'000'000;                // ~ evaluation steps (+ bytes/256 produced)
-  int max_depth = 400;                           // nested evaluation frames (macro recursion)
+  int max_depth = 256;                           // nested evaluation frames (macro recursion)
 };
 
 // A parsed template; render() may be called any number of times (not concurrently with

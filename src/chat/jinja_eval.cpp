@@ -395,6 +395,11 @@ Value Interp::call(const Value& fn, CallArgs& args) {
       return fn.callable()->call(*this, args);
     case Kind::kUndefined:
       raise_undefined(fn);
+    case Kind::kObject: {
+      const Value method = fn.object()->get_attr("__call__");  // recursive loop(...)
+      if (method.is_callable()) return method.callable()->call(*this, args);
+      type_error("'" + type_name(fn) + "' object is not callable");
+    }
     default:
       type_error("'" + type_name(fn) + "' object is not callable");
   }

@@ -16,7 +16,7 @@ namespace {
 
 const Value kNone = Value::none();
 
-const Value& arg(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
+Value arg(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
   const Value* v = a.get(i, name);
   return v ? *v : def;
 }
@@ -321,7 +321,9 @@ Value f_indent(Interp& in, const Value& v, CallArgs& a) {
   if (width.is_string()) {
     indention = width.str();
   } else if (width.is_integral()) {
-    if (width.as_int() > 4096) throw TemplateError("MemoryError: indent width is too large", 0);
+    if (static_cast<uint64_t>(std::max<int64_t>(0, width.as_int())) > in.limits().max_string_bytes) {
+      throw TemplateError("MemoryError: indent width is too large", 0);
+    }
     indention.assign(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
   } else {
     type_error("can't multiply sequence by non-int of type '" + type_name(width) + "'");
@@ -389,7 +391,9 @@ Value f_tojson(Interp& in, const Value& v, CallArgs& a) {
     if (indent.is_string()) {
       style.indent = indent.str();
     } else if (indent.is_integral()) {
-      if (indent.as_int() > 4096) throw TemplateError("MemoryError: indent is too large", 0);
+      if (static_cast<uint64_t>(std::max<int64_t>(0, indent.as_int())) > in.limits().max_string_bytes) {
+        throw TemplateError("MemoryError: indent is too large", 0);
+      }
       style.indent.assign(static_cast<size_t>(std::max<int64_t>(0, indent.as_int())), ' ');
     } else {
       type_error("can't multiply sequence by non-int of type '" + type_name(indent) + "'");

@@ -68,7 +68,7 @@ namespace {
 
 const Value kNone = Value::none();
 
-const Value& arg(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
+Value arg(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
   const Value* v = a.get(i, name);
   return v ? *v : def;
 }
@@ -166,7 +166,7 @@ Value f_reverse(Interp&, const Value& v, CallArgs& a) {
 Value f_items(Interp&, const Value& v, CallArgs& a) {
   a.check("items", 0, {});
   if (v.is_undefined()) return generator({});
-  if (!v.is_dict()) type_error("Can only get item pairs from a mapping.");
+  if (!v.is_dict()) return generator({}, "TypeError: Can only get item pairs from a mapping.");
   std::vector<Value> out;
   for (const auto& kv : v.dict().items) out.push_back(Value::tuple({kv.first, kv.second}));
   return generator(std::move(out));

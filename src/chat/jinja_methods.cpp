@@ -15,7 +15,7 @@ namespace {
 
 constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
 
-const Value& arg_or(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
+Value arg_or(const CallArgs& a, size_t i, std::string_view name, const Value& def) {
   const Value* v = a.get(i, name);
   return v ? *v : def;
 }
@@ -156,10 +156,12 @@ std::string replace_all(Interp& in, const std::string& s, const std::string& old
   return out;
 }
 
-std::string justify(const std::string& s, int64_t width, const std::string& fill, char how) {
+std::string justify(Interp& in, const std::string& s, int64_t width, const std::string& fill, char how) {
   const auto len = static_cast<int64_t>(cp_length(s));
   if (width <= len) return s;
-  if (width > (int64_t{1} << 26)) throw TemplateError("MemoryError: justified string is too large", 0);
+  if (static_cast<uint64_t>(width) > in.limits().max_string_bytes / fill.size()) {
+    throw TemplateError("MemoryError: justified string is too large", 0);
+  }
   const int64_t marg = width - len;
   int64_t left = 0;
   if (how == 'c') left = marg / 2 + (marg & width & 1);
@@ -300,7 +302,7 @@ Value str_method(Interp& in, const Value& self, const std::string& name, CallArg
     if (a.pos.empty() || !a.pos[0].is_integral()) type_error(name + "() requires an integer width");
     const Value& fill = arg_or(a, 1, "fillchar", Value::string(" "));
     if (!fill.is_string() || cp_length(fill.str()) != 1) type_error("The fill character must be exactly one character long");
-    return in.make_string(justify(s, a.pos[0].as_int(), fill.str(), name == "center" ? 'c' : (name == "ljust" ? 'l' : 'r')));
+    return in.make_string(justify(in, s, a.pos[0].as_int(), fill.str(), name == "center" ? 'c' : (name == "ljust" ? 'l' : 'r')));
   }
   if (name == "zfill") {
     if (a.pos.empty() || !a.pos[0].is_integral()) type_error("zfill() requires an integer width");
@@ -309,7 +311,7 @@ Value str_method(Interp& in, const Value& self, const std::string& name, CallArg
       sign = body.substr(0, 1);
       body = body.substr(1);
     }
-    const std::string padded = justify(body, a.pos[0].as_int() - static_cast<int64_t>(sign.size()), "0", 'r');
+    const std::string padded = justify(in, body, a.pos[0].as_int() - static_cast<int64_t>(sign.size()), "0", 'r');
     return in.make_string(sign + padded);
   }
   if (name == "partition" || name == "rpartition") {

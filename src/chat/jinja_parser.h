@@ -10,7 +10,7 @@
 namespace pocket::jinja {
 
 // Deepest syntax-tree nesting accepted (expressions and blocks together).
-inline constexpr int kMaxParseDepth = 128;
+inline constexpr int kMaxParseDepth = 256;
 
 // Parses template source; throws TemplateError (with line) on syntax errors.
 TemplateAst parse_template(std::string_view source);
