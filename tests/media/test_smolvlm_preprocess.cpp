@@ -133,7 +133,9 @@ TEST(SmolVlmGolden, TilesPromptAndSizes) {
       }
       if (decoded.mode == PixelMode::P) {
         const json& ti = g["input"]["transparency_index"];
-        EXPECT_EQ(ti.is_null() ? -1 : ti.get<int>(), decoded.transparency_index);
+        if (ti.is_null() || ti.is_number_integer()) {
+          EXPECT_EQ(ti.is_null() ? -1 : ti.get<int>(), decoded.transparency_index);
+        }
       }
       check_case(g, decoded, params, dir, std::string(config) + " " + stem);
 
