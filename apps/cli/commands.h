@@ -15,3 +15,4 @@ void register_bench(CLI::App& app);
 // Subcommands defined in the global namespace by their own cmd_<name>.cpp.
 void register_tokenize(CLI::App& app);
 void register_encode_image(CLI::App& app);
+void register_template(CLI::App& app);

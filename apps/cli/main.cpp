@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_bench(app);
   register_tokenize(app);
   register_encode_image(app);
+  register_template(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,8 +14,10 @@ namespace pocket {
 
 namespace {
 // Spinning this long before sleeping keeps back-to-back kernels (one decode step issues
-// hundreds) from paying a futex wake-up each, without burning a core when idle.
-constexpr int kSpinIters = 1 << 12;
+// hundreds) from paying a futex wake-up each. It is kept short because when another
+// process competes for the cores, a spinning thread only delays the one it waits for:
+// both sides then sleep on a futex instead.
+constexpr int kSpinIters = 1 << 11;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -42,11 +44,16 @@ void ThreadPool::run_impl(Job job, void* ctx) {
   generation_.notify_all();
   job(ctx, 0, n_threads_);
   int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
+  int p;
+  while ((p = pending_.load(std::memory_order_acquire)) != 0) {
     if (++spins < kSpinIters) {
       POCKET_PAUSE();
     } else {
-      std::this_thread::yield();
+      // The last worker wakes us if it sees the flag; futex's value check covers the race
+      // where it finished between our load and the wait.
+      caller_sleeping_.store(true, std::memory_order_seq_cst);
+      pending_.wait(p, std::memory_order_seq_cst);
+      caller_sleeping_.store(false, std::memory_order_relaxed);
     }
   }
 }
@@ -66,7 +73,8 @@ void ThreadPool::worker(int ith) {
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
     job_(ctx_, ith, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 && caller_sleeping_.load(std::memory_order_seq_cst))
+      pending_.notify_one();
   }
 }
 
