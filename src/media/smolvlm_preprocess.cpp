@@ -108,6 +108,20 @@ Image tile_to_rgb(const Image& tile) {
 
 }  // namespace
 
+SmolVlmParams smolvlm_params_for(int tile_size, int longest_edge, int patch_size, int scale_factor) {
+  POCKET_CHECK(tile_size > 0 && longest_edge > 0 && patch_size > 0 && scale_factor > 0,
+               "SmolVLM parameters: tile {}, longest edge {}, patch {}, scale factor {}", tile_size, longest_edge,
+               patch_size, scale_factor);
+  const int side = tile_size / patch_size;  // 384 / 14 = 27: the last pixels are never seen
+  POCKET_CHECK(side % scale_factor == 0, "SmolVLM parameters: {} patches per side do not divide by scale factor {}",
+               side, scale_factor);
+  SmolVlmParams p;
+  p.tile_size = tile_size;
+  p.longest_edge = longest_edge;
+  p.image_seq_len = (side / scale_factor) * (side / scale_factor);
+  return p;
+}
+
 SmolVlmPlan smolvlm_plan(int width, int height, const SmolVlmParams& p) {
   POCKET_CHECK(width > 0 && height > 0, "SmolVLM preprocessing: empty image {}x{}", width, height);
   POCKET_CHECK(p.longest_edge > 0 && p.tile_size > 0 && p.image_seq_len > 0 && p.max_image_size > 0,

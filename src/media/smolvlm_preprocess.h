@@ -40,6 +40,12 @@ struct SmolVlmResizeStep {
   SmolVlmResizeKind kind = SmolVlmResizeKind::Filter;
 };
 
+// Parameters from an mmproj GGUF: tile = clip.vision.image_size, longest edge =
+// clip.vision.preproc_image_size (4 · tile in the shipped models), image_seq_len =
+// (tile / patch)^2 / scale_factor^2 (64 for 512/16/4, 81 for 384/14/3). Throws if the patch grid
+// does not divide by the scale factor.
+SmolVlmParams smolvlm_params_for(int tile_size, int longest_edge, int patch_size, int scale_factor);
+
 // Size arithmetic only (no pixels).
 struct SmolVlmPlan {
   int width = 0, height = 0;          // input

@@ -202,6 +202,19 @@ TEST(SmolVlm, PixelValuesFollowTheReadmeFormula) {
   }
 }
 
+TEST(SmolVlm, ParamsFromMmproj) {
+  // The golden configs: 512/16/4 -> 64 tokens per tile, 384/14/3 -> 81.
+  for (const char* config : kConfigs) {
+    const json g = media_test::read_json(golden(index_json()[0]["configs"][config].get<std::string>()));
+    const SmolVlmParams want = params_from(g["params"]);
+    const bool small = want.tile_size == 512;
+    const SmolVlmParams p = smolvlm_params_for(want.tile_size, want.longest_edge, small ? 16 : 14, small ? 4 : 3);
+    EXPECT_EQ(p.image_seq_len, want.image_seq_len) << config;
+    EXPECT_EQ(p.longest_edge, want.longest_edge);
+  }
+  EXPECT_THROW(smolvlm_params_for(512, 2048, 16, 5), Error);
+}
+
 TEST(SmolVlm, RejectsEmptyImages) {
   EXPECT_THROW(smolvlm_plan(0, 10, SmolVlmParams{}), Error);
   EXPECT_THROW(smolvlm_plan(10, -1, SmolVlmParams{}), Error);
