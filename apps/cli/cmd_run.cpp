@@ -1,13 +1,41 @@
 // `pocket run`: generate text from a prompt, streaming it to stdout as it is produced.
 // Timing statistics go to stderr so stdout carries only the model's text.
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "apps/cli/common.h"
 #include "apps/cli/commands.h"
+#include "chat/chat.h"
 #include "core/error.h"
+#include "io/gguf.h"
 
 namespace pocket::cli {
+
+std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
+                               const std::string& user) {
+  std::string source;
+  if (!template_file.empty()) {
+    std::ifstream f(template_file, std::ios::binary);
+    POCKET_CHECK(f, "cannot read chat template '{}'", template_file);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    source = ss.str();
+  } else {
+    source = engine.file().get_string_or("tokenizer.chat_template", "");
+    POCKET_CHECK(!source.empty(), "{} has no chat template (tokenizer.chat_template); pass --template FILE",
+                 engine.file().path());
+  }
+  const Tokenizer& tok = engine.tokenizer();
+  ChatRequest req;
+  if (!system.empty()) req.messages.push_back(ChatMessage::from_text("system", system));
+  req.messages.push_back(ChatMessage::from_text("user", user));
+  req.add_generation_prompt = true;
+  if (tok.bos_id() >= 0) req.bos_token = tok.token_text(tok.bos_id());
+  if (tok.eos_id() >= 0) req.eos_token = tok.token_text(tok.eos_id());
+  return render_chat_template(source, req.to_context());
+}
 
 void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt");
@@ -19,6 +47,8 @@ void register_run(CLI::App& app) {
     SamplerParams sp;
     int64_t seed = -1;
     bool quiet = false;
+    bool chat = false;
+    std::string system, template_file;
   };
   auto a = std::make_shared<Args>();
   a->m.add(cmd);
@@ -33,11 +63,23 @@ void register_run(CLI::App& app) {
   cmd->add_option("--repeat-last-n", a->sp.repeat_last_n, "Tokens considered for the penalty (-1 = all)");
   cmd->add_option("--seed", a->seed, "Random seed (-1 = random)");
   cmd->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
+  cmd->add_flag("--chat", a->chat, "Apply the model's chat template to the prompt as a user turn");
+  cmd->add_option("--system", a->system, "System message (with --chat)");
+  cmd->add_option("--template", a->template_file, "Chat template file (Jinja) instead of the model's (implies --chat)");
   cmd->callback([a] {
     POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
     auto engine = a->m.load();
     const Tokenizer& tok = engine->tokenizer();
-    std::vector<int32_t> prompt = tok.encode(a->prompt, tok.add_bos_default(), true);
+    std::vector<int32_t> prompt;
+    if (a->chat || !a->template_file.empty()) {
+      // Rendered like transformers' apply_chat_template(tokenize=True): the template writes
+      // any BOS itself, so the text is tokenized without adding one.
+      const std::string rendered = render_chat_prompt(*engine, a->template_file, a->system, a->prompt);
+      prompt = tok.encode(rendered, false, true);
+    } else {
+      POCKET_CHECK(a->system.empty(), "--system needs --chat");
+      prompt = tok.encode(a->prompt, tok.add_bos_default(), true);
+    }
     POCKET_CHECK(!prompt.empty(), "the prompt is empty");
     SessionOptions so;
     so.n_ctx = a->n_ctx;

@@ -18,6 +18,11 @@ struct ModelArgs {
   std::unique_ptr<Engine> load() const;
 };
 
+// Renders the chat template (the model's tokenizer.chat_template, or template_file) for a
+// system message (optional) and one user turn, with the generation prompt added.
+std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
+                               const std::string& user);
+
 // Parses "1,2,3" into ids; throws pocket::Error on junk.
 std::vector<int32_t> parse_id_list(const std::string& s);
 
