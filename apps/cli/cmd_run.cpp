@@ -28,13 +28,27 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
                  engine.file().path());
   }
   const Tokenizer& tok = engine.tokenizer();
-  ChatRequest req;
-  if (!system.empty()) req.messages.push_back(ChatMessage::from_text("system", system));
-  req.messages.push_back(ChatMessage::from_text("user", user));
-  req.add_generation_prompt = true;
-  if (tok.bos_id() >= 0) req.bos_token = tok.token_text(tok.bos_id());
-  if (tok.eos_id() >= 0) req.eos_token = tok.token_text(tok.eos_id());
-  return render_chat_template(source, req.to_context());
+  auto render = [&](bool as_parts) {
+    ChatRequest req;
+    auto message = [&](const char* role, const std::string& text) {
+      if (!as_parts) return ChatMessage::from_text(role, text);
+      ChatMessage m;
+      m.role = role;
+      m.parts.push_back({"text", text, nullptr});
+      return m;
+    };
+    if (!system.empty()) req.messages.push_back(message("system", system));
+    req.messages.push_back(message("user", user));
+    req.add_generation_prompt = true;
+    if (tok.bos_id() >= 0) req.bos_token = tok.token_text(tok.bos_id());
+    if (tok.eos_id() >= 0) req.eos_token = tok.token_text(tok.eos_id());
+    return render_chat_template(source, req.to_context());
+  };
+  // Text-only templates take string content; multimodal ones (SmolVLM2) iterate typed parts
+  // and silently drop a plain string, as transformers' processors always send parts.
+  std::string out = render(false);
+  if (!user.empty() && out.find(user) == std::string::npos) out = render(true);
+  return out;
 }
 
 void register_run(CLI::App& app) {
