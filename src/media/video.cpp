@@ -122,7 +122,9 @@ void VideoReader::Impl::open_demuxer(bool probe_streams) {
   av_dict_set(&opts, "codec_whitelist", kCodecWhitelist, 0);
   const int ret = avformat_open_input(&fmt, nullptr, nullptr, &opts);
   av_dict_free(&opts);
-  if (ret < 0) fail("video: not a readable video file ({})", av_error_text(ret));  // fmt freed by FFmpeg
+  // (FFmpeg frees fmt on failure; a format off the whitelist is reported as EINVAL)
+  if (ret == AVERROR(EINVAL)) fail("video: unrecognised or unsupported container format");
+  if (ret < 0) fail("video: not a readable video file ({})", av_error_text(ret));
   d->fmt = fmt;
   demux = std::move(d);
   if (probe_streams) {

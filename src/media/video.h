@@ -39,8 +39,21 @@ struct VideoLimits {
   int64_t max_frames = 10'000'000;               // video packets in the stream
 };
 
+// How decoded YUV becomes RGB24 (swscale, same size). Both honour the stream's colour matrix
+// (BT.601 when unspecified) and range, as the ffmpeg CLI's scale filter does.
+enum class VideoColorConversion {
+  // SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT: chroma interpolated to full
+  // resolution, exact rounding. Equals `ffmpeg -sws_flags bicubic+accurate_rnd+full_chroma_int`.
+  Accurate,
+  // swscale's default table-driven converter (chroma samples replicated): what a plain
+  // `ffmpeg -i in -pix_fmt rgb24` extracts, and what PyAV's to_ndarray("rgb24") and torchcodec
+  // run inside transformers' video loaders.
+  Fast,
+};
+
 struct VideoOpenOptions {
   VideoLimits limits;
+  VideoColorConversion color = VideoColorConversion::Accurate;
   int threads = 0;             // decoder threads; 0 = FFmpeg's choice, capped at 8
   bool apply_rotation = true;  // rotate/flip frames by the display matrix, as the ffmpeg CLI does
   bool verbose = false;        // let FFmpeg log warnings and errors to stderr

@@ -137,8 +137,11 @@ bool read_video_packet(AVFormatContext* fmt, int stream, AVPacket* p, int64_t po
 bool VideoReader::Impl::seek_to_key(size_t key) {
   // Lands on the keyframe (or one before it) and identifies where: the first video packet
   // after the seek must be a keyframe we know from the scan, at or before the wanted one.
+  // By pts: Matroska's cues are pts, and MP4's dts-based index still finds the keyframe itself
+  // (its dts <= its pts < the next keyframe's dts); a dts target can land a whole group of
+  // pictures early when B-frames shift dts below pts.
   const KeyFrame& k = keys[key];
-  const int64_t ts = k.dts != AV_NOPTS_VALUE ? k.dts : k.pts;
+  const int64_t ts = k.pts;
   ++stats.seeks;
   reset_decoder();
   next_pos = -1;
@@ -228,9 +231,12 @@ VideoFrame VideoReader::Impl::convert(const AVFrame* f, int64_t index, bool exac
   }
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
   if (!desc || (desc->flags & AV_PIX_FMT_FLAG_HWACCEL)) fail("video: frame {} has an unusable pixel format", index);
-  // Accurate rounding and full-resolution chroma interpolation: the chroma planes are
-  // upsampled with the bicubic filter instead of replicated, and no table-based shortcut.
-  const int flags = SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT;
+  // Accurate: chroma upsampled with the bicubic filter instead of replicated, exact rounding,
+  // no table-driven shortcut. Fast: the CLI's default flags (for a same-size conversion the
+  // filter choice is moot: swscale takes its unscaled YUV->RGB path).
+  const int flags = options.color == VideoColorConversion::Accurate
+                        ? SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
+                        : SWS_BICUBIC;
   sws.reset(sws_getCachedContext(sws.release(), f->width, f->height, format, f->width, f->height,
                                  AV_PIX_FMT_RGB24, flags, nullptr, nullptr, nullptr));
   if (!sws) fail("video: cannot convert {} frames to RGB", desc->name);
@@ -285,10 +291,12 @@ void VideoReader::Impl::read_by_pts(std::span<const int64_t> indices,
     auto it = std::upper_bound(keys.begin(), keys.end(), target,
                                [](int64_t pts, const KeyFrame& a) { return pts < a.pts; });
     const size_t key = it == keys.begin() ? 0 : static_cast<size_t>(it - keys.begin()) - 1;
-    const bool already_there = held && frame_pts(held.get()) >= target;
-    // Seek when the decoder's position is unknown, or the keyframe lies ahead of it (decoding
-    // forward would only reach it through whole groups of pictures we do not need).
-    if (!already_there && (next_pos < 0 || keys[key].pos > next_pos)) {
+    // Seek when the target was passed already (a frame at or after it went by), when the
+    // decoder's position is unknown, or when the keyframe lies ahead of it (decoding forward
+    // would only reach it through whole groups of pictures we do not need).
+    const bool passed = last && frame_pts(last.get()) >= target;
+    const bool held_is_next = !passed && held && frame_pts(held.get()) >= target;
+    if (passed || (!held_is_next && (next_pos < 0 || keys[key].pos > next_pos))) {
       bool ok = seek_to_key(key);
       if (!ok && key > 0) ok = seek_to_key(key - 1);
       if (!ok) restart_from_beginning();
