@@ -62,9 +62,10 @@ int64_t checked_repeat_count(const Value& n) { return n.as_int() < 0 ? 0 : n.as_
 }
 
 Value repeat(Interp& in, const Value& seq, const Value& n) {
-  const int64_t count = checked_repeat_count(n);
+  int64_t count = checked_repeat_count(n);
   if (seq.is_string()) {
     const std::string& s = seq.str();
+    if (s.empty()) count = 0;  // "" * 2**60 must not loop 2**60 times
     if (count > 0 && s.size() > in.limits().max_string_bytes / static_cast<uint64_t>(count)) {
       throw TemplateError("MemoryError: string repetition is too large", 0);
     }
@@ -72,9 +73,10 @@ Value repeat(Interp& in, const Value& seq, const Value& n) {
     std::string out;
     out.reserve(s.size() * static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) out += s;
-    return Value::string(std::move(out));
+    return seq.is_markup() ? Value::markup(std::move(out)) : Value::string(std::move(out));
   }
   const auto& items = seq.items();
+  if (items.empty()) count = 0;
   if (count > 0 && items.size() > (in.limits().max_string_bytes / 16) / static_cast<uint64_t>(count)) {
     throw TemplateError("MemoryError: list repetition is too large", 0);
   }
@@ -116,6 +118,11 @@ Value binary_op(Interp& in, const std::string& op, const Value& a, const Value& 
     if (a.is_string()) {
       if (!b.is_string()) type_error("can only concatenate str (not \"" + type_name(b) + "\") to str");
       in.charge_bytes(a.str().size() + b.str().size());
+      if (a.is_markup() || b.is_markup()) {
+        // Markup.__add__ / __radd__ escape the plain operand.
+        return Value::markup((a.is_markup() ? a.str() : html_escape(a.str())) +
+                             (b.is_markup() ? b.str() : html_escape(b.str())));
+      }
       return Value::string(a.str() + b.str());
     }
     for (auto tag : {ListData::Tag::kList, ListData::Tag::kTuple}) {
@@ -161,7 +168,11 @@ Value binary_op(Interp& in, const std::string& op, const Value& a, const Value& 
     return Value::number(a.as_float() / b.as_float());
   }
   if (op == "//" || op == "%") {
-    if (op == "%" && a.is_string()) return in.make_string(py_percent_format(in, a.str(), b));
+    if (op == "%" && a.is_string()) {
+      std::string s = py_percent_format(in, a.str(), b, a.is_markup());
+      in.charge_bytes(s.size());
+      return a.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
+    }
     if (!nums) unsupported(op, a, b);
     if (ints) {
       const int64_t x = a.as_int(), y = b.as_int();
@@ -205,7 +216,7 @@ static bool contains(const Value& container, const Value& item) {
       return false;
     case Kind::kString:
       if (!item.is_string()) type_error("'in <string>' requires string as left operand, not " + type_name(item));
-      return container.str().find(item.str()) != std::string::npos;
+      return find_sub(container.str(), item.str()) != std::string::npos;
     case Kind::kList: {
       std::vector<Value> items;
       iterate(container, items);
@@ -227,6 +238,7 @@ Value Interp::eval_compare(const Expr& e, Scope* scope) {
   for (size_t i = 0; i < e.ops.size(); ++i) {
     Value right = eval(*e.items[i + 1], scope);
     const std::string& op = e.ops[i];
+    charge(cost_of(left) + cost_of(right));
     bool ok;
     if (op == "==") {
       ok = equals(left, right);
@@ -253,6 +265,7 @@ void Interp::eval_args(const Arguments& a, Scope* scope, CallArgs& out) {
   for (const auto& p : a.pos) out.pos.push_back(eval(*p, scope));
   if (a.dyn_args) {
     Value extra = eval(*a.dyn_args, scope);
+    charge(cost_of(extra));
     iterate(extra, out.pos);
   }
   for (const auto& kv : a.kw) out.kw.emplace_back(kv.first, eval(*kv.second, scope));
@@ -303,17 +316,17 @@ Value Interp::eval_inner(const Expr& e, Scope* scope) {
       if (key.kind == ExprKind::kSlice) {
         Value parts[3];
         for (int i = 0; i < 3; ++i) parts[i] = key.items[i] ? eval(*key.items[i], scope) : Value::none();
+        // Slices bypass environment.getitem in jinja2's compiled code, so Python's own
+        // errors surface (ref: jinja2/compiler.py visit_Getitem).
         if (obj.is_undefined()) raise_undefined(obj);
-        const bool sliceable = obj.is_string() || obj.is_sequence_like();
+        if (!obj.is_string() && !obj.is_sequence_like()) {
+          if (obj.is_dict()) type_error("unhashable type: 'slice'");
+          type_error("'" + type_name(obj) + "' object is not subscriptable");
+        }
         for (const Value& p : parts) {
           if (!p.is_none() && !p.is_integral()) {
-            return Value::undefined(object_type_repr(obj) + " has no element slice(" + repr(parts[0]) + ", " +
-                                    repr(parts[1]) + ", " + repr(parts[2]) + ")");
+            type_error("slice indices must be integers or None or have an __index__ method");
           }
-        }
-        if (!sliceable) {
-          return Value::undefined(object_type_repr(obj) + " has no element slice(" + repr(parts[0]) + ", " +
-                                  repr(parts[1]) + ", " + repr(parts[2]) + ")");
         }
         return slice_value(*this, obj, parts[0], parts[1], parts[2]);
       }
@@ -431,6 +444,7 @@ Value Interp::getitem(const Value& obj, const Value& key) {
       raise_undefined(obj);
     case Kind::kDict:
       if (hashable(key)) {
+        if (!key.is_string()) charge(cost_of(obj));  // non-str keys are found by scanning
         if (const Value* v = obj.dict().find(key)) return *v;
       }
       break;
@@ -444,15 +458,17 @@ Value Interp::getitem(const Value& obj, const Value& key) {
           const auto n = static_cast<int64_t>(s.size());
           if (idx < 0) idx += n;
           if (idx < 0 || idx >= n) return undefined_item(obj, key);
-          return Value::string(std::string(1, s[static_cast<size_t>(idx)]));
+          std::string ch(1, s[static_cast<size_t>(idx)]);
+          return obj.is_markup() ? Value::markup(std::move(ch)) : Value::string(std::move(ch));
         }
+        charge(cost_of(obj));
         const std::u32string u = to_u32(s);
         const auto n = static_cast<int64_t>(u.size());
         if (idx < 0) idx += n;
         if (idx < 0 || idx >= n) return undefined_item(obj, key);
         std::string ch;
         append_utf8(ch, u[static_cast<size_t>(idx)]);
-        return Value::string(std::move(ch));
+        return obj.is_markup() ? Value::markup(std::move(ch)) : Value::string(std::move(ch));
       }
       const auto& items = obj.items();
       const auto n = static_cast<int64_t>(items.size());
@@ -479,6 +495,7 @@ Value Interp::getitem(const Value& obj, const Value& key) {
 Value slice_value(Interp& in, const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
   const int64_t step = step_v.is_none() ? 1 : step_v.as_int();
   if (step == 0) value_error("slice step cannot be zero");
+  in.charge(cost_of(obj));
   std::u32string u;
   const bool ascii = obj.is_string() && is_ascii(obj.str());
   if (obj.is_string() && !ascii) u = to_u32(obj.str());
@@ -513,7 +530,8 @@ Value slice_value(Interp& in, const Value& obj, const Value& start_v, const Valu
         append_utf8(out, u[static_cast<size_t>(i)]);
       }
     }
-    return in.make_string(std::move(out));
+    in.charge_bytes(out.size());
+    return obj.is_markup() ? Value::markup(std::move(out)) : Value::string(std::move(out));
   }
   std::vector<Value> out;
   out.reserve(idx.size());

@@ -249,6 +249,7 @@ void Interp::assign(const Expr& target, Scope* scope, const Value& value) {
   if (!value.is_string() && value.kind() != Kind::kList && value.kind() != Kind::kDict && !value.is_undefined()) {
     type_error("cannot unpack non-iterable " + type_name(value) + " object");
   }
+  charge(cost_of(value));
   std::vector<Value> items;
   iterate(value, items);
   const size_t want = target.items.size();
@@ -484,11 +485,20 @@ Flow Interp::exec(const Stmt& s, Scope* scope, std::string& out) {
   return Flow::kNormal;
 }
 
+static uint64_t args_cost(const CallArgs& args) {
+  uint64_t c = 0;
+  for (const Value& v : args.pos) c += cost_of(v);
+  for (const auto& kv : args.kw) c += cost_of(kv.second);
+  return c;
+}
+
 Value Interp::filter(const std::string& name, const Value& input, CallArgs& args) {
+  charge(cost_of(input) + args_cost(args));
   return apply_filter(*this, name, input, args);
 }
 
 bool Interp::test(const std::string& name, const Value& input, CallArgs& args) {
+  charge(cost_of(input) + args_cost(args));
   return apply_test(*this, name, input, args);
 }
 

@@ -122,6 +122,7 @@ Value f_int(Interp&, const Value& v, CallArgs& a) {
   a.check("int", 2, {"default", "base"});
   const Value& def = arg(a, 0, "default", Value::integer(0));
   const int64_t base = int_arg(a, 1, "base", 10);
+  if (v.is_undefined()) raise_undefined(v);  // Undefined.__int__ fails outside the except
   int64_t out;
   if (v.is_string()) {
     if (base != 0 && (base < 2 || base > 36)) throw TemplateError("ValueError: int() base must be >= 2 and <= 36, or 0", 0);
@@ -138,6 +139,7 @@ Value f_int(Interp&, const Value& v, CallArgs& a) {
 Value f_float(Interp&, const Value& v, CallArgs& a) {
   a.check("float", 1, {"default"});
   const Value& def = arg(a, 0, "default", Value::number(0.0));
+  if (v.is_undefined()) raise_undefined(v);
   if (v.is_number()) return Value::number(v.as_float());
   double d;
   if (v.is_string() && parse_py_float(v.str(), d)) return Value::number(d);
@@ -193,6 +195,11 @@ Value f_round(Interp&, const Value& v, CallArgs& a) {
   return Value::number((m == "ceil" ? std::ceil(x) : std::floor(x)) / p);
 }
 
+// Keeps the Markup-ness of the input string, as soft_str(s).upper() etc. do.
+Value same_kind(const Value& input, std::string s) {
+  return input.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
+}
+
 Value f_string(Interp&, const Value& v, CallArgs& a) {
   a.check("string", 0, {});
   return v.is_string() ? v : Value::string(to_str(v));
@@ -200,17 +207,17 @@ Value f_string(Interp&, const Value& v, CallArgs& a) {
 
 Value f_upper(Interp&, const Value& v, CallArgs& a) {
   a.check("upper", 0, {});
-  return Value::string(py_upper(to_str(v)));
+  return same_kind(v, py_upper(to_str(v)));
 }
 
 Value f_lower(Interp&, const Value& v, CallArgs& a) {
   a.check("lower", 0, {});
-  return Value::string(py_lower(to_str(v)));
+  return same_kind(v, py_lower(to_str(v)));
 }
 
 Value f_capitalize(Interp&, const Value& v, CallArgs& a) {
   a.check("capitalize", 0, {});
-  return Value::string(py_capitalize(to_str(v)));
+  return same_kind(v, py_capitalize(to_str(v)));
 }
 
 // jinja2 do_title: split on runs of [-\s({\[<], upper-case the first char of each piece.
@@ -242,7 +249,7 @@ Value f_trim(Interp&, const Value& v, CallArgs& a) {
   a.check("trim", 1, {"chars"});
   const Value& chars = arg(a, 0, "chars", kNone);
   if (!chars.is_none() && !chars.is_string()) type_error("strip arg must be None or str");
-  return Value::string(py_strip(to_str(v), chars.is_none() ? nullptr : &chars.str(), true, true));
+  return same_kind(v, py_strip(to_str(v), chars.is_none() ? nullptr : &chars.str(), true, true));
 }
 
 Value f_replace(Interp& in, const Value& v, CallArgs& a) {
@@ -262,28 +269,22 @@ Value f_center(Interp& in, const Value& v, CallArgs& a) {
   a.check("center", 1, {"width"});
   CallArgs inner;
   inner.pos = {Value::integer(int_arg(a, 0, "width", 80))};
-  return in.call(builtin_attribute(in, Value::string(to_str(v)), "center"), inner);
+  return in.call(builtin_attribute(in, v.is_string() ? v : Value::string(to_str(v)), "center"), inner);
 }
 
 Value f_escape(Interp&, const Value& v, CallArgs& a) {
   a.check("escape", 0, {});
-  std::string out;
-  for (char c : to_str(v)) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return Value::string(std::move(out));
+  return escape_markup(v);
+}
+
+Value f_forceescape(Interp&, const Value& v, CallArgs& a) {
+  a.check("forceescape", 0, {});
+  return Value::markup(html_escape(to_str(v)));
 }
 
 Value f_safe(Interp&, const Value& v, CallArgs& a) {
   a.check("safe", 0, {});
-  return v.is_string() ? v : Value::string(to_str(v));
+  return v.is_markup() ? v : Value::markup(to_str(v));
 }
 
 Value f_default(Interp&, const Value& v, CallArgs& a) {
@@ -314,6 +315,8 @@ Value f_wordcount(Interp&, const Value& v, CallArgs& a) {
 
 Value f_indent(Interp& in, const Value& v, CallArgs& a) {
   a.check("indent", 3, {"width", "first", "blank"});
+  if (v.is_undefined()) raise_undefined(v);
+  if (!v.is_string()) type_error("unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
   const Value& width = arg(a, 0, "width", Value::integer(4));
   const bool first = truthy(arg(a, 1, "first", Value::boolean(false)));
   const bool blank = truthy(arg(a, 2, "blank", Value::boolean(false)));
@@ -340,7 +343,8 @@ Value f_indent(Interp& in, const Value& v, CallArgs& a) {
     in.charge_bytes(rv.size());
   }
   if (first) rv = indention + rv;
-  return in.make_string(std::move(rv));
+  in.charge_bytes(rv.size());
+  return same_kind(v, std::move(rv));
 }
 
 Value f_truncate(Interp&, const Value& v, CallArgs& a) {
@@ -352,15 +356,21 @@ Value f_truncate(Interp&, const Value& v, CallArgs& a) {
   const auto end_len = static_cast<int64_t>(cp_length(end));
   if (len < end_len) throw TemplateError("AssertionError: expected length >= " + std::to_string(end_len) + ", got " + std::to_string(len), 0);
   if (leeway < 0) throw TemplateError("AssertionError: expected leeway >= 0, got " + std::to_string(leeway), 0);
+  if (!v.is_string()) {
+    // len(s) works for undefined values and containers; only short ones come back unchanged.
+    const int64_t n = length(v);
+    if (n <= len + leeway) return v;
+    type_error("can only concatenate " + type_name(v) + " (not \"str\") to " + type_name(v));
+  }
   const std::string s = to_str(v);
   const std::u32string u = to_u32(s);
-  if (static_cast<int64_t>(u.size()) <= len + leeway) return Value::string(s);
+  if (static_cast<int64_t>(u.size()) <= len + leeway) return v;
   std::string head = to_utf8(std::u32string_view(u).substr(0, static_cast<size_t>(len - end_len)));
   if (!killwords) {
     const size_t sp = head.rfind(' ');
     if (sp != std::string::npos) head.resize(sp);
   }
-  return Value::string(head + end);
+  return same_kind(v, head + end);
 }
 
 Value f_format(Interp& in, const Value& v, CallArgs& a) {
@@ -435,7 +445,7 @@ const FilterTable& table() {
     t["default"] = f_default;
     t["e"] = f_escape;
     t["escape"] = f_escape;
-    t["forceescape"] = f_escape;
+    t["forceescape"] = f_forceescape;
     t["float"] = f_float;
     t["format"] = f_format;
     t["indent"] = f_indent;

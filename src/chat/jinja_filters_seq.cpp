@@ -151,7 +151,7 @@ Value f_reverse(Interp&, const Value& v, CallArgs& a) {
   if (v.is_string()) {
     std::u32string u = to_u32(v.str());
     std::reverse(u.begin(), u.end());
-    return Value::string(to_utf8(u));
+    return v.is_markup() ? Value::markup(to_utf8(u)) : Value::string(to_utf8(u));
   }
   std::vector<Value> items = items_of(v);
   std::reverse(items.begin(), items.end());

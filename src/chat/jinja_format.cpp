@@ -206,7 +206,7 @@ std::string format_value(const Value& v, std::string_view spec_text) {
 
 }  // namespace
 
-std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args) {
+std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args, bool escape) {
   std::string out;
   size_t auto_index = 0;
   bool used_auto = false, used_manual = false;
@@ -304,15 +304,18 @@ std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args) 
     } else if (!conv.empty()) {
       value_error("Unknown conversion specifier " + conv);
     }
-    out += format_value(v, spec);
+    out += escape && !v.is_markup() ? html_escape(format_value(v, spec)) : format_value(v, spec);
     in.charge_bytes(out.size());
   }
   return out;
 }
 
-std::string py_percent_format(Interp& in, const std::string& fmt, const Value& args) {
+std::string py_percent_format(Interp& in, const std::string& fmt, const Value& args, bool escape) {
   std::vector<Value> pos;
   const bool mapping = args.is_dict();
+  // PyUnicode_Format skips the "not all arguments converted" check for any argument with
+  // __getitem__ (lists, dicts...), only tuples are spread.
+  const bool getitem_arg = mapping || (args.kind() == Kind::kList && !args.has_tag(ListData::Tag::kTuple)) || args.is_undefined();
   if (args.has_tag(ListData::Tag::kTuple)) {
     pos = args.items();
   } else {
@@ -382,8 +385,8 @@ std::string py_percent_format(Interp& in, const std::string& fmt, const Value& a
     }
     std::string piece;
     switch (conv) {
-      case 's': piece = to_str(v); break;
-      case 'r': case 'a': piece = repr(v); break;
+      case 's': piece = escape && !v.is_markup() ? html_escape(to_str(v)) : to_str(v); break;
+      case 'r': case 'a': piece = escape ? html_escape(repr(v)) : repr(v); break;
       case 'd': case 'i': case 'u':
         if (!v.is_number()) type_error("%" + std::string(1, conv) + " format: a real number is required, not " + type_name(v));
         sp.type = 'd';
@@ -423,7 +426,7 @@ std::string py_percent_format(Interp& in, const std::string& fmt, const Value& a
     out += piece;
     in.charge_bytes(out.size());
   }
-  if (!mapping && next < pos.size()) type_error("not all arguments converted during string formatting");
+  if (!getitem_arg && next < pos.size()) type_error("not all arguments converted during string formatting");
   return out;
 }
 

@@ -122,9 +122,10 @@ struct JsonStyle {
   std::string key_sep = ": ";
 };
 std::string dump_json(Interp& in, const Value& v, const JsonStyle& style);
-// str.format(*args, **kwargs) and printf-style `%` formatting.
-std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args);
-std::string py_percent_format(Interp& in, const std::string& fmt, const Value& args);
+// str.format(*args, **kwargs) and printf-style `%` formatting; `escape` HTML-escapes
+// the substituted values as Markup.format / Markup.__mod__ do.
+std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args, bool escape = false);
+std::string py_percent_format(Interp& in, const std::string& fmt, const Value& args, bool escape = false);
 // datetime.strftime(fmt) of the render clock.
 std::string format_clock(const Clock& clock, const std::string& fmt);
 // Python slicing of a str/list/tuple.

@@ -42,7 +42,7 @@ void clamp_range(const CallArgs& a, size_t first, size_t len, size_t& b, size_t&
 int64_t find_u32(const std::u32string& hay, const std::u32string& needle, size_t b, size_t e, bool reverse) {
   if (b > e || e - b < needle.size()) return -1;
   const std::u32string_view view = std::u32string_view(hay).substr(b, e - b);
-  const size_t r = reverse ? view.rfind(needle) : view.find(needle);
+  const size_t r = reverse ? rfind_sub32(view, needle, view.size()) : find_sub32(view, needle);
   return r == std::u32string_view::npos ? -1 : static_cast<int64_t>(b + r);
 }
 
@@ -78,7 +78,7 @@ std::vector<Value> split_sep(const std::string& s, const std::string& sep, int64
   if (!reverse) {
     size_t start = 0;
     while (maxsplit < 0 || static_cast<int64_t>(out.size()) < maxsplit) {
-      const size_t p = s.find(sep, start);
+      const size_t p = find_sub(s, sep, start);
       if (p == std::string::npos) break;
       out.push_back(Value::string(s.substr(start, p - start)));
       start = p + sep.size();
@@ -90,7 +90,7 @@ std::vector<Value> split_sep(const std::string& s, const std::string& sep, int64
   std::vector<Value> rev;
   while (maxsplit < 0 || static_cast<int64_t>(rev.size()) < maxsplit) {
     if (end < sep.size()) break;
-    const size_t p = s.rfind(sep, end - sep.size());
+    const size_t p = rfind_sub(s, sep, end);
     if (p == std::string::npos) break;
     rev.push_back(Value::string(s.substr(p + sep.size(), end - p - sep.size())));
     end = p;
@@ -144,7 +144,7 @@ std::string replace_all(Interp& in, const std::string& s, const std::string& old
   size_t start = 0;
   int64_t done = 0;
   while (count < 0 || done < count) {
-    const size_t p = s.find(old, start);
+    const size_t p = find_sub(s, old, start);
     if (p == std::string::npos) break;
     out.append(s, start, p - start);
     out += rep;
@@ -318,7 +318,7 @@ Value str_method(Interp& in, const Value& self, const std::string& name, CallArg
     if (a.pos.size() != 1) type_error(name + "() takes exactly one argument");
     const std::string& sep = want_str(a.pos[0], "must be str");
     if (sep.empty()) value_error("empty separator");
-    const size_t p = name == "partition" ? s.find(sep) : s.rfind(sep);
+    const size_t p = name == "partition" ? find_sub(s, sep) : rfind_sub(s, sep, s.size());
     if (p == std::string::npos) {
       if (name == "partition") return Value::tuple({self, Value::string(""), Value::string("")});
       return Value::tuple({Value::string(""), Value::string(""), self});
@@ -381,10 +381,61 @@ Value dict_method(const Value& self, const std::string& name, CallArgs& a) {
   type_error("dict." + name + "() is not supported");
 }
 
+bool in_list(const std::string& name, std::initializer_list<const char*> names) {
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
+}
+
+// markupsafe.Markup's overrides (3.x): results are Markup; replace() escapes its new text
+// and the justify methods their fill character
+// (ref: pallets/markupsafe src/markupsafe/__init__.py).
+Value markup_method(Interp& in, const Value& self, const std::string& name, CallArgs& a) {
+  auto as_markup = [](Value v) {
+    if (v.is_string()) return Value::markup(v.str());
+    if (v.kind() != Kind::kList) return v;
+    std::vector<Value> items = v.items();
+    for (Value& item : items) {
+      if (item.is_string()) item = Value::markup(item.str());
+    }
+    return Value::list(std::move(items), v.list_data().tag);
+  };
+  if (in_list(name, {"replace", "ljust", "rjust", "center"})) {
+    CallArgs e = a;
+    const size_t i = 1;  // replace(old, new) / ljust(width, fillchar)
+    if (i < e.pos.size() && e.pos[i].is_string()) e.pos[i] = escape_markup(e.pos[i]);
+    for (auto& kv : e.kw) {
+      if (kv.second.is_string()) kv.second = escape_markup(kv.second);
+    }
+    return as_markup(str_method(in, self, name, e));
+  }
+  if (in_list(name, {"capitalize", "title", "lower", "upper", "lstrip", "rstrip", "strip", "swapcase", "zfill",
+                     "casefold", "removeprefix", "removesuffix", "partition", "rpartition"})) {
+    return as_markup(str_method(in, self, name, a));
+  }
+  if (name == "split" || name == "rsplit" || name == "splitlines") return as_markup(str_method(in, self, name, a));
+  if (name == "format") return Value::markup(py_format(in, self.str(), a, true));
+  if (name == "join") {
+    if (a.pos.size() != 1) type_error("join() takes exactly one argument");
+    std::vector<Value> items;
+    iterate(a.pos[0], items);
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out += self.str();
+      out += escape_markup(items[i]).str();
+      in.charge_bytes(out.size());
+    }
+    return Value::markup(std::move(out));
+  }
+  return str_method(in, self, name, a);
+}
+
 class BoundMethod : public Callable {
  public:
   BoundMethod(Value self, std::string name) : self_(std::move(self)), name_(std::move(name)) {}
   Value call(Interp& in, CallArgs& args) override {
+    uint64_t cost = cost_of(self_);
+    for (const Value& v : args.pos) cost += cost_of(v);
+    in.charge(cost);
+    if (self_.is_markup()) return markup_method(in, self_, name_, args);
     if (self_.is_string()) return str_method(in, self_, name_, args);
     if (self_.is_dict()) return dict_method(self_, name_, args);
     return seq_method(self_, name_, args);
@@ -397,10 +448,6 @@ class BoundMethod : public Callable {
   Value self_;
   std::string name_;
 };
-
-bool in_list(const std::string& name, std::initializer_list<const char*> names) {
-  return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
-}
 
 // ---- globals ---------------------------------------------------------------------------
 
@@ -447,7 +494,7 @@ Value g_range(Interp& in, CallArgs& a) {
   return Value::list_data(std::move(data));
 }
 
-void fill_mapping(DictData& d, const CallArgs& a, const char* fname) {
+void fill_mapping(Interp& in, DictData& d, const CallArgs& a, const char* fname) {
   if (a.pos.size() > 1) type_error(std::string(fname) + " expected at most 1 argument, got " + std::to_string(a.pos.size()));
   if (!a.pos.empty()) {
     const Value& src = a.pos[0];
@@ -460,6 +507,7 @@ void fill_mapping(DictData& d, const CallArgs& a, const char* fname) {
         std::vector<Value> kv;
         iterate(p, kv);
         if (kv.size() != 2) value_error("dictionary update sequence element has length " + std::to_string(kv.size()) + "; 2 is required");
+        if (!kv[0].is_string()) in.charge(d.items.size() / 8);  // non-str keys are found by scanning
         d.set(kv[0], kv[1]);
       }
     }
@@ -467,15 +515,15 @@ void fill_mapping(DictData& d, const CallArgs& a, const char* fname) {
   for (const auto& kv : a.kw) d.set(Value::string(kv.first), kv.second);
 }
 
-Value g_dict(Interp&, CallArgs& a) {
+Value g_dict(Interp& in, CallArgs& a) {
   DictData d;
-  fill_mapping(d, a, "dict");
+  fill_mapping(in, d, a, "dict");
   return Value::dict(std::move(d));
 }
 
 Value g_namespace(Interp& in, CallArgs& a) {
   Namespace* ns = in.new_namespace();
-  fill_mapping(ns->attrs, a, "namespace");
+  fill_mapping(in, ns->attrs, a, "namespace");
   return Value::ns(ns);
 }
 

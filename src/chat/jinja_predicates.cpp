@@ -96,7 +96,7 @@ bool t_in(Interp& in, const Value& v, CallArgs& a) {
   // Reuse the `in` operator through a tiny comparison.
   if (seq.is_string()) {
     if (!v.is_string()) type_error("'in <string>' requires string as left operand, not " + type_name(v));
-    return seq.str().find(v.str()) != std::string::npos;
+    return find_sub(seq.str(), v.str()) != std::string::npos;
   }
   if (seq.is_dict()) return seq.dict().find(v) != nullptr;
   std::vector<Value> items;

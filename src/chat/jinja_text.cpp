@@ -4,7 +4,10 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
+#include <iterator>
 #include <cmath>
 #include <cstdlib>
 
@@ -408,6 +411,43 @@ std::string py_repr_float(double v) {
   if (ae < 10) out += '0';
   out += std::to_string(ae);
   return out;
+}
+
+namespace {
+
+constexpr size_t kShortNeedle = 16;  // below this the naive search is at most 16 * n
+
+template <typename CharT>
+size_t find_impl(std::basic_string_view<CharT> hay, std::basic_string_view<CharT> needle, size_t from) {
+  if (from > hay.size()) return std::basic_string_view<CharT>::npos;
+  if (needle.size() <= kShortNeedle) return hay.find(needle, from);
+  const auto it = std::search(hay.begin() + static_cast<long>(from), hay.end(),
+                              std::boyer_moore_searcher(needle.begin(), needle.end()));
+  return it == hay.end() ? std::basic_string_view<CharT>::npos : static_cast<size_t>(it - hay.begin());
+}
+
+template <typename CharT>
+size_t rfind_impl(std::basic_string_view<CharT> hay, std::basic_string_view<CharT> needle, size_t end) {
+  end = std::min(end, hay.size());
+  if (needle.size() > end) return std::basic_string_view<CharT>::npos;
+  if (needle.size() <= kShortNeedle) return hay.substr(0, end).rfind(needle);
+  // Search the reversed needle in the reversed prefix.
+  const auto rbegin = std::make_reverse_iterator(hay.begin() + static_cast<long>(end));
+  const auto rend = std::make_reverse_iterator(hay.begin());
+  const auto it = std::search(rbegin, rend, std::boyer_moore_searcher(needle.rbegin(), needle.rend()));
+  if (it == rend) return std::basic_string_view<CharT>::npos;
+  return end - static_cast<size_t>(it - rbegin) - needle.size();
+}
+
+}  // namespace
+
+size_t find_sub(std::string_view hay, std::string_view needle, size_t from) { return find_impl(hay, needle, from); }
+size_t rfind_sub(std::string_view hay, std::string_view needle, size_t end) { return rfind_impl(hay, needle, end); }
+size_t find_sub32(std::u32string_view hay, std::u32string_view needle, size_t from) {
+  return find_impl(hay, needle, from);
+}
+size_t rfind_sub32(std::u32string_view hay, std::u32string_view needle, size_t end) {
+  return rfind_impl(hay, needle, end);
 }
 
 std::string py_strip(std::string_view s, const std::string* chars, bool left, bool right) {

@@ -46,6 +46,14 @@ std::string py_repr_str(std::string_view s);
 // repr()/str() of a float (shortest round-trip digits, CPython's exponent rules).
 std::string py_repr_float(double v);
 
+// Substring search in linear time (Boyer-Moore for long needles, as CPython's fastsearch
+// avoids the quadratic worst case). Returns npos when absent. rfind_* finds the last
+// occurrence lying entirely within hay[0, end).
+size_t find_sub(std::string_view hay, std::string_view needle, size_t from = 0);
+size_t rfind_sub(std::string_view hay, std::string_view needle, size_t end);
+size_t find_sub32(std::u32string_view hay, std::u32string_view needle, size_t from = 0);
+size_t rfind_sub32(std::u32string_view hay, std::u32string_view needle, size_t end);
+
 // Strip helpers; chars == nullptr means "whitespace".
 std::string py_strip(std::string_view s, const std::string* chars, bool left, bool right);
 

@@ -31,6 +31,10 @@ struct Undef {
 };
 }  // namespace
 
+namespace {
+constexpr size_t kIndexThreshold = 24;
+}
+
 uint32_t value_depth(const Value& v) {
   if (v.kind() == Kind::kList) return v.list_data().depth;
   if (v.kind() == Kind::kDict) return v.dict().depth;
@@ -81,6 +85,33 @@ Value Value::string(std::string s) {
   return v;
 }
 
+Value Value::markup(std::string s) {
+  Value v = string(std::move(s));
+  v.u_.b = true;
+  return v;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Value escape_markup(const Value& v) {
+  if (v.is_markup()) return v;
+  return Value::markup(html_escape(to_str(v)));
+}
+
 Value Value::list(std::vector<Value> items, ListData::Tag tag) {
   auto data = std::make_shared<ListData>();
   uint32_t depth = 0;
@@ -105,6 +136,7 @@ Value Value::dict(DictData d) {
   for (const auto& kv : d.items) depth = std::max({depth, value_depth(kv.first), value_depth(kv.second)});
   check_depth(depth + 1);
   d.depth = depth + 1;
+  if (d.items.size() >= kIndexThreshold && d.index.empty()) d.reindex();
   Value v;
   v.kind_ = Kind::kDict;
   v.p_ = std::make_shared<const DictData>(std::move(d));
@@ -145,7 +177,16 @@ std::string Value::undefined_message() const {
 
 bool Value::undefined_unsafe() const { return p_ && static_cast<const Undef*>(p_.get())->unsafe; }
 
+void DictData::reindex() {
+  index.clear();
+  if (items.size() < kIndexThreshold) return;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].first.is_string()) index.emplace(items[i].first.str(), i);
+  }
+}
+
 const Value* DictData::find(const Value& key) const {
+  if (key.is_string()) return find(std::string_view(key.str()));
   for (const auto& kv : items) {
     if (equals(kv.first, key)) return &kv.second;
   }
@@ -153,6 +194,10 @@ const Value* DictData::find(const Value& key) const {
 }
 
 const Value* DictData::find(std::string_view key) const {
+  if (!index.empty() || items.size() >= kIndexThreshold) {
+    auto it = index.find(std::string(key));
+    return it == index.end() ? nullptr : &items[it->second].second;
+  }
   for (const auto& kv : items) {
     if (kv.first.is_string() && kv.first.str() == key) return &kv.second;
   }
@@ -162,13 +207,25 @@ const Value* DictData::find(std::string_view key) const {
 void DictData::set(Value key, Value value) {
   check_depth(std::max(value_depth(key), value_depth(value)) + 1);
   depth = std::max({depth, value_depth(key) + 1, value_depth(value) + 1});
-  for (auto& kv : items) {
-    if (equals(kv.first, key)) {
-      kv.second = std::move(value);
+  if (key.is_string()) {
+    if (const Value* found = find(std::string_view(key.str()))) {
+      const_cast<Value&>(*found) = std::move(value);
       return;
+    }
+  } else {
+    for (auto& kv : items) {
+      if (equals(kv.first, key)) {
+        kv.second = std::move(value);
+        return;
+      }
     }
   }
   items.emplace_back(std::move(key), std::move(value));
+  if (items.size() == kIndexThreshold) {
+    reindex();
+  } else if (items.size() > kIndexThreshold && items.back().first.is_string()) {
+    index.emplace(items.back().first.str(), items.size() - 1);
+  }
 }
 
 const Value* CallArgs::get(size_t index, std::string_view name) const {
@@ -191,6 +248,15 @@ void CallArgs::check(std::string_view func, size_t max_pos, std::initializer_lis
     if (it == list.end()) type_error(std::string(func) + "() got an unexpected keyword argument '" + kv.first + "'");
     index = static_cast<size_t>(it - list.begin());
     if (index < pos.size()) type_error(std::string(func) + "() got multiple values for argument '" + kv.first + "'");
+  }
+}
+
+uint64_t cost_of(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kString: return v.str().size() / 64;
+    case Kind::kList: return v.items().size() / 4;
+    case Kind::kDict: return v.dict().items.size() / 4;
+    default: return 0;
   }
 }
 
@@ -254,7 +320,11 @@ static void repr_into(std::string& out, const Value& v, std::vector<const Namesp
       out += py_repr_float(v.as_float());
       return;
     case Kind::kString:
-      out += py_repr_str(v.str());
+      if (v.is_markup()) {
+        out += "Markup(" + py_repr_str(v.str()) + ")";
+      } else {
+        out += py_repr_str(v.str());
+      }
       return;
     case Kind::kList: {
       const ListData& l = v.list_data();

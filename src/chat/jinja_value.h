@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -46,9 +47,14 @@ struct ListData {
 struct DictData {
   std::vector<std::pair<Value, Value>> items;
   uint32_t depth = 1;
+  // Large dicts index their str keys (position in items) so lookups stay O(1); small ones
+  // scan, which is faster and keeps copies cheap.
+  std::unordered_map<std::string, size_t> index;
+
   const Value* find(const Value& key) const;
   const Value* find(std::string_view key) const;
   void set(Value key, Value value);
+  void reindex();
 };
 
 struct Namespace {
@@ -92,6 +98,10 @@ class Value {
   static Value integer(int64_t i);
   static Value number(double f);
   static Value string(std::string s);
+  // markupsafe.Markup: a str marked safe (|safe, |e). `+`, `%`, format() and most str
+  // methods of a Markup HTML-escape their plain-string operands, as jinja2 does even with
+  // autoescape off.
+  static Value markup(std::string s);
   static Value list(std::vector<Value> items, ListData::Tag tag = ListData::Tag::kList);
   static Value tuple(std::vector<Value> items) { return list(std::move(items), ListData::Tag::kTuple); }
   static Value list_data(std::shared_ptr<const ListData> data);
@@ -110,6 +120,7 @@ class Value {
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kFloat || kind_ == Kind::kBool; }
   bool is_integral() const { return kind_ == Kind::kInt || kind_ == Kind::kBool; }
   bool is_string() const { return kind_ == Kind::kString; }
+  bool is_markup() const { return kind_ == Kind::kString && u_.b; }
   bool is_list() const { return kind_ == Kind::kList; }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_callable() const { return kind_ == Kind::kCallable; }
@@ -149,9 +160,17 @@ class Value {
 inline constexpr uint32_t kMaxValueDepth = 256;
 uint32_t value_depth(const Value& v);
 
+// Work units an O(size) operation on v costs (strings by bytes, containers by items);
+// charged by filters, tests, methods and operators so no loop can hide quadratic work.
+uint64_t cost_of(const Value& v);
+
 // Python semantics.
 bool truthy(const Value& v);
 std::string to_str(const Value& v);  // str(v); Undefined -> ""
+// markupsafe.escape: & < > ' " as HTML entities.
+std::string html_escape(std::string_view s);
+// escape(v) as a Markup value (Markup stays as is).
+Value escape_markup(const Value& v);
 std::string repr(const Value& v);
 std::string type_name(const Value& v);  // Python type name: 'str', 'int', 'NoneType'...
 // object_type_repr of jinja2.utils: "dict object", "None"...

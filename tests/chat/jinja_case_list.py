@@ -131,7 +131,9 @@ GROUPS = {
         "{% set l = [1, 2, 3, 4, 5] %}{{ l[1:3] }}{{ l[::-1] }}{{ l[-2:] }}{{ l[:-1] }}{{ l[::2] }}{{ l[10:] }}{{ l[-10:2] }}{{ l[3:1:-1] }}{{ l[:] }}",
         "{{ 'hello'[1:] }}{{ 'hello'[::-1] }}{{ 'h\u00e9llo'[1] }}{{ 'h\u00e9llo'[-1] }}{{ 'h\u00e9llo'[:2] }}{{ 'abc'[-1::-2] }}",
         "{{ [1][0:1:0] }}",
-        "{{ [1, 2]['a':] }}|{{ none[1:] }}",
+        # Slices of variables bypass environment.getitem: Python's TypeErrors surface.
+        "{% set l = [1, 2] %}{{ l['a':] }}", "{% set n = none %}{{ n[1:] }}", "{% set d = {} %}{{ d[1:] }}",
+        "{{ x[1:] }}",
     ],
     ("JinjaStatements", "ForLoops"): [
         "{% for x in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }},{% endfor %}",
@@ -230,15 +232,20 @@ GROUPS = {
         "{{ 'one two  three'|wordcount }}{{ 'a-b_c d'|wordcount }}{{ ''|wordcount }}",
         "{{ 'hi'|center(6) }}|{{ 'hi'|center(7) }}|{{ 'hello world, this is long'|truncate(12) }}|{{ 'hello world, this is long'|truncate(12, true) }}|{{ 'short'|truncate(20) }}",
         "{{ '%s is %d years'|format('Bob', 30) }}{{ '%(a)s-%(b)05.1f'|format(a='x', b=3.14159) }}{{ '%5s|%-5s|%x|%o|%e|%r'|format('a', 'b', 255, 8, 12345.678, 'q') }}",
-        "{{ 'abc'|truncate(2) }}", "{{ '%d'|format('x') }}",
+        "{{ 'abc'|truncate(2) }}", "{{ '%d'|format('x') }}", "{{ 1|truncate(5) }}", "{{ [1, 2]|truncate(5) }}{{ x|truncate }}",
+        "{{ 1|indent }}", "{{ x|indent }}", "{{ [1]|indent }}",
         "{{ 'x'|safe }}{{ 5|safe }}{{ none|safe }}{{ ('<' ~ 'a')|safe }}",
+    ],
+    ("JinjaFilters", "PercentFormat"): [
+        "{{ 'a' % [1] }}{{ '%s' % [1] }}{{ 'a' % {'x': 1} }}{{ '%(x)s' % {'x': 1} }}{{ '%s-%s' % (1, 2) }}{{ '%%' % () }}{{ '%5.1f|%-4d|%03d' % (3.14159, 7, 5) }}",
+        "{{ 'a' % 5 }}", "{{ '%s %s' % (1,) }}", "{{ '%(x)s' % 5 }}",
     ],
     ("JinjaFilters", "Numbers"): [
         "{{ -5|abs }}{{ (-2.5)|abs }}{{ true|abs }}",
         "{{ 3.14159|round(2) }}{{ 2.5|round }}{{ 3.5|round }}{{ 2|round }}{{ 3.14159|round(2, 'ceil') }}{{ 3.7|round(method='floor') }}{{ 2.675|round(2) }}{{ 1234.5|round(-2) }}",
         "{{ '42'|int }}{{ '3.9'|int }}{{ 'x'|int }}{{ 'x'|int(-1) }}{{ 3.9|int }}{{ true|int }}{{ '0b11'|int(0) }}{{ 'ff'|int(base=16) }}{{ ' 12 '|int }}{{ '1_000'|int }}{{ none|int }}{{ '-7'|int }}",
         "{{ '3.5'|float }}{{ 'x'|float }}{{ 2|float }}{{ ' -1e2 '|float }}{{ 'nan'|float }}{{ 'inf'|float }}{{ 'x'|float(1.5) }}",
-        "{{ 'x'|abs }}", "{{ 'x'|round }}", "{{ 1.5|round(1, 'up') }}",
+        "{{ 'x'|abs }}", "{{ 'x'|round }}", "{{ 1.5|round(1, 'up') }}", "{{ x|int }}", "{{ x|float }}",
     ],
     ("JinjaFilters", "Default"): [
         "{{ none|default('d') }}{{ undefined_x|default('d') }}{{ ''|default('d') }}{{ ''|default('d', true) }}{{ 0|d('z', boolean=true) }}{{ x|d }}|{{ false|default('f') }}",
@@ -281,6 +288,15 @@ GROUPS = {
         "{{ 1e100|tojson }}{{ (0.1 + 0.2)|tojson }}{{ -0.0|tojson }}{{ 1e16|tojson }}{{ 'nan'|float|tojson }}{{ '-inf'|float|tojson }}",
         "{{ [1, 2]|map('string')|list|tojson }}{{ {'t': [{'type': 'function', 'function': {'name': 'f', 'parameters': {}}}]}|tojson(indent=4) }}",
         "{{ x|tojson }}", "{{ [1, 2]|map('string')|tojson }}", "{{ {(1, 2): 3}|tojson }}", "{{ namespace(a=1)|tojson }}",
+    ],
+    ("JinjaFilters", "Markup"): [
+        "{{ ('<a>'|safe) + '<b>' }}|{{ '<b>' + ('<a>'|safe) }}|{{ ('<a>'|safe) ~ '<b>' }}|{{ ('<a>'|safe) * 2 }}|{{ ['x'|safe] }}|{{ ('a'|safe).upper() }}|{{ ['a'|safe][0] ~ 1 }}",
+        "{{ [('<a>'|safe).replace('a', '<')] }}{{ [('x'|safe).split()] }}{{ [('%s'|safe) % '<'] }}{{ [('{}'|safe).format('<')] }}{{ [('-'|safe).join(['<', '>'])] }}",
+        "{{ [('<a>'|safe)|upper] }}{{ [('<a>'|safe)|trim] }}{{ [('<a>'|safe)|replace('a','b')] }}{{ [('<a>'|safe)|e] }}{{ ['<'|e] }}{{ [('<'|safe)|forceescape] }}{{ [('<a>'|safe)|string] }}{{ [('a\\nb'|safe)|indent] }}{{ [('ab'|safe)[0]] }}{{ [('ab'|safe)[:1]] }}",
+        "{{ [('a'|safe)|capitalize] }}{{ [('a b'|safe)|title] }}{{ [('a'|safe)|center(3)] }}{{ [('a'|safe)|list] }}{{ [('a'|safe)|first] }}{{ [('ab'|safe)|reverse] }}{{ ('a'|safe) == 'a' }}{{ [1|safe] }}{{ [none|safe] }}{{ [x|safe] }}{{ [('a'|safe)|tojson] }}",
+        "{% set s = 'x'|safe %}{% set s = s + '&' %}{{ s }}{% for c in s %}{{ [c] }}{% endfor %}{{ [s ~ s] }}{{ [s|join] }}{{ [[s]|join] }}",
+        ("{% set args = tc|tojson|safe %}{{ 'name' + '[ARGS]' + args }}|{{ args + '</tool>' }}", {"tc": {"a": "<b>&"}}),
+        "{{ [('a&b'|safe).partition('&')] }}{{ [('a<b'|safe).partition('<')] }}{{ ('x'|safe) is string }}{{ [('%s %r'|safe) % ('<', '<')] }}{{ [('a'|safe).center(5, '<')] }}",
     ],
     ("JinjaFilters", "AttrAndUnknown"): [
         "{{ {'a': {'b': 1}}|attr('a') }}|{{ 'abc'|attr('upper') is callable }}|{{ {'a': 1}|attr('items') is callable }}",

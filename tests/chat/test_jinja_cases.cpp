@@ -170,7 +170,10 @@ TEST(JinjaExpressions, Slicing) {
   EXPECT_RENDER("{% set l = [1, 2, 3, 4, 5] %}{{ l[1:3] }}{{ l[::-1] }}{{ l[-2:] }}{{ l[:-1] }}{{ l[::2] }}{{ l[10:] }}{{ l[-10:2] }}{{ l[3:1:-1] }}{{ l[:] }}", "{}", "[2, 3][5, 4, 3, 2, 1][4, 5][1, 2, 3, 4][1, 3, 5][][1, 2][4, 3][1, 2, 3, 4, 5]");
   EXPECT_RENDER("{{ 'hello'[1:] }}{{ 'hello'[::-1] }}{{ 'héllo'[1] }}{{ 'héllo'[-1] }}{{ 'héllo'[:2] }}{{ 'abc'[-1::-2] }}", "{}", "elloollehéohéca");
   EXPECT_FAIL("{{ [1][0:1:0] }}", "{}");  // ValueError
-  EXPECT_RENDER("{{ [1, 2]['a':] }}|{{ none[1:] }}", "{}", "|");
+  EXPECT_FAIL("{% set l = [1, 2] %}{{ l['a':] }}", "{}");  // TypeError
+  EXPECT_FAIL("{% set n = none %}{{ n[1:] }}", "{}");  // TypeError
+  EXPECT_FAIL("{% set d = {} %}{{ d[1:] }}", "{}");  // TypeError
+  EXPECT_FAIL("{{ x[1:] }}", "{}");  // UndefinedError
 }
 
 TEST(JinjaStatements, ForLoops) {
@@ -291,7 +294,19 @@ TEST(JinjaFilters, Strings) {
   EXPECT_RENDER("{{ '%s is %d years'|format('Bob', 30) }}{{ '%(a)s-%(b)05.1f'|format(a='x', b=3.14159) }}{{ '%5s|%-5s|%x|%o|%e|%r'|format('a', 'b', 255, 8, 12345.678, 'q') }}", "{}", "Bob is 30 yearsx-003.1    a|b    |ff|10|1.234568e+04|'q'");
   EXPECT_FAIL("{{ 'abc'|truncate(2) }}", "{}");  // AssertionError
   EXPECT_FAIL("{{ '%d'|format('x') }}", "{}");  // TypeError
+  EXPECT_FAIL("{{ 1|truncate(5) }}", "{}");  // TypeError
+  EXPECT_RENDER("{{ [1, 2]|truncate(5) }}{{ x|truncate }}", "{}", "[1, 2]");
+  EXPECT_FAIL("{{ 1|indent }}", "{}");  // TypeError
+  EXPECT_FAIL("{{ x|indent }}", "{}");  // UndefinedError
+  EXPECT_FAIL("{{ [1]|indent }}", "{}");  // AttributeError
   EXPECT_RENDER("{{ 'x'|safe }}{{ 5|safe }}{{ none|safe }}{{ ('<' ~ 'a')|safe }}", "{}", "x5None<a");
+}
+
+TEST(JinjaFilters, PercentFormat) {
+  EXPECT_RENDER("{{ 'a' % [1] }}{{ '%s' % [1] }}{{ 'a' % {'x': 1} }}{{ '%(x)s' % {'x': 1} }}{{ '%s-%s' % (1, 2) }}{{ '%%' % () }}{{ '%5.1f|%-4d|%03d' % (3.14159, 7, 5) }}", "{}", "a[1]a11-2%  3.1|7   |005");
+  EXPECT_FAIL("{{ 'a' % 5 }}", "{}");  // TypeError
+  EXPECT_FAIL("{{ '%s %s' % (1,) }}", "{}");  // TypeError
+  EXPECT_FAIL("{{ '%(x)s' % 5 }}", "{}");  // TypeError
 }
 
 TEST(JinjaFilters, Numbers) {
@@ -302,6 +317,8 @@ TEST(JinjaFilters, Numbers) {
   EXPECT_FAIL("{{ 'x'|abs }}", "{}");  // TypeError
   EXPECT_FAIL("{{ 'x'|round }}", "{}");  // TypeError
   EXPECT_FAIL("{{ 1.5|round(1, 'up') }}", "{}");  // FilterArgumentError
+  EXPECT_FAIL("{{ x|int }}", "{}");  // UndefinedError
+  EXPECT_FAIL("{{ x|float }}", "{}");  // UndefinedError
 }
 
 TEST(JinjaFilters, Default) {
@@ -359,6 +376,16 @@ TEST(JinjaFilters, ToJson) {
   EXPECT_FAIL("{{ [1, 2]|map('string')|tojson }}", "{}");  // TypeError
   EXPECT_FAIL("{{ {(1, 2): 3}|tojson }}", "{}");  // TypeError
   EXPECT_FAIL("{{ namespace(a=1)|tojson }}", "{}");  // TypeError
+}
+
+TEST(JinjaFilters, Markup) {
+  EXPECT_RENDER("{{ ('<a>'|safe) + '<b>' }}|{{ '<b>' + ('<a>'|safe) }}|{{ ('<a>'|safe) ~ '<b>' }}|{{ ('<a>'|safe) * 2 }}|{{ ['x'|safe] }}|{{ ('a'|safe).upper() }}|{{ ['a'|safe][0] ~ 1 }}", "{}", "<a>&lt;b&gt;|&lt;b&gt;<a>|<a><b>|<a><a>|[Markup('x')]|A|a1");
+  EXPECT_RENDER("{{ [('<a>'|safe).replace('a', '<')] }}{{ [('x'|safe).split()] }}{{ [('%s'|safe) % '<'] }}{{ [('{}'|safe).format('<')] }}{{ [('-'|safe).join(['<', '>'])] }}", "{}", "[Markup('<&lt;>')][[Markup('x')]][Markup('&lt;')][Markup('&lt;')][Markup('&lt;-&gt;')]");
+  EXPECT_RENDER("{{ [('<a>'|safe)|upper] }}{{ [('<a>'|safe)|trim] }}{{ [('<a>'|safe)|replace('a','b')] }}{{ [('<a>'|safe)|e] }}{{ ['<'|e] }}{{ [('<'|safe)|forceescape] }}{{ [('<a>'|safe)|string] }}{{ [('a\\nb'|safe)|indent] }}{{ [('ab'|safe)[0]] }}{{ [('ab'|safe)[:1]] }}", "{}", "[Markup('<A>')][Markup('<a>')]['<b>'][Markup('<a>')][Markup('&lt;')][Markup('&lt;')][Markup('<a>')][Markup('a\\n    b')][Markup('a')][Markup('a')]");
+  EXPECT_RENDER("{{ [('a'|safe)|capitalize] }}{{ [('a b'|safe)|title] }}{{ [('a'|safe)|center(3)] }}{{ [('a'|safe)|list] }}{{ [('a'|safe)|first] }}{{ [('ab'|safe)|reverse] }}{{ ('a'|safe) == 'a' }}{{ [1|safe] }}{{ [none|safe] }}{{ [x|safe] }}{{ [('a'|safe)|tojson] }}", "{}", "[Markup('A')]['A B'][Markup(' a ')][['a']]['a'][Markup('ba')]True[Markup('1')][Markup('None')][Markup('')]['\"a\"']");
+  EXPECT_RENDER("{% set s = 'x'|safe %}{% set s = s + '&' %}{{ s }}{% for c in s %}{{ [c] }}{% endfor %}{{ [s ~ s] }}{{ [s|join] }}{{ [[s]|join] }}", "{}", "x&amp;['x']['&']['a']['m']['p'][';']['x&amp;x&amp;']['x&amp;']['x&amp;']");
+  EXPECT_RENDER("{% set args = tc|tojson|safe %}{{ 'name' + '[ARGS]' + args }}|{{ args + '</tool>' }}", "{\"tc\": {\"a\": \"<b>&\"}}", "name[ARGS]{\"a\": \"<b>&\"}|{\"a\": \"<b>&\"}&lt;/tool&gt;");
+  EXPECT_FAIL("{{ [('a&b'|safe).partition('&')] }}{{ [('a<b'|safe).partition('<')] }}{{ ('x'|safe) is string }}{{ [('%s %r'|safe) % ('<', '<')] }}{{ [('a'|safe).center(5, '<')] }}", "{}");  // TypeError
 }
 
 TEST(JinjaFilters, AttrAndUnknown) {
