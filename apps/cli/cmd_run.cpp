@@ -10,11 +10,12 @@
 #include "chat/chat.h"
 #include "core/error.h"
 #include "io/gguf.h"
+#include "runtime/multimodal.h"
 
 namespace pocket::cli {
 
 std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
-                               const std::string& user) {
+                               const std::string& user, const std::string& media_part, int n_media) {
   std::string source;
   if (!template_file.empty()) {
     std::ifstream f(template_file, std::ios::binary);
@@ -30,15 +31,16 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
   const Tokenizer& tok = engine.tokenizer();
   auto render = [&](bool as_parts) {
     ChatRequest req;
-    auto message = [&](const char* role, const std::string& text) {
-      if (!as_parts) return ChatMessage::from_text(role, text);
+    auto message = [&](const char* role, const std::string& text, int n) {
+      if (!as_parts && n == 0) return ChatMessage::from_text(role, text);
       ChatMessage m;
       m.role = role;
+      for (int i = 0; i < n; ++i) m.parts.push_back({media_part, "", nullptr});
       m.parts.push_back({"text", text, nullptr});
       return m;
     };
-    if (!system.empty()) req.messages.push_back(message("system", system));
-    req.messages.push_back(message("user", user));
+    if (!system.empty()) req.messages.push_back(message("system", system, 0));
+    req.messages.push_back(message("user", user, n_media));
     req.add_generation_prompt = true;
     if (tok.bos_id() >= 0) req.bos_token = tok.token_text(tok.bos_id());
     if (tok.eos_id() >= 0) req.eos_token = tok.token_text(tok.eos_id());
@@ -46,7 +48,7 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
   };
   // Text-only templates take string content; multimodal ones (SmolVLM2) iterate typed parts
   // and silently drop a plain string, as transformers' processors always send parts.
-  std::string out = render(false);
+  std::string out = render(n_media > 0);
   if (!user.empty() && out.find(user) == std::string::npos) out = render(true);
   return out;
 }
@@ -62,7 +64,8 @@ void register_run(CLI::App& app) {
     int64_t seed = -1;
     bool quiet = false;
     bool chat = false;
-    std::string system, template_file;
+    std::string system, template_file, mmproj;
+    std::vector<std::string> images;
   };
   auto a = std::make_shared<Args>();
   a->m.add(cmd);
@@ -80,12 +83,27 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--chat", a->chat, "Apply the model's chat template to the prompt as a user turn");
   cmd->add_option("--system", a->system, "System message (with --chat)");
   cmd->add_option("--template", a->template_file, "Chat template file (Jinja) instead of the model's (implies --chat)");
+  cmd->add_option("--mmproj", a->mmproj, "Vision projector (mmproj GGUF) for --image");
+  cmd->add_option("--image", a->images, "Image file (repeatable); placed before the text by the chat template");
   cmd->callback([a] {
     POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
     auto engine = a->m.load();
     const Tokenizer& tok = engine->tokenizer();
     std::vector<int32_t> prompt;
-    if (a->chat || !a->template_file.empty()) {
+    MultimodalPrompt mm;
+    if (!a->images.empty()) {
+      POCKET_CHECK(!a->mmproj.empty(), "--image needs --mmproj");
+      auto enc = VisionEncoder::load(a->mmproj);
+      std::vector<Image> images;
+      for (const std::string& path : a->images) images.push_back(load_image_for(*enc, path));
+      const std::string rendered =
+          render_chat_prompt(*engine, a->template_file, a->system, a->prompt, "image", static_cast<int>(images.size()));
+      mm = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool());
+      prompt = mm.tokens;
+      if (!a->quiet)
+        std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", images.size(),
+                     static_cast<long long>(mm.n_tiles), static_cast<long long>(mm.n_image_tokens), mm.encode_seconds);
+    } else if (a->chat || !a->template_file.empty()) {
       // Rendered like transformers' apply_chat_template(tokenize=True): the template writes
       // any BOS itself, so the text is tokenized without adding one.
       const std::string rendered = render_chat_prompt(*engine, a->template_file, a->system, a->prompt);
@@ -109,7 +127,7 @@ void register_run(CLI::App& app) {
       std::fflush(stdout);
       return true;
     };
-    GenerateResult r = s.generate(prompt, go);
+    GenerateResult r = s.generate(prompt, go, mm.embd.empty() ? nullptr : mm.embd.data());
     std::fputc('\n', stdout);
     if (!a->quiet) {
       std::fprintf(stderr, "\nprompt: %zu tokens in %.3f s (%.1f tok/s); generated: %zu tokens in %.3f s (%.1f tok/s); stop: %s\n",

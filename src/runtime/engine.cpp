@@ -73,7 +73,8 @@ void Session::eval_all(const std::vector<int32_t>& tokens, const std::function<v
 
 const float* Session::step(int32_t token) { return eval_chunk(&token, nullptr, 1, 1); }
 
-GenerateResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt) {
+GenerateResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
+                                 const float* const* embd) {
   GenerateResult r;
   const Tokenizer& tok = engine_.tokenizer();
   Sampler sampler(opt.sampling, static_cast<int32_t>(engine_.hparams().n_vocab));
@@ -83,7 +84,7 @@ GenerateResult Session::generate(const std::vector<int32_t>& prompt, const Gener
   r.tokens.reserve(static_cast<size_t>(budget));
 
   double t0 = now_seconds();
-  const float* logits = eval(prompt);
+  const float* logits = eval(prompt, embd);
   r.prefill_seconds = now_seconds() - t0;
   StreamDecoder dec(tok);
   t0 = now_seconds();

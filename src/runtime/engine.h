@@ -76,7 +76,9 @@ class Session {
   // One decode step for a single token; no allocation.
   const float* step(int32_t token);
 
-  GenerateResult generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt);
+  // `embd` (optional, [prompt.size()]) overrides prompt embeddings, as in eval().
+  GenerateResult generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
+                          const float* const* embd = nullptr);
 
   int64_t pos() const { return pos_; }
   int64_t n_ctx() const { return kv_.n_ctx; }

@@ -1,0 +1,44 @@
+// Multimodal prompts: turns a rendered chat prompt whose images are marked by the model's
+// placeholder (`<image>` for SmolVLM2/idefics3, `[IMG]` for Pixtral/Ministral 3) into token
+// ids plus, for every image position, the vision encoder's embedding row. The layout of
+// each image's tokens follows the reference processors exactly (SmolVLM2: tiles with
+// <row_r_col_c> and a global tile; Pixtral: [IMG] rows separated by [IMG_BREAK], ended by
+// [IMG_END]).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "media/image.h"
+#include "runtime/engine.h"
+#include "vision/vision_encoder.h"
+
+namespace pocket {
+
+struct MultimodalPrompt {
+  std::vector<int32_t> tokens;
+  std::vector<const float*> embd;   // [tokens.size()]: image rows, nullptr for text tokens
+  std::vector<float> storage;       // owns the image rows
+  std::string text;                 // the prompt text with every placeholder expanded
+  int64_t n_image_tokens = 0;
+  int64_t n_tiles = 0;              // tiles (SmolVLM2) or images (Pixtral) encoded
+  double encode_seconds = 0;
+};
+
+// The placeholder text the model's chat template writes for one image.
+std::string image_placeholder(const VisionEncoder& enc);
+
+// Expands the k-th placeholder in `rendered` with images[k] (images in prompt order),
+// tokenizes (special tokens parsed) and encodes every image. Throws pocket::Error when the
+// number of placeholders and images differ, or when the text itself contains image tokens.
+MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
+                                         const std::vector<Image>& images, ThreadPool& pool);
+
+// Decodes an image file the way the model's reference processor loads it
+// (SmolVLM2: transformers load_image, EXIF applied and converted to RGB; Pixtral: as stored).
+Image load_image_for(const VisionEncoder& enc, const std::string& path);
+
+}  // namespace pocket

@@ -1,0 +1,92 @@
+// Multimodal prompts end to end: image token layout and counts equal the reference
+// processors' (golden/preprocess), generation with one and two images is deterministic,
+// and mismatched placeholders fail cleanly.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "runtime/multimodal.h"
+#include "test_util.h"
+
+namespace pocket {
+namespace {
+
+struct Pair {
+  const char* text;
+  const char* mmproj;
+  const char* golden_dir;
+  const char* placeholder_prompt;  // rendered user turn with placeholders, model's format
+};
+
+std::vector<int32_t> greedy(Engine& e, const MultimodalPrompt& p, int n) {
+  Session s(e, SessionOptions{8192, 256});
+  GenerateOptions go;
+  go.n_predict = n;
+  go.sampling.temperature = 0;
+  go.stop_at_eog = false;
+  return s.generate(p.tokens, go, p.embd.data()).tokens;
+}
+
+TEST(Multimodal, SmolVlm2LayoutMatchesProcessor) {
+  EngineOptions eo;
+  eo.n_threads = 2;
+  auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"), eo);
+  auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
+  const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/smolvlm2-small/photo_1920x1080.json")));
+  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/photo_1920x1080.jpg"))};
+  const std::string rendered = "<|im_start|>User:<image>What is this?<end_of_utterance>\nAssistant:";
+  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool());
+  EXPECT_EQ(p.n_image_tokens, golden["num_image_tokens"].get<int64_t>());
+  EXPECT_EQ(p.n_tiles, golden["num_tiles"].get<int64_t>());
+  EXPECT_NE(p.text.find(golden["prompt"].get<std::string>()), std::string::npos);
+  // Deterministic greedy answers, with one and with two images.
+  const auto a1 = greedy(*engine, p, 8), a2 = greedy(*engine, p, 8);
+  EXPECT_EQ(a1, a2);
+  images.push_back(load_image_for(*enc, test::shared_path("images/gray_640x480.png")));
+  MultimodalPrompt p2 = build_multimodal_prompt(
+      *engine, *enc, "<|im_start|>User:<image><image>Compare.<end_of_utterance>\nAssistant:", images, engine->pool());
+  const auto g2 = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/smolvlm2-small/gray_640x480.json")));
+  EXPECT_EQ(p2.n_image_tokens, golden["num_image_tokens"].get<int64_t>() + g2["variant_rgb_input"]["num_image_tokens"].get<int64_t>());
+  EXPECT_EQ(greedy(*engine, p2, 8), greedy(*engine, p2, 8));
+  EXPECT_NE(greedy(*engine, p2, 8), a1);
+}
+
+TEST(Multimodal, PixtralLayoutMatchesMistralCommon) {
+  EngineOptions eo;
+  eo.n_threads = 2;
+  auto engine = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+  auto enc = VisionEncoder::load(test::shared_path("models/tiny-pixtral-mmproj.gguf"));
+  const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/pixtral/tiny_32x24.json")));
+  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, "<s>[INST][IMG]Describe.[/INST]", images, engine->pool());
+  EXPECT_EQ(p.n_image_tokens, golden["num_img_tokens"].get<int64_t>());
+  // The image's token ids ([IMG]/[IMG_BREAK]/[IMG_END]) equal mistral-common's, in order.
+  // `tokens` is the layout as text ("[IMG][IMG][IMG_END]"), `token_ids` maps names to ids.
+  std::vector<int32_t> want;
+  const std::string layout = golden["tokens"].get<std::string>();
+  for (size_t i = 0; i < layout.size();) {
+    const size_t j = layout.find(']', i);
+    ASSERT_NE(j, std::string::npos);
+    want.push_back(golden["token_ids"][layout.substr(i, j + 1 - i)].get<int32_t>());
+    i = j + 1;
+  }
+  EXPECT_EQ(static_cast<int64_t>(want.size()), golden["num_tokens"].get<int64_t>());
+  const std::vector<int32_t> got(p.tokens.begin() + 2, p.tokens.begin() + 2 + static_cast<long>(want.size()));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(greedy(*engine, p, 8), greedy(*engine, p, 8));
+}
+
+TEST(Multimodal, PlaceholderMismatchIsAnError) {
+  auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"));
+  auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
+  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, "no placeholder", images, engine->pool()), Error);
+  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, "<image><image>", images, engine->pool()), Error);
+  // A mismatched projector width is refused before any work.
+  auto ministral = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"));
+  EXPECT_THROW(build_multimodal_prompt(*ministral, *enc, "<image>", images, ministral->pool()), Error);
+}
+
+}  // namespace
+}  // namespace pocket
