@@ -30,6 +30,8 @@ int32_t require_token(const Tokenizer& tok, const std::string& text) {
   return *id;
 }
 
+}  // namespace
+
 SmolVlmParams smolvlm_params(const VisionEncoder& enc) {
   const ClipHParams& hp = enc.hparams();
   const int64_t longest = hp.preproc_image_size > 0 ? hp.preproc_image_size : 4 * hp.image_size;
@@ -52,6 +54,8 @@ PixtralParams pixtral_params(const VisionEncoder& enc) {
   }
   return p;
 }
+
+namespace {
 
 // [3, h, w] -> [h, w, 3]
 std::vector<float> chw_to_hwc(const std::vector<float>& chw, int w, int h) {

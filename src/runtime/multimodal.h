@@ -13,6 +13,8 @@
 
 #include "core/thread_pool.h"
 #include "media/image.h"
+#include "media/pixtral_preprocess.h"
+#include "media/smolvlm_preprocess.h"
 #include "runtime/engine.h"
 #include "vision/vision_encoder.h"
 
@@ -36,6 +38,11 @@ std::string image_placeholder(const VisionEncoder& enc);
 // number of placeholders and images differ, or when the text itself contains image tokens.
 MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
                                          const std::vector<Image>& images, ThreadPool& pool);
+
+// Preprocessing parameters from the mmproj's metadata (tile size, longest edge, patch,
+// pixel-shuffle / merge factors, mean and std).
+SmolVlmParams smolvlm_params(const VisionEncoder& enc);
+PixtralParams pixtral_params(const VisionEncoder& enc);
 
 // Decodes an image file the way the model's reference processor loads it
 // (SmolVLM2: transformers load_image, EXIF applied and converted to RGB; Pixtral: as stored).
