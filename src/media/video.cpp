@@ -210,18 +210,35 @@ void VideoReader::Impl::probe() {
 }
 
 void VideoReader::Impl::scan_packets() {
-  // One demuxing pass over the video packets (other streams are skipped without being read
-  // where the container allows it).
+  // One demuxing pass over the video packets. With a frame count in the header (MP4), other
+  // streams are skipped without being read and truncation shows as missing frames. Without
+  // one (Matroska/WebM), every stream is followed so that data ending well before the
+  // container's stated duration can be recognised as a truncated file.
   AVFormatContext* fmt = demux->fmt;
-  for (unsigned i = 0; i < fmt->nb_streams; ++i)
-    fmt->streams[i]->discard = static_cast<int>(i) == stream_index ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  const bool watch_all = info.header_frames == 0;
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const bool keep = static_cast<int>(i) == stream_index ||
+                      (watch_all && (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO ||
+                                     fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO));
+    fmt->streams[i]->discard = keep ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
   PacketPtr p(av_packet_alloc());
   if (!p) fail("video: out of memory");
   int64_t n_packets = 0, n_discard = 0;
   bool all_pts = true;
   std::vector<KeyFrame> key_list;
+  double data_end = -1;  // seconds: the latest packet end seen in any followed stream
   int ret;
   while ((ret = av_read_frame(fmt, p.get())) >= 0) {
+    if (p->stream_index >= 0 && static_cast<unsigned>(p->stream_index) < fmt->nb_streams) {
+      const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+      const AVStream* st = fmt->streams[p->stream_index];
+      if (t != AV_NOPTS_VALUE) {
+        const int64_t first = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+        const double end = static_cast<double>(t - first + std::max<int64_t>(p->duration, 0)) * av_q2d(st->time_base);
+        data_end = std::max(data_end, end);
+      }
+    }
     if (p->stream_index != stream_index || p->size <= 0) {
       av_packet_unref(p.get());
       continue;
@@ -236,7 +253,7 @@ void VideoReader::Impl::scan_packets() {
       if (p->pts == AV_NOPTS_VALUE) all_pts = false;
       pts_sorted.push_back(p->pts);
     }
-    if (p->flags & AV_PKT_FLAG_KEY) key_list.push_back({n_packets - 1, p->pts, p->dts});
+    if (p->flags & AV_PKT_FLAG_KEY) key_list.push_back({n_packets - 1, p->pts, p->dts, p->pos});
     av_packet_unref(p.get());
   }
   if (ret != AVERROR_EOF) fail("video: read error after {} frames ({})", n_packets, av_error_text(ret));
@@ -246,6 +263,14 @@ void VideoReader::Impl::scan_packets() {
   if (info.packet_frames <= 0) fail("video: the video stream has no frames");
   if (info.header_frames > n_packets)
     fail("video: truncated: the container lists {} frames but only {} are present", info.header_frames, n_packets);
+  // The container's duration comes from its header (or its last timestamps), not from a
+  // bitrate guess: data ending half a second (plus two frames) short of it is a cut file.
+  if (watch_all && fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0 && data_end >= 0 &&
+      fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+    const double stated = static_cast<double>(fmt->duration) / AV_TIME_BASE;
+    if (data_end + 0.5 + 2.0 / info.fps < stated)
+      fail("video: truncated: the data ends at {:.3f} s of {:.3f} s", data_end, stated);
+  }
 
   // Frames are located by pts when every frame has a distinct one; keyframes need a pts too.
   std::sort(pts_sorted.begin(), pts_sorted.end());

@@ -134,30 +134,50 @@ bool read_video_packet(AVFormatContext* fmt, int stream, AVPacket* p, int64_t po
 
 }  // namespace
 
-bool VideoReader::Impl::seek_to_key(size_t key) {
-  // Lands on the keyframe (or one before it) and identifies where: the first video packet
-  // after the seek must be a keyframe we know from the scan, at or before the wanted one.
-  // By pts: Matroska's cues are pts, and MP4's dts-based index still finds the keyframe itself
-  // (its dts <= its pts < the next keyframe's dts); a dts target can land a whole group of
-  // pictures early when B-frames shift dts below pts.
-  const KeyFrame& k = keys[key];
-  const int64_t ts = k.pts;
-  ++stats.seeks;
-  reset_decoder();
-  next_pos = -1;
-  counting_from_start = false;
-  if (av_seek_frame(demux->fmt, stream_index, ts, AVSEEK_FLAG_BACKWARD) < 0) return false;
-  demux_at_start = false;
+bool VideoReader::Impl::locate_after_seek(int64_t max_pos) {
+  // The first keyframe read after a seek must be one the scan saw, at or before the wanted
+  // one; packets before it (a byte seek lands mid-group) are skipped, not decoded. Read
+  // errors here only mean the seek landed badly.
+  constexpr int kMaxSkipped = 4096;
   PacketPtr p(av_packet_alloc());
   if (!p) fail("video: out of memory");
-  if (!read_video_packet(demux->fmt, stream_index, p.get(), k.pos)) return false;
-  if (!(p->flags & AV_PKT_FLAG_KEY) || p->pts == AV_NOPTS_VALUE) return false;
-  const auto it = std::lower_bound(keys.begin(), keys.end(), p->pts,
-                                   [](const KeyFrame& a, int64_t pts) { return a.pts < pts; });
-  if (it == keys.end() || it->pts != p->pts || it->pos > k.pos) return false;
-  next_pos = it->pos;
-  pending = std::move(p);
-  return true;
+  for (int skipped = 0; skipped < kMaxSkipped; ++skipped) {
+    if (av_read_frame(demux->fmt, p.get()) < 0) return false;
+    if (p->stream_index != stream_index || p->size <= 0 || (p->flags & AV_PKT_FLAG_CORRUPT) ||
+        !(p->flags & AV_PKT_FLAG_KEY) || p->pts == AV_NOPTS_VALUE) {
+      av_packet_unref(p.get());
+      continue;
+    }
+    const auto it = std::lower_bound(keys.begin(), keys.end(), p->pts,
+                                     [](const KeyFrame& a, int64_t pts) { return a.pts < pts; });
+    if (it == keys.end() || it->pts != p->pts || it->pos > max_pos) return false;
+    next_pos = it->pos;
+    pending = std::move(p);
+    return true;
+  }
+  return false;
+}
+
+bool VideoReader::Impl::seek_to_key(size_t key) {
+  // By pts first: Matroska's cues are pts, and MP4's dts-based index still finds the keyframe
+  // itself (its dts <= its pts < the next keyframe's dts), whereas a dts target lands a whole
+  // group of pictures early when B-frames shift dts below pts. Containers whose timestamp seek
+  // is a bisection over the file (MPEG-TS) land near, not on, the keyframe: then seek to the
+  // keyframe's byte offset recorded by the scan.
+  const KeyFrame& k = keys[key];
+  const bool byte_seek = !(demux->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) && k.byte_pos >= 0;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt == 1 && !byte_seek) break;
+    ++stats.seeks;
+    reset_decoder();
+    next_pos = -1;
+    counting_from_start = false;
+    demux_at_start = false;
+    const int ret = attempt == 0 ? av_seek_frame(demux->fmt, stream_index, k.pts, AVSEEK_FLAG_BACKWARD)
+                                 : av_seek_frame(demux->fmt, stream_index, k.byte_pos, AVSEEK_FLAG_BYTE);
+    if (ret >= 0 && locate_after_seek(k.pos)) return true;
+  }
+  return false;
 }
 
 void VideoReader::Impl::restart_from_beginning() {

@@ -45,6 +45,7 @@ struct KeyFrame {
   int64_t pos = 0;  // decode-order position among the stream's video packets
   int64_t pts = AV_NOPTS_VALUE;
   int64_t dts = AV_NOPTS_VALUE;
+  int64_t byte_pos = -1;  // the packet's offset in the file, -1 if unknown
 };
 
 struct AvFrameDeleter {
@@ -103,6 +104,7 @@ struct VideoReader::Impl {
   void open_decoder();
   void reset_decoder();
   bool seek_to_key(size_t key);
+  bool locate_after_seek(int64_t max_pos);
   void restart_from_beginning();
   bool next_frame();  // fills `held`; false at the end of the stream
   int64_t frame_pts(const AVFrame* f) const;
