@@ -9,6 +9,7 @@
 #include "kernels/ref/dot_ref.h"
 #include "kernels/x86/dot_avx2.h"
 #include "kernels/x86/gemm_avx2.h"
+#include "kernels/x86/gemm_vnni.h"
 #include "quant/kquants.h"
 #include "quant/legacy.h"
 
@@ -65,6 +66,10 @@ Table make_simd() {
   t.k[static_cast<int>(DType::Q4_0)].gemm_tile = avx2::gemm_q4_0_q8_0_2x4;
   t.k[static_cast<int>(DType::Q4_K)].gemm_tile = avx2::gemm_q4_k_q8_k_2x4;
   t.k[static_cast<int>(DType::Q6_K)].gemm_tile = avx2::gemm_q6_k_q8_k_2x4;
+  if (cpu.avx512vnni && cpu.avx512vl && cpu.avx512bw) {
+    t.k[static_cast<int>(DType::Q8_0)].gemm_tile = vnni::gemm_q8_0_q8_0_2x4;
+    t.k[static_cast<int>(DType::Q4_0)].gemm_tile = vnni::gemm_q4_0_q8_0_2x4;
+  }
   t.k[static_cast<int>(DType::F32)].gemm_tile = avx2::gemm_f32_f32_2x4;
   t.k[static_cast<int>(DType::F16)].gemm_tile = avx2::gemm_f16_f32_2x4;
   t.k[static_cast<int>(DType::BF16)].gemm_tile = avx2::gemm_bf16_f32_2x4;

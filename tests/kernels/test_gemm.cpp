@@ -10,6 +10,8 @@
 #include "core/thread_pool.h"
 #include "kernels/dot.h"
 #include "kernels/matmul.h"
+#include "kernels/x86/gemm_avx2.h"
+#include "kernels/x86/gemm_vnni.h"
 #include "quant/types.h"
 
 namespace pocket::kernels {
@@ -67,10 +69,25 @@ TEST(Matmul, MatchesReferenceForEveryType) {
 TEST(GemmTile, MatchesRowDotsAtManyLengths) {
   const CpuFeatures& c = cpu_features();
   if (!(c.avx2 && c.fma && c.f16c)) GTEST_SKIP() << "no AVX2";
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F32, DType::F16, DType::BF16, DType::Q4_K, DType::Q6_K}) {
-    const TypeKernels& simd = type_kernels_simd(t);
+  const bool vnni_ok = c.avx512vnni && c.avx512vl && c.avx512bw;
+  if (!vnni_ok) std::printf("note: no AVX512-VNNI on this CPU; VNNI tiles not tested\n");
+  struct Tile {
+    DType t;
+    GemmTileFn fn;
+    bool needs_vnni;
+  };
+  const Tile tiles[] = {
+      {DType::Q8_0, avx2::gemm_q8_0_q8_0_2x4, false}, {DType::Q4_0, avx2::gemm_q4_0_q8_0_2x4, false},
+      {DType::Q8_0, vnni::gemm_q8_0_q8_0_2x4, true},  {DType::Q4_0, vnni::gemm_q4_0_q8_0_2x4, true},
+      {DType::F32, avx2::gemm_f32_f32_2x4, false},    {DType::F16, avx2::gemm_f16_f32_2x4, false},
+      {DType::BF16, avx2::gemm_bf16_f32_2x4, false},  {DType::Q4_K, avx2::gemm_q4_k_q8_k_2x4, false},
+      {DType::Q6_K, avx2::gemm_q6_k_q8_k_2x4, false},
+  };
+  for (const Tile& tile : tiles) {
+    if (tile.needs_vnni && !vnni_ok) continue;
+    const DType t = tile.t;
     const TypeKernels& ref = type_kernels_ref(t);
-    ASSERT_NE(simd.gemm_tile, nullptr);
+    EXPECT_NE(type_kernels_simd(t).gemm_tile, nullptr);
     for (int64_t nb : {1, 2, 3, 7, 18, 65}) {
       // Float types take any length: exercise the scalar tail too.
       const int64_t bs = type_traits(t).block_size;
@@ -82,7 +99,7 @@ TEST(GemmTile, MatchesRowDotsAtManyLengths) {
       for (int r = 0; r < kGemmRows; ++r) quantize_row(t, wf.data() + r * n, wq.data() + r * wr, n);
       for (int i = 0; i < kGemmTokens; ++i) ref.quantize_act(x.data() + i * n, act.data() + i * ar, n);
       float y[kGemmTokens * 8];
-      simd.gemm_tile(n, wq.data(), wr, act.data(), ar, y, 8);
+      tile.fn(n, wq.data(), wr, act.data(), ar, y, 8);
       std::vector<float> wd(n);
       for (int r = 0; r < kGemmRows; ++r) {
         dequantize_row(t, wq.data() + r * wr, wd.data(), n);
