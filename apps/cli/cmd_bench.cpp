@@ -8,6 +8,7 @@
 #include "apps/cli/common.h"
 #include "apps/cli/commands.h"
 #include "core/error.h"
+#include "core/membw.h"
 #include "core/timer.h"
 #include "kernels/dot.h"
 
@@ -86,7 +87,9 @@ void register_bench(CLI::App& app) {
       }
     }
     const double wbytes = weight_bytes_per_token(engine->model());
-    const double peak = static_cast<double>(peak_rss_bytes());
+    const double peak = static_cast<double>(peak_rss_bytes());  // before the bandwidth probe's buffer
+    // Decode reads every weight once per token: bandwidth / bytes is its ceiling.
+    const double bw = a->n_gen > 0 ? measure_read_bandwidth(engine->pool().size(), 512, 3) : 0;
     const char* dispatch = kernels::dispatch_name();
     if (a->json) {
       std::printf("{\"model\": \"%s\", \"threads\": %d, \"kernels\": \"%s\", \"weight_bytes_per_token\": %.0f, \"peak_rss_bytes\": %.0f",
@@ -97,8 +100,9 @@ void register_bench(CLI::App& app) {
       }
       if (!tg.empty()) {
         Stats st = stats(tg);
-        std::printf(", \"tg\": {\"n\": %d, \"median\": %.3f, \"min\": %.3f, \"max\": %.3f, \"bandwidth_gbs\": %.3f}", a->n_gen,
-                    st.median, st.min, st.max, st.median * wbytes / 1e9);
+        std::printf(", \"tg\": {\"n\": %d, \"median\": %.3f, \"min\": %.3f, \"max\": %.3f, \"bandwidth_gbs\": %.3f, "
+                    "\"machine_read_gbs\": %.3f, \"fraction_of_bandwidth_limit\": %.3f}",
+                    a->n_gen, st.median, st.min, st.max, st.median * wbytes / 1e9, bw / 1e9, st.median * wbytes / bw);
       }
       std::printf("}\n");
       return;
@@ -114,6 +118,8 @@ void register_bench(CLI::App& app) {
       Stats st = stats(tg);
       std::printf("tg%-5d %10.2f tok/s  (min %.2f, max %.2f)  weights %.1f MiB/token -> %.2f GB/s\n", a->n_gen, st.median,
                   st.min, st.max, wbytes / 1048576.0, st.median * wbytes / 1e9);
+      std::printf("        machine read bandwidth %.2f GB/s -> limit %.2f tok/s; decode at %.0f%% of the limit\n", bw / 1e9,
+                  bw / wbytes, 100.0 * st.median * wbytes / bw);
     }
     std::printf("peak RSS: %.1f MiB\n", peak / 1048576.0);
   });

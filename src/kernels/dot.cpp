@@ -105,7 +105,8 @@ bool using_reference_kernels() { return g_use_ref.load(); }
 const char* dispatch_name() {
   if (g_use_ref.load()) return "ref";
   const CpuFeatures& cpu = cpu_features();
-  return (cpu.avx2 && cpu.fma && cpu.f16c) ? "avx2" : "ref";
+  if (!(cpu.avx2 && cpu.fma && cpu.f16c)) return "ref";
+  return (cpu.avx512vnni && cpu.avx512vl && cpu.avx512bw) ? "avx2+avx512vnni" : "avx2";
 }
 
 }  // namespace pocket::kernels
