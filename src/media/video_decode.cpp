@@ -94,6 +94,8 @@ void VideoReader::Impl::open_decoder() {
   int ret = avcodec_parameters_to_context(dec.get(), vs->codecpar);
   if (ret < 0) fail("video: bad codec parameters ({})", av_error_text(ret));
   dec->pkt_timebase = time_base;
+  // The header's size was checked; this also bounds frames whose bitstream claims more.
+  dec->max_pixels = static_cast<int64_t>(std::min<uint64_t>(options.limits.max_pixels, INT64_MAX));
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   dec->thread_count = options.threads > 0 ? options.threads : std::min(hw, 8);
   dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
