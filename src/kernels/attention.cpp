@@ -9,7 +9,13 @@
 
 namespace pocket::kernels {
 
-void attention(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+namespace {
+
+// Queries handled together in prefill: one KV head's group of query heads over kTokBlock
+// consecutive tokens. Each K and V row is converted from f16 once and used by all of them.
+constexpr int kTokBlock = 4;
+
+void attention_rows(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   const OpsTable& op = ops();
   int64_t max_keys = 0;
   for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
@@ -37,6 +43,75 @@ void attention(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool
       for (int64_t c = 0; c < nk; ++c) op.axpy_f16(scores[c], vh + c * a.head_dim, out, a.head_dim);
     }
   });
+}
+
+void attention_blocked(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  const OpsTable& op = ops();
+  const int group = a.n_heads / a.n_kv_heads;
+  const int n_q = group * kTokBlock;  // queries per work item
+  int64_t max_keys = 0;
+  for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
+  const int64_t score_stride = ((max_keys + 15) / 16) * 16;
+  const int64_t per_thread = score_stride * n_q + ((a.head_dim + 15) / 16) * 16;
+  const size_t need = static_cast<size_t>(per_thread) * static_cast<size_t>(pool.size());
+  if (scratch.size() < need) scratch.resize(need);
+  const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
+  const int64_t n_items = n_blocks * a.n_kv_heads;
+  const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
+
+  pool.parallel_for(n_items, [&](int64_t b, int64_t e, int ith) {
+    float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
+    float* row = scores + score_stride * n_q;            // [head_dim] converted K or V row
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t blk = it / a.n_kv_heads;
+      const int kvh = static_cast<int>(it % a.n_kv_heads);
+      const int64_t t0 = blk * kTokBlock;
+      const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
+      const uint16_t* kh = a.k + kvh * a.kv_head_stride;
+      const uint16_t* vh = a.v + kvh * a.kv_head_stride;
+      const float* qs[kTokBlock * 64];
+      float* outs[kTokBlock * 64];
+      int64_t nks[kTokBlock * 64];
+      int nq = 0;
+      int64_t nk_max = 0;
+      for (int i = 0; i < nt; ++i)
+        for (int g = 0; g < group; ++g) {
+          const int h = kvh * group + g;
+          qs[nq] = a.q + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
+          outs[nq] = a.out + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
+          nks[nq] = a.n_keys[t0 + i];
+          nk_max = std::max(nk_max, nks[nq]);
+          ++nq;
+        }
+      for (int64_t c = 0; c < nk_max; ++c) {
+        for (int d = 0; d < a.head_dim; ++d) row[d] = 0;
+        op.axpy_f16(1.0f, kh + c * a.head_dim, row, a.head_dim);  // f16 -> f32 once per key
+        for (int j = 0; j < nq; ++j)
+          if (c < nks[j]) scores[j * score_stride + c] = op.dot_f32(row, qs[j], a.head_dim) * a.scale;
+      }
+      for (int j = 0; j < nq; ++j) {
+        op.softmax(scores + j * score_stride, nks[j]);
+        std::memset(outs[j], 0, sizeof(float) * a.head_dim);
+      }
+      for (int64_t c = 0; c < nk_max; ++c) {
+        for (int d = 0; d < a.head_dim; ++d) row[d] = 0;
+        op.axpy_f16(1.0f, vh + c * a.head_dim, row, a.head_dim);
+        for (int j = 0; j < nq; ++j)
+          if (c < nks[j]) op.axpy_f32(scores[j * score_stride + c], row, outs[j], a.head_dim);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void attention(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  // Decode (and tiny batches) spread single heads over threads; prefill shares K/V rows.
+  if (a.n_tokens < kTokBlock || a.n_heads / a.n_kv_heads > 64) {
+    attention_rows(a, scratch, pool);
+  } else {
+    attention_blocked(a, scratch, pool);
+  }
 }
 
 }  // namespace pocket::kernels

@@ -417,8 +417,12 @@ inline void q4k_sub_block(const __m256i* b, __m256i sc, const int8_t* const* a, 
 }
 
 void q4k_row_x4(int64_t n, const BlockQ4_K* x, const BlockQ8_K* const* y, float* out, int64_t out_stride) {
-  __m256 acc[kTileTokens];
+  // Separate accumulators for the scale and min terms, summed at the end exactly as
+  // vec_dot_q4_k_q8_k does: the two terms cancel heavily, so any other rounding order would
+  // make prefill (tiles) and decode (row dots) disagree by ~1e-4.
+  __m256 acc[kTileTokens], acc_min[kTileTokens];
   for (auto& v : acc) v = _mm256_setzero_ps();
+  for (auto& v : acc_min) v = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const __m128i sm = unpack_scales_mins_k4(x[i].scales);
     const __m256i sc = _mm256_broadcastsi128_si256(sm);
@@ -439,12 +443,13 @@ void q4k_row_x4(int64_t n, const BlockQ4_K* x, const BlockQ8_K* const* y, float*
     q4k_sub_block<7>(b, sc, a, s);
     const float dw = h2f(x[i].d), mw = h2f(x[i].dmin);
     for (int t = 0; t < kTileTokens; ++t) {
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[t][i].d), _mm256_cvtepi32_ps(s[t]), acc[t]);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-mw * y[t][i].d), _mm256_cvtepi32_ps(mins_times_bsums_k4(sm, y[t][i].bsums)),
-                               acc[t]);
+      // Same operand order as the row kernel (y.d * x.d), so the products round identically.
+      acc_min[t] = _mm256_fmadd_ps(_mm256_set1_ps(-y[t][i].d * mw), _mm256_cvtepi32_ps(mins_times_bsums_k4(sm, y[t][i].bsums)),
+                                   acc_min[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y[t][i].d * dw), _mm256_cvtepi32_ps(s[t]), acc[t]);
     }
   }
-  for (int t = 0; t < kTileTokens; ++t) out[t * out_stride] = hsum_ps(acc[t]);
+  for (int t = 0; t < kTileTokens; ++t) out[t * out_stride] = hsum_ps(_mm256_add_ps(acc[t], acc_min[t]));
 }
 
 template <int G>
@@ -485,7 +490,7 @@ void q6k_row_x4(int64_t n, const BlockQ6_K* x, const BlockQ8_K* const* y, float*
     for (int t = 0; t < kTileTokens; ++t) {
       // The unsigned 6-bit values carry +32: remove 32 * sum_j scale_j * bsum_j.
       const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(scales16, load256(y[t][i].bsums)), 5);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[t][i].d), _mm256_cvtepi32_ps(_mm256_sub_epi32(s[t], offset)), acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y[t][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(s[t], offset)), acc[t]);
     }
   }
   for (int t = 0; t < kTileTokens; ++t) out[t * out_stride] = hsum_ps(acc[t]);
