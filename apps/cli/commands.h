@@ -16,3 +16,4 @@ void register_bench(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_encode_image(CLI::App& app);
 void register_template(CLI::App& app);
+void register_preprocess(CLI::App& app);

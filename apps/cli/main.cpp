@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   register_tokenize(app);
   register_encode_image(app);
   register_template(app);
+  register_preprocess(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
