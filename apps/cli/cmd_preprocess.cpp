@@ -244,6 +244,7 @@ void run_sizes(const VisionEncoder& enc, const PreprocessOptions& o) {
 
 void run_preprocess(const PreprocessOptions& o) {
   POCKET_CHECK(o.image.empty() != o.sizes.empty(), "preprocess needs exactly one of --image or --sizes");
+  POCKET_CHECK(o.out.empty() || !o.image.empty(), "--out is only used with --image (--sizes prints to stdout)");
   const std::unique_ptr<VisionEncoder> enc = VisionEncoder::load(o.mmproj);
   if (!o.image.empty()) {
     run_image(*enc, o);

@@ -216,6 +216,8 @@ TEST(PreprocessCli, BadInputsFailCleanly) {
   expect_error(run_pocket("preprocess --mmproj " + shq(smol) + " --image " + shq(test::binary_path("no_such.png")) +
                           " --out " + shq(out)),
                "missing image");
+  expect_error(run_pocket("preprocess --mmproj " + shq(smol) + " --sizes " + shq(junk) + " --out " + shq(out)),
+               "--out with --sizes");
   EXPECT_FALSE(std::filesystem::exists(out));
   for (const char* text : {"not json", "{\"w\": 3}", "[[1, 2, 3]]", "[[1.5, 2]]", "[[\"1\", 2]]", "[[99999999999, 2]]"}) {
     write(junk, text);
