@@ -38,7 +38,11 @@ Image smolvlm_video_tile(const Image& rgb, const SmolVlmVideoParams& params) {
   smolvlm_video_resize_size(rgb.width, rgb.height, params.longest_edge, &w, &h);
   // Both resizes of SmolVLMVideoProcessor.resize: longest edge, then squash to the tile.
   const Image resized = pillow_resize(rgb, w, h, params.resample);
-  return pillow_resize(resized, params.tile_size, params.tile_size, params.resample);
+  Image tile = pillow_resize(resized, params.tile_size, params.tile_size, params.resample);
+  // pillow_resize starts from a copy of its input, so the tile's buffer keeps the capacity of
+  // the longest-edge image (~7 MiB at 2048×1152); 64 kept tiles must not hold 64 of those.
+  std::vector<uint8_t>(tile.pixels.begin(), tile.pixels.end()).swap(tile.pixels);
+  return tile;
 }
 
 SmolVlmVideo smolvlm_prepare_video(VideoReader& reader, const SmolVlmVideoParams& params) {
