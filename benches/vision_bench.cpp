@@ -1,0 +1,120 @@
+// Vision tower benchmark: loads an mmproj, then times VisionEncoder::encode() on one synthetic
+// preprocessed input (idefics3: one tile of image_size; pixtral: a 1008x756 image by default),
+// several repetitions; prints wall and CPU time per repetition, their medians, and peak RSS.
+// The machine may be shared, so the median is the number to quote, with CPU time beside it
+// (CPU time ~ threads x wall means the threads were not starved).
+//
+//   pocket-vision-bench --mmproj /tmp/256m-mmproj-f16.gguf [-t 2] [-r 3] [--width W --height H] [--warmup 0]
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/dot.h"
+#include "vision/vision_encoder.h"
+
+namespace {
+
+double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time a vision tower's encode() on a synthetic input"};
+  std::string mmproj;
+  int threads = 2, reps = 3, warmup = 0;
+  int64_t width = 0, height = 0;
+  bool ref = false;
+  app.add_option("--mmproj", mmproj, "Vision mmproj GGUF")->required();
+  app.add_option("-t,--threads", threads, "Threads (caller included)")->check(CLI::Range(1, 256));
+  app.add_option("-r,--reps", reps, "Timed repetitions")->check(CLI::Range(1, 1000));
+  app.add_option("--warmup", warmup, "Untimed repetitions first")->check(CLI::Range(0, 100));
+  app.add_option("--width", width, "Input width (idefics3: the tile side; pixtral: default 1008)");
+  app.add_option("--height", height, "Input height (idefics3: the tile side; pixtral: default 756)");
+  app.add_flag("--ref-kernels", ref, "Use the scalar reference kernels");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    pocket::kernels::use_reference_kernels(ref);
+    const double rss0 = peak_rss_mib();
+    auto t0 = std::chrono::steady_clock::now();
+    auto enc = pocket::VisionEncoder::load(mmproj);
+    const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const pocket::ClipHParams& hp = enc->hparams();
+    if (width == 0 || height == 0) {
+      if (enc->projector() == pocket::ProjectorType::Idefics3) {
+        width = height = hp.image_size;
+      } else {
+        width = 1008;
+        height = 756;
+      }
+    }
+    const int64_t n_tokens = enc->n_tokens(width, height);  // validates the size
+    const int64_t n_patches = (width / hp.patch_size) * (height / hp.patch_size);
+    std::printf("%s: %s, width %lld, %lld layers, %lld heads, d_ff %lld, patch %lld; input %lldx%lld = %lld patches -> "
+                "%lld tokens x %lld; dispatch %s, %d threads; load %.0f ms\n",
+                mmproj.c_str(), hp.projector_name.c_str(), static_cast<long long>(hp.d_model),
+                static_cast<long long>(hp.n_layers), static_cast<long long>(hp.n_heads),
+                static_cast<long long>(hp.d_ff), static_cast<long long>(hp.patch_size), static_cast<long long>(width),
+                static_cast<long long>(height), static_cast<long long>(n_patches), static_cast<long long>(n_tokens),
+                static_cast<long long>(enc->n_embd()), pocket::kernels::dispatch_name(), threads, load_ms);
+
+    // Normalized pixels in [-1, 1]; the values do not change the work done.
+    std::vector<float> pixels(static_cast<size_t>(width * height * 3));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (float& p : pixels) p = u(rng);
+
+    pocket::ThreadPool pool(threads);
+    std::vector<float> out;
+    for (int i = 0; i < warmup; ++i) enc->encode(pixels.data(), width, height, out, pool);
+    std::vector<double> wall, cpu;
+    for (int i = 0; i < reps; ++i) {
+      const double c0 = cpu_seconds();
+      t0 = std::chrono::steady_clock::now();
+      enc->encode(pixels.data(), width, height, out, pool);
+      wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu.push_back(cpu_seconds() - c0);
+      std::printf("rep %d: %.3f s wall, %.3f s CPU\n", i, wall.back(), cpu.back());
+      std::fflush(stdout);
+    }
+    double sum = 0;
+    bool finite = true;
+    for (float v : out) {
+      finite = finite && std::isfinite(v);
+      sum += std::fabs(v);
+    }
+    std::printf("median: %.3f s wall, %.3f s CPU (min %.3f s wall); mean |out| %.4g%s; peak RSS %.0f MiB (%.0f before load)\n",
+                median(wall), median(cpu), *std::min_element(wall.begin(), wall.end()),
+                sum / static_cast<double>(out.size()), finite ? "" : " (NON-FINITE VALUES)", peak_rss_mib(), rss0);
+    return finite ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
