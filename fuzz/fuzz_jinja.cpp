@@ -37,8 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pocket::ChatRenderOptions opts;
   opts.now = pocket::ChatClock{2026, 11, 24, 12, 0, 0, 0};
   // Small limits keep each run fast; they still exercise every limit check.
-  opts.max_output_bytes = size_t{1} << 20;
-  opts.max_work = 2'000'000;
+  opts.max_output_bytes = size_t{256} << 10;
+  opts.max_work = 500'000;
   try {
     const std::string out = pocket::render_chat_template(
         std::string_view(reinterpret_cast<const char*>(data), size), context(), opts);

@@ -39,7 +39,7 @@ struct ChatClock {
 struct ChatRenderOptions {
   std::optional<ChatClock> now;                  // unset: the system's local time
   size_t max_output_bytes = size_t{64} << 20;    // cap on the output and on any string
-  uint64_t max_work = 50'000'000;                // ~ evaluation steps (+ bytes/256 produced)
+  uint64_t max_work = 200'000'000;               // ~ evaluation steps (+ bytes/256 produced)
   int max_depth = 256;                           // nested evaluation frames (macro recursion)
 };
 

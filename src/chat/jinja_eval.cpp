@@ -2,6 +2,7 @@
 // sequence semantics, attribute/item lookup with jinja2's sandbox rules
 // (ref: pallets/jinja src/jinja2/sandbox.py SandboxedEnvironment.getattr/getitem,
 // src/jinja2/runtime.py Undefined), slicing, calls and comparisons.
+#include <algorithm>
 #include <cmath>
 
 #include "chat/jinja_interp.h"
@@ -84,7 +85,7 @@ Value repeat(Interp& in, const Value& seq, const Value& n) {
   std::vector<Value> out;
   out.reserve(items.size() * static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) out.insert(out.end(), items.begin(), items.end());
-  return Value::list(std::move(out), seq.list_data().tag);
+  return Value::list_known_depth(std::move(out), seq.list_data().tag, value_depth(seq));
 }
 
 Value int_pow(int64_t base, int64_t exp) {
@@ -131,9 +132,11 @@ Value binary_op(Interp& in, const std::string& op, const Value& a, const Value& 
           type_error("can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
         }
         in.charge(a.items().size() + b.items().size());
-        std::vector<Value> out = a.items();
+        std::vector<Value> out;
+        out.reserve(a.items().size() + b.items().size());
+        out.insert(out.end(), a.items().begin(), a.items().end());
         out.insert(out.end(), b.items().begin(), b.items().end());
-        return Value::list(std::move(out), tag);
+        return Value::list_known_depth(std::move(out), tag, std::max(value_depth(a), value_depth(b)));
       }
     }
     unsupported("+", a, b);
@@ -537,7 +540,7 @@ Value slice_value(Interp& in, const Value& obj, const Value& start_v, const Valu
   out.reserve(idx.size());
   for (int64_t i : idx) out.push_back(obj.items()[static_cast<size_t>(i)]);
   const auto tag = obj.list_data().tag == ListData::Tag::kTuple ? ListData::Tag::kTuple : ListData::Tag::kList;
-  return Value::list(std::move(out), tag);
+  return Value::list_known_depth(std::move(out), tag, value_depth(obj));
 }
 
 }  // namespace pocket::jinja

@@ -23,7 +23,7 @@ struct Clock {
 
 struct Limits {
   size_t max_string_bytes = size_t{64} << 20;  // any single string, including the output
-  uint64_t max_work = 50'000'000;             // ~ expression evaluations + bytes/256 produced
+  uint64_t max_work = 200'000'000;            // ~ expression evaluations + bytes/256 produced
   int max_depth = 256;                          // nested evaluation frames
 };
 

@@ -123,6 +123,14 @@ Value Value::list(std::vector<Value> items, ListData::Tag tag) {
   return list_data(std::move(data));
 }
 
+Value Value::list_known_depth(std::vector<Value> items, ListData::Tag tag, uint32_t depth) {
+  auto data = std::make_shared<ListData>();
+  data->depth = depth;
+  data->items = std::move(items);
+  data->tag = tag;
+  return list_data(std::move(data));
+}
+
 Value Value::list_data(std::shared_ptr<const ListData> data) {
   check_depth(data->depth);
   Value v;

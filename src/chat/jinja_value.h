@@ -103,6 +103,9 @@ class Value {
   // autoescape off.
   static Value markup(std::string s);
   static Value list(std::vector<Value> items, ListData::Tag tag = ListData::Tag::kList);
+  // As list(), when the nesting depth is already known (concatenation, slicing, repetition
+  // of existing lists) — skips the per-item scan.
+  static Value list_known_depth(std::vector<Value> items, ListData::Tag tag, uint32_t depth);
   static Value tuple(std::vector<Value> items) { return list(std::move(items), ListData::Tag::kTuple); }
   static Value list_data(std::shared_ptr<const ListData> data);
   static Value dict(DictData d);

@@ -414,7 +414,12 @@ void ToolCallParser::finish_arguments(bool container_closed) {
       skip_rest();
       return;
     }
-    name_ = cut_utf8(name->get<std::string>(), opt_.max_name_bytes + 1);
+    if (name->get_ref<const std::string&>().size() > opt_.max_name_bytes) {
+      add_error(fmt::format("tool name longer than {} bytes", opt_.max_name_bytes), raw_);
+      skip_rest();
+      return;
+    }
+    name_ = name->get<std::string>();
     end_name();
     auto args = value->find("arguments");
     if (args == value->end()) args = value->find("parameters");

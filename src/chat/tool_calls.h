@@ -10,6 +10,11 @@
 //   for (piece : stream) { auto r = parser.feed(piece); /* r.content, r.calls, r.errors */ }
 //   auto tail = parser.finish();
 //
+// Feed only the generated text up to the stop token: the text of EOS (`</s>`) after a call
+// would be reported as unexpected text. A marker's text that the model writes with
+// ordinary tokens cannot be told from the control token here; inside a JSON string it is
+// always treated as data.
+//
 // Mistral v13 (Ministral 3) writes `[TOOL_CALLS]name[ARGS]{json}` once per call, calls
 // concatenated, after any content; ref: mistral-common experimental/tools.py
 // (_split_content_and_tool_calls, _decode_tool_call_v11) and the v13 chat template.
@@ -114,7 +119,9 @@ class ToolCallParser {
 
   // True while inside a call (after its start marker), e.g. to stop streaming content.
   bool in_tool_call() const;
-  // The current call's name and the arguments text so far (for streaming deltas).
+  // The current call's name and the arguments text so far (for streaming deltas). For
+  // kJsonObject formats the name is only known when the object closes, and the "arguments"
+  // so far are the whole object's text.
   std::string_view partial_name() const { return name_; }
   std::string_view partial_arguments() const { return raw_; }
   // Number of valid calls reported so far.
