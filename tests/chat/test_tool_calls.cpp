@@ -343,6 +343,11 @@ TEST(ToolCallsErrors, HermesShapes) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].raw, "{bad");
   EXPECT_EQ(r.content, "after");
+  ToolCallParserOptions lax;
+  lax.validate_names = false;
+  r = parse_tool_calls("<tool_call>{\"name\": \"" + std::string(65, 'n') + "\"}</tool_call>", h, lax);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("longer than 64"), std::string::npos);
   r = parse_tool_calls("<tool_call>{\"name\": \"f\", \"parameters\": {\"x\": 1}}", h);  // no end marker: EOS came first
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_TRUE(r.errors.empty());
