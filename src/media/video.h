@@ -141,9 +141,9 @@ class VideoReader {
 struct VideoOrientation {
   int rotation = 0;  // clockwise degrees: 0, 90, 180, 270
   bool flipped = false;
-  // 0: none; else the transpose filter's direction (0 cclock_flip, 1 clock, 2 cclock, 3 clock_flip)
+  // vf_transpose's direction (0 cclock_flip, 1 clock, 2 cclock, 3 clock_flip), or -1 for none
   int transpose_dir = -1;
-  bool hflip = false, vflip = false;  // applied after transpose_dir (only used without it)
+  bool hflip = false, vflip = false;  // used only without a transpose
 };
 VideoOrientation video_orientation_from_matrix(const int32_t matrix[9]);
 Image apply_video_orientation(const Image& rgb, const VideoOrientation& orientation);
