@@ -29,4 +29,8 @@ class MappedFile {
   std::string path_;
 };
 
+// Drops the resident pages fully inside [p, p + n) of a read-only file mapping; they are
+// read back from the file if touched again. For weights that were copied into another layout.
+void release_mapped_pages(const void* p, size_t n);
+
 }  // namespace pocket

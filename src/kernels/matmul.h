@@ -19,6 +19,8 @@ struct WeightRef {
   int64_t n_in = 0;    // ne[0]: elements per row
   int64_t n_out = 0;   // ne[1]: rows
   size_t row_stride = 0;  // bytes between rows
+  // Optional repacked copy (kernels/repack.h) used by the VNNI kernels instead of `data`.
+  const uint8_t* packed = nullptr;
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
   bool valid() const { return data != nullptr; }
 };

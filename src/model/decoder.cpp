@@ -8,6 +8,8 @@
 #include "io/gguf.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
+#include "kernels/repack.h"
+#include "core/mmap.h"
 
 namespace pocket {
 
@@ -48,6 +50,23 @@ void DecoderActivations::allocate(const TextHParams& hp, int64_t tokens, int64_t
 }
 
 DecoderModel::DecoderModel(TextHParams hp, DecoderWeights w) : hp_(std::move(hp)), w_(std::move(w)), rope_(hp_.rope) {}
+
+size_t DecoderModel::repack_weights(ThreadPool& pool) {
+  std::vector<kernels::WeightRef*> mats;
+  for (DecoderLayerWeights& L : w_.layers)
+    for (kernels::WeightRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) mats.push_back(m);
+  mats.push_back(&w_.output);
+  size_t bytes = 0;
+  for (kernels::WeightRef* m : mats) {
+    if (m->packed || !kernels::can_repack(*m)) continue;
+    packed_.emplace_back();
+    kernels::repack_weight(*m, packed_.back(), pool);
+    bytes += packed_.back().size();
+    // The token embedding stays in use for lookups even when the output matrix is tied to it.
+    if (m->data != w_.tok_embd.data) release_mapped_pages(m->data, m->row_stride * static_cast<size_t>(m->n_out));
+  }
+  return bytes;
+}
 
 void DecoderModel::embed(int32_t token, float* out) const { kernels::dequantize_weight_row(w_.tok_embd, token, out); }
 

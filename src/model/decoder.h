@@ -96,10 +96,16 @@ class DecoderModel {
   // Token embedding row (dequantized) into out [d_model].
   void embed(int32_t token, float* out) const;
 
+  // Repacks every matrix the CPU has repacked kernels for (kernels/repack.h) and releases
+  // the mapped pages of the originals (re-read from the file if the reference kernels are
+  // used later). Returns the bytes of repacked weights.
+  size_t repack_weights(ThreadPool& pool);
+
  private:
   TextHParams hp_;
   DecoderWeights w_;
   RopeTable rope_;
+  std::vector<AlignedBuffer<uint8_t>> packed_;
 };
 
 // Binding helpers used by models/*.cpp. They validate names, shapes and types and throw

@@ -22,6 +22,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
                e->model_->hparams().n_vocab);
   int n = opt.n_threads > 0 ? opt.n_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   e->pool_ = std::make_unique<ThreadPool>(n);
+  if (!opt.ref_kernels && !opt.no_repack) e->model_->repack_weights(*e->pool_);
   e->load_seconds_ = now_seconds() - t0;
   return e;
 }

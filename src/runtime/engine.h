@@ -21,6 +21,7 @@ namespace pocket {
 struct EngineOptions {
   int n_threads = 0;          // 0 = all cores
   bool ref_kernels = false;   // scalar reference kernels (slow; for verification)
+  bool no_repack = false;     // keep every weight in its file layout (memory-mapped only)
 };
 
 class Engine {

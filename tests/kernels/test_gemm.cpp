@@ -10,6 +10,7 @@
 #include "core/thread_pool.h"
 #include "kernels/dot.h"
 #include "kernels/matmul.h"
+#include "kernels/repack.h"
 #include "kernels/x86/gemm_avx2.h"
 #include "kernels/x86/gemm_vnni.h"
 #include "quant/types.h"
@@ -62,6 +63,40 @@ TEST(Matmul, MatchesReferenceForEveryType) {
           ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << "index " << i << (ref ? " ref" : " simd");
       }
       use_reference_kernels(false);
+    }
+  }
+}
+
+TEST(Matmul, RepackedWeightsMatchReference) {
+  ThreadPool pool(2);
+  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    const int64_t n_in = 160, n_out = 40;
+    const auto wf = randv(n_in * n_out, 7);
+    std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
+    for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
+    WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
+    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels on this CPU";
+    AlignedBuffer<uint8_t> storage;
+    repack_weight(w, storage, pool);
+    ASSERT_NE(w.packed, nullptr);
+    for (int64_t n_tok : {1, 2, 3, 4, 5, 9}) {
+      SCOPED_TRACE(std::string(dtype_name(t)) + " tokens " + std::to_string(n_tok));
+      const auto x = randv(n_in * n_tok, 200 + n_tok);
+      std::vector<float> want, got(n_tok * n_out);
+      reference(t, wq, n_in, n_out, x, n_tok, want);
+      MatmulScratch scratch;
+      matmul(w, x.data(), n_tok, got.data(), scratch, pool);
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+      // Through matmul_multi with a non-repacked job sharing the same input.
+      WeightRef plain = w;
+      plain.packed = nullptr;
+      std::vector<float> got2(n_tok * n_out);
+      const MatmulJob jobs[2] = {{w, x.data(), got.data()}, {plain, x.data(), got2.data()}};
+      matmul_multi(jobs, 2, n_tok, scratch, pool);
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+        ASSERT_NEAR(got2[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+      }
     }
   }
 }

@@ -1,0 +1,77 @@
+// Repacking Q8_0/Q4_0 matrices into 8-row interleaved groups (see repack.h).
+#include "kernels/repack.h"
+
+#include <cstring>
+
+#include "core/cpu.h"
+#include "core/fp16.h"
+#include "quant/blocks.h"
+
+namespace pocket::kernels {
+
+namespace {
+
+bool vnni_available() {
+  const CpuFeatures& c = cpu_features();
+  return c.avx2 && c.fma && c.f16c && c.avx512vnni && c.avx512vl && c.avx512bw;
+}
+
+void pack_group_q8(const WeightRef& w, int64_t g, RepackedQ8* out) {
+  const int64_t nb = w.n_in / QK8_0;
+  for (int64_t b = 0; b < nb; ++b) {
+    RepackedQ8& p = out[b];
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ8_0& src = reinterpret_cast<const BlockQ8_0*>(w.row(g * kPackRows + r))[b];
+      p.d[r] = fp16_to_f32(src.d);
+      int32_t sum = 0;
+      for (int j = 0; j < QK8_0; ++j) sum += src.qs[j];
+      p.seed[r] = -128 * sum;
+      for (int k = 0; k < 8; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
+    }
+  }
+}
+
+void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
+  const int64_t nb = w.n_in / QK4_0;
+  for (int64_t b = 0; b < nb; ++b) {
+    RepackedQ4& p = out[b];
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ4_0& src = reinterpret_cast<const BlockQ4_0*>(w.row(g * kPackRows + r))[b];
+      p.d[r] = fp16_to_f32(src.d);
+      int32_t sum = 0;
+      for (int j = 0; j < 16; ++j) sum += (src.qs[j] & 0x0F) - 8 + (src.qs[j] >> 4) - 8;
+      p.seed[r] = -128 * sum;
+      // Element e < 16 is the low nibble of qs[e], element 16 + e the high nibble: chunk k
+      // (elements 4k..4k+3) and chunk k + 4 (16+4k..) share the same source bytes.
+      for (int k = 0; k < 4; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
+    }
+  }
+}
+
+}  // namespace
+
+bool can_repack(const WeightRef& w) {
+  return vnni_available() && (w.type == DType::Q8_0 || w.type == DType::Q4_0) && w.n_out % kPackRows == 0 &&
+         w.n_in % 32 == 0 && w.n_in > 0;
+}
+
+void repack_weight(WeightRef& w, AlignedBuffer<uint8_t>& out, ThreadPool& pool) {
+  const int64_t nb = w.n_in / 32;
+  const int64_t groups = w.n_out / kPackRows;
+  const size_t block_bytes = w.type == DType::Q8_0 ? sizeof(RepackedQ8) : sizeof(RepackedQ4);
+  const size_t group_bytes = block_bytes * static_cast<size_t>(nb);
+  out.resize(group_bytes * static_cast<size_t>(groups));
+  pool.parallel_for(groups, [&](int64_t g0, int64_t g1, int) {
+    for (int64_t g = g0; g < g1; ++g) {
+      uint8_t* dst = out.data() + static_cast<size_t>(g) * group_bytes;
+      if (w.type == DType::Q8_0) {
+        pack_group_q8(w, g, reinterpret_cast<RepackedQ8*>(dst));
+      } else {
+        pack_group_q4(w, g, reinterpret_cast<RepackedQ4*>(dst));
+      }
+    }
+  });
+  w.packed = out.data();
+}
+
+}  // namespace pocket::kernels

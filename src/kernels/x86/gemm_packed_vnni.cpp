@@ -1,0 +1,93 @@
+// VNNI kernels over repacked 8-row groups. Per block and token: 8 vpdpbusd (one per 4-byte
+// chunk, activation chunk broadcast to all 8 lanes, one lane per row) seeded with
+// -128*sum(w), one conversion and one FMA with the 8 row scales times the token's scale.
+#include "kernels/x86/gemm_packed_vnni.h"
+
+#include <immintrin.h>
+
+#include "kernels/repack.h"
+#include "quant/blocks.h"
+
+namespace pocket::kernels::vnni {
+
+namespace {
+
+template <int T>
+void q8_kernel(int64_t nb, const RepackedQ8* g, const BlockQ8_0* const* act, float* y, int64_t y_stride) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const RepackedQ8& blk = g[b];
+    __m256i w[8];
+    for (int k = 0; k < 8; ++k) w[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk.q[k]));
+    const __m256i seed = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk.seed));
+    const __m256 d = _mm256_load_ps(blk.d);
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0& a = act[t][b];
+      const int32_t* aq = reinterpret_cast<const int32_t*>(a.qs);
+      __m256i s = seed;
+      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(aq[k]), w[k]);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(_cvtsh_ss(a.d))), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+template <int T>
+void q4_kernel(int64_t nb, const RepackedQ4* g, const BlockQ8_0* const* act, float* y, int64_t y_stride) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+  for (int64_t b = 0; b < nb; ++b) {
+    const RepackedQ4& blk = g[b];
+    __m256i w[8];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk.q[k]));
+      w[k] = _mm256_sub_epi8(_mm256_and_si256(v, m4), eight);
+      w[k + 4] = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), eight);
+    }
+    const __m256i seed = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk.seed));
+    const __m256 d = _mm256_load_ps(blk.d);
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0& a = act[t][b];
+      const int32_t* aq = reinterpret_cast<const int32_t*>(a.qs);
+      __m256i s = seed;
+      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(aq[k]), w[k]);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(_cvtsh_ss(a.d))), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+template <typename G, template <int> class K>
+struct Dispatch;
+
+template <typename G, void (*K1)(int64_t, const G*, const BlockQ8_0* const*, float*, int64_t),
+          void (*K2)(int64_t, const G*, const BlockQ8_0* const*, float*, int64_t),
+          void (*K3)(int64_t, const G*, const BlockQ8_0* const*, float*, int64_t),
+          void (*K4)(int64_t, const G*, const BlockQ8_0* const*, float*, int64_t)>
+void run(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, int n_tok, float* y, int64_t y_stride) {
+  const G* g = reinterpret_cast<const G*>(group);
+  const BlockQ8_0* a[4];
+  for (int t = 0; t < n_tok && t < 4; ++t) a[t] = reinterpret_cast<const BlockQ8_0*>(act + t * act_stride);
+  switch (n_tok) {
+    case 1: K1(nb, g, a, y, y_stride); break;
+    case 2: K2(nb, g, a, y, y_stride); break;
+    case 3: K3(nb, g, a, y, y_stride); break;
+    default: K4(nb, g, a, y, y_stride); break;
+  }
+}
+
+}  // namespace
+
+void packed_q8_0_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, int n_tok, float* y,
+                     int64_t y_stride) {
+  run<RepackedQ8, q8_kernel<1>, q8_kernel<2>, q8_kernel<3>, q8_kernel<4>>(nb, group, act, act_stride, n_tok, y, y_stride);
+}
+
+void packed_q4_0_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, int n_tok, float* y,
+                     int64_t y_stride) {
+  run<RepackedQ4, q4_kernel<1>, q4_kernel<2>, q4_kernel<3>, q4_kernel<4>>(nb, group, act, act_stride, n_tok, y, y_stride);
+}
+
+}  // namespace pocket::kernels::vnni
