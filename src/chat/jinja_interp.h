@@ -107,6 +107,8 @@ Value apply_filter(Interp& in, const std::string& name, const Value& input, Call
 bool apply_test(Interp& in, const std::string& name, const Value& input, CallArgs& args);
 bool has_test(const std::string& name);
 bool has_filter(const std::string& name);
+// Rejects unknown filters/tests outside `if` bodies, as jinja2's compiler does.
+void check_filter_and_test_names(const TemplateAst& ast);
 // Attribute of a builtin value resolved to a bound method; Undefined if it has none.
 Value builtin_attribute(Interp& in, const Value& obj, const std::string& name);
 void install_globals(Interp& in, Scope& globals);

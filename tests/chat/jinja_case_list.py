@@ -298,6 +298,14 @@ GROUPS = {
         ("{% set args = tc|tojson|safe %}{{ 'name' + '[ARGS]' + args }}|{{ args + '</tool>' }}", {"tc": {"a": "<b>&"}}),
         "{{ [('a&b'|safe).partition('&')] }}{{ [('a<b'|safe).partition('<')] }}{{ ('x'|safe) is string }}{{ [('%s %r'|safe) % ('<', '<')] }}{{ [('a'|safe).center(5, '<')] }}",
     ],
+    ("JinjaFilters", "UnknownNamesCheckedAtCompileTime"): [
+        "{% if false %}{{ 1|nosuch }}{{ 1 is nosuch }}{% endif %}ok", "{{ 1|nosuch if false }}ok",
+        "{% if false %}{% with a = 1|nosuch %}{% endwith %}{% endif %}ok", "{% if false %}{% call m(1|nosuch) %}{% endcall %}{% endif %}ok",
+        "{% for x in [] %}{{ x|nosuch }}{% endfor %}ok", "{% macro m() %}{{ 1 is nosuch }}{% endmacro %}ok",
+        "{% if false %}{% for x in [] %}{% else %}{{ 1|nosuch }}{% endfor %}{% endif %}ok", "{% for x in [] if x|nosuch %}{% endfor %}ok",
+        "{% if false %}{% with a = 1 %}{{ a|nosuch }}{% endwith %}{% endif %}ok", "{% if false %}{% set x | nosuch %}{% endset %}{% endif %}ok",
+        "ok{% set y = x|nosuch %}",
+    ],
     ("JinjaFilters", "AttrAndUnknown"): [
         "{{ {'a': {'b': 1}}|attr('a') }}|{{ 'abc'|attr('upper') is callable }}|{{ {'a': 1}|attr('items') is callable }}",
         "{{ 'x'|nosuchfilter }}",

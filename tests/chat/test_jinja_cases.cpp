@@ -388,6 +388,20 @@ TEST(JinjaFilters, Markup) {
   EXPECT_FAIL("{{ [('a&b'|safe).partition('&')] }}{{ [('a<b'|safe).partition('<')] }}{{ ('x'|safe) is string }}{{ [('%s %r'|safe) % ('<', '<')] }}{{ [('a'|safe).center(5, '<')] }}", "{}");  // TypeError
 }
 
+TEST(JinjaFilters, UnknownNamesCheckedAtCompileTime) {
+  EXPECT_RENDER("{% if false %}{{ 1|nosuch }}{{ 1 is nosuch }}{% endif %}ok", "{}", "ok");
+  EXPECT_RENDER("{{ 1|nosuch if false }}ok", "{}", "ok");
+  EXPECT_RENDER("{% if false %}{% with a = 1|nosuch %}{% endwith %}{% endif %}ok", "{}", "ok");
+  EXPECT_RENDER("{% if false %}{% call m(1|nosuch) %}{% endcall %}{% endif %}ok", "{}", "ok");
+  EXPECT_FAIL("{% for x in [] %}{{ x|nosuch }}{% endfor %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("{% macro m() %}{{ 1 is nosuch }}{% endmacro %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("{% if false %}{% for x in [] %}{% else %}{{ 1|nosuch }}{% endfor %}{% endif %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("{% for x in [] if x|nosuch %}{% endfor %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("{% if false %}{% with a = 1 %}{{ a|nosuch }}{% endwith %}{% endif %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("{% if false %}{% set x | nosuch %}{% endset %}{% endif %}ok", "{}");  // TemplateAssertionError
+  EXPECT_FAIL("ok{% set y = x|nosuch %}", "{}");  // TemplateAssertionError
+}
+
 TEST(JinjaFilters, AttrAndUnknown) {
   EXPECT_RENDER("{{ {'a': {'b': 1}}|attr('a') }}|{{ 'abc'|attr('upper') is callable }}|{{ {'a': 1}|attr('items') is callable }}", "{}", "|True|True");
   EXPECT_FAIL("{{ 'x'|nosuchfilter }}", "{}");  // TemplateAssertionError
