@@ -1,5 +1,7 @@
 // `pocket run`: generate text from a prompt, streaming it to stdout as it is produced.
 // Timing statistics go to stderr so stdout carries only the model's text.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -15,14 +17,18 @@
 namespace pocket::cli {
 
 std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
-                               const std::string& user, const std::string& media_part, int n_media) {
+                               const std::string& user, const std::vector<std::string>& media,
+                               const std::string& template_text) {
   std::string source;
+  const int n_media = static_cast<int>(media.size());
   if (!template_file.empty()) {
     std::ifstream f(template_file, std::ios::binary);
     POCKET_CHECK(f, "cannot read chat template '{}'", template_file);
     std::ostringstream ss;
     ss << f.rdbuf();
     source = ss.str();
+  } else if (!template_text.empty()) {
+    source = template_text;
   } else {
     source = engine.file().get_string_or("tokenizer.chat_template", "");
     POCKET_CHECK(!source.empty(), "{} has no chat template (tokenizer.chat_template); pass --template FILE",
@@ -35,7 +41,7 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
       if (!as_parts && n == 0) return ChatMessage::from_text(role, text);
       ChatMessage m;
       m.role = role;
-      for (int i = 0; i < n; ++i) m.parts.push_back({media_part, "", nullptr});
+      for (int i = 0; i < n; ++i) m.parts.push_back({media[i], "", nullptr});
       m.parts.push_back({"text", text, nullptr});
       return m;
     };
@@ -65,7 +71,9 @@ void register_run(CLI::App& app) {
     bool quiet = false;
     bool chat = false;
     std::string system, template_file, mmproj;
-    std::vector<std::string> images;
+    std::vector<std::string> images, videos;
+    double video_fps = 1.0;
+    int max_frames = 64;
   };
   auto a = std::make_shared<Args>();
   a->m.add(cmd);
@@ -85,20 +93,39 @@ void register_run(CLI::App& app) {
   cmd->add_option("--template", a->template_file, "Chat template file (Jinja) instead of the model's (implies --chat)");
   cmd->add_option("--mmproj", a->mmproj, "Vision projector (mmproj GGUF) for --image");
   cmd->add_option("--image", a->images, "Image file (repeatable); placed before the text by the chat template");
+  cmd->add_option("--video", a->videos, "Video file (repeatable; SmolVLM2): frames sampled as the model was trained");
+  cmd->add_option("--fps", a->video_fps, "Video frames sampled per second (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-frames", a->max_frames, "Most video frames sampled (default 64)")->check(CLI::Range(1, 1024));
   cmd->callback([a] {
     POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
     auto engine = a->m.load();
     const Tokenizer& tok = engine->tokenizer();
     std::vector<int32_t> prompt;
     MultimodalPrompt mm;
-    if (!a->images.empty()) {
-      POCKET_CHECK(!a->mmproj.empty(), "--image needs --mmproj");
+    if (!a->images.empty() || !a->videos.empty()) {
+      POCKET_CHECK(!a->mmproj.empty(), "--image and --video need --mmproj");
       auto enc = VisionEncoder::load(a->mmproj);
       std::vector<Image> images;
       for (const std::string& path : a->images) images.push_back(load_image_for(*enc, path));
-      const std::string rendered =
-          render_chat_prompt(*engine, a->template_file, a->system, a->prompt, "image", static_cast<int>(images.size()));
-      mm = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool());
+      std::vector<SmolVlmVideo> videos;
+      std::vector<std::string> media;
+      for (const std::string& path : a->videos) {
+        SmolVlmVideoParams vp = smolvlm_video_params(*enc);
+        vp.sampling.target_fps = a->video_fps;
+        vp.sampling.max_frames = a->max_frames;
+        const bool tty = isatty(fileno(stderr));
+        if (tty && !a->quiet) std::fprintf(stderr, "decoding %s ...\r", path.c_str());
+        videos.push_back(smolvlm_prepare_video_file(path, vp));
+        if (!a->quiet)
+          std::fprintf(stderr, "video: %s: %zu frames sampled of %lld\n", path.c_str(), videos.back().tiles.size(),
+                       static_cast<long long>(videos.back().info.num_frames));
+        media.push_back("video");
+      }
+      for (size_t i = 0; i < images.size(); ++i) media.push_back("image");
+      // transformers' SmolVLM processor renders video turns with its built-in template.
+      const std::string rendered = render_chat_prompt(*engine, a->template_file, a->system, a->prompt, media,
+                                                      videos.empty() ? "" : kSmolVlmVideoChatTemplate);
+      mm = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool(), videos);
       prompt = mm.tokens;
       if (!a->quiet)
         std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", images.size(),

@@ -17,3 +17,4 @@ void register_tokenize(CLI::App& app);
 void register_encode_image(CLI::App& app);
 void register_template(CLI::App& app);
 void register_preprocess(CLI::App& app);
+void register_video_plan(CLI::App& app);

@@ -20,9 +20,11 @@ struct ModelArgs {
 
 // Renders the chat template (the model's tokenizer.chat_template, or template_file) for a
 // system message (optional) and one user turn, with the generation prompt added.
-// `media_part` parts (e.g. "image") come before the text, n_media of them.
+// `media` parts (their types, e.g. "video", "image") come before the text, in order.
+// `template_text` (if non-empty) is used instead of the file/model template.
 std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
-                               const std::string& user, const std::string& media_part = "", int n_media = 0);
+                               const std::string& user, const std::vector<std::string>& media = {},
+                               const std::string& template_text = "");
 
 // Parses "1,2,3" into ids; throws pocket::Error on junk.
 std::vector<int32_t> parse_id_list(const std::string& s);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   register_encode_image(app);
   register_template(app);
   register_preprocess(app);
+  register_video_plan(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -68,6 +68,23 @@ std::vector<float> chw_to_hwc(const std::vector<float>& chw, int w, int h) {
 
 }  // namespace
 
+const char* const kSmolVlmVideoChatTemplate =
+    "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}{% if message['content'][0]['type'] == "
+    "'image' %}{{':'}}{% else %}{{': '}}{% endif %}{% for line in message['content'] %}{% if line['type'] == 'text' "
+    "%}{{line['text']}}{% elif line['type'] == 'image' %}{{ '<image>' }}{% elif line['type'] == 'video' %}{{ "
+    "'<video>' }}{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}{{ "
+    "'Assistant:' }}{% endif %}";
+
+SmolVlmVideoParams smolvlm_video_params(const VisionEncoder& enc) {
+  POCKET_CHECK(enc.projector() == ProjectorType::Idefics3, "video input needs a SmolVLM2 (idefics3) projector");
+  const SmolVlmParams ip = smolvlm_params(enc);
+  SmolVlmVideoParams vp;
+  vp.longest_edge = ip.longest_edge;
+  vp.tile_size = ip.tile_size;
+  vp.image_seq_len = ip.image_seq_len;
+  return vp;
+}
+
 std::string image_placeholder(const VisionEncoder& enc) {
   return enc.projector() == ProjectorType::Pixtral ? "[IMG]" : "<image>";
 }
@@ -79,15 +96,19 @@ Image load_image_for(const VisionEncoder& enc, const std::string& path) {
 }
 
 MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
-                                         const std::vector<Image>& images, ThreadPool& pool) {
+                                         const std::vector<Image>& images, ThreadPool& pool,
+                                         const std::vector<SmolVlmVideo>& videos) {
   const Tokenizer& tok = engine.tokenizer();
   const int64_t d_model = engine.hparams().d_model;
   POCKET_CHECK(enc.n_embd() == d_model, "the projector outputs {}-wide embeddings but the text model expects {}",
                enc.n_embd(), d_model);
   const std::string placeholder = image_placeholder(enc);
   const std::vector<std::string> pieces = split_on(rendered, placeholder);
-  POCKET_CHECK(pieces.size() - 1 == images.size(), "the prompt has {} image placeholders but {} images were given",
-               pieces.size() - 1, images.size());
+  if (enc.projector() == ProjectorType::Pixtral) {
+    POCKET_CHECK(videos.empty(), "this model ({} projector) has no video input", enc.hparams().projector_name);
+    POCKET_CHECK(pieces.size() - 1 == images.size(), "the prompt has {} image placeholders but {} images were given",
+                 pieces.size() - 1, images.size());
+  }
 
   MultimodalPrompt out;
   const double t0 = now_seconds();
@@ -114,20 +135,39 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
     image_id = require_token(tok, "<image>");
     const SmolVlmParams params = smolvlm_params(enc);
     const int64_t tile = enc.hparams().image_size;
-    for (size_t k = 0; k < images.size(); ++k) {
-      SmolVlmImage si = smolvlm_preprocess(images[k], params);
-      for (const SmolVlmTile& t : si.tiles) {
-        const std::vector<float> hwc = chw_to_hwc(smolvlm_pixel_values(t.rgb, params), t.rgb.width, t.rgb.height);
-        POCKET_CHECK(t.rgb.width == tile && t.rgb.height == tile, "tile of {}x{} pixels, expected {}", t.rgb.width,
-                     t.rgb.height, tile);
-        std::vector<float> emb;
-        enc.encode(hwc.data(), tile, tile, emb, pool);
-        rows.insert(rows.end(), emb.begin(), emb.end());
-        ++out.n_tiles;
+    auto encode_tile = [&](const Image& rgb) {
+      POCKET_CHECK(rgb.width == tile && rgb.height == tile, "tile of {}x{} pixels, expected {}", rgb.width, rgb.height, tile);
+      const std::vector<float> hwc = chw_to_hwc(smolvlm_pixel_values(rgb, params), rgb.width, rgb.height);
+      std::vector<float> emb;
+      enc.encode(hwc.data(), tile, tile, emb, pool);
+      rows.insert(rows.end(), emb.begin(), emb.end());
+      ++out.n_tiles;
+    };
+    // Placeholders of both kinds, in text order.
+    text.clear();
+    size_t pos = 0, next_image = 0, next_video = 0;
+    for (;;) {
+      const size_t pi = rendered.find("<image>", pos), pv = rendered.find("<video>", pos);
+      const size_t p = std::min(pi, pv);
+      text += rendered.substr(pos, p == std::string::npos ? std::string::npos : p - pos);
+      if (p == std::string::npos) break;
+      if (p == pi) {
+        POCKET_CHECK(next_image < images.size(), "the prompt has more image placeholders than images ({})", images.size());
+        SmolVlmImage si = smolvlm_preprocess(images[next_image++], params);
+        for (const SmolVlmTile& t : si.tiles) encode_tile(t.rgb);
+        text += si.prompt;
+        pos = p + 7;
+      } else {
+        POCKET_CHECK(next_video < videos.size(), "the prompt has more video placeholders than videos ({})", videos.size());
+        const SmolVlmVideo& v = videos[next_video++];
+        for (const Image& frame : v.tiles) encode_tile(frame);
+        text += v.prompt;
+        pos = p + 7;
       }
-      text += si.prompt;
-      text += pieces[k + 1];
     }
+    POCKET_CHECK(next_image == images.size() && next_video == videos.size(),
+                 "{} images and {} videos given but the prompt places {} and {}", images.size(), videos.size(),
+                 next_image, next_video);
   }
   out.encode_seconds = now_seconds() - t0;
 

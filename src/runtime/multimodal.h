@@ -15,6 +15,7 @@
 #include "media/image.h"
 #include "media/pixtral_preprocess.h"
 #include "media/smolvlm_preprocess.h"
+#include "media/video_smolvlm.h"
 #include "runtime/engine.h"
 #include "vision/vision_encoder.h"
 
@@ -33,11 +34,21 @@ struct MultimodalPrompt {
 // The placeholder text the model's chat template writes for one image.
 std::string image_placeholder(const VisionEncoder& enc);
 
-// Expands the k-th placeholder in `rendered` with images[k] (images in prompt order),
-// tokenizes (special tokens parsed) and encodes every image. Throws pocket::Error when the
-// number of placeholders and images differ, or when the text itself contains image tokens.
+// Expands the k-th image placeholder in `rendered` with images[k] and the k-th `<video>`
+// with videos[k] (both in prompt order), tokenizes (special tokens parsed) and encodes every
+// image and frame. Throws pocket::Error when placeholders and media differ in number, or
+// when the text itself contains image tokens. Videos are SmolVLM2-only.
 MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
-                                         const std::vector<Image>& images, ThreadPool& pool);
+                                         const std::vector<Image>& images, ThreadPool& pool,
+                                         const std::vector<SmolVlmVideo>& videos = {});
+
+// SmolVLM2 video parameters from the mmproj (tile size, longest edge, tokens per frame).
+SmolVlmVideoParams smolvlm_video_params(const VisionEncoder& enc);
+
+// The chat template transformers' SmolVLM processor substitutes when a message contains a
+// video (the shipped template has no video branch).
+// ref: transformers models/smolvlm/processing_smolvlm.py DEFAULT_CHAT_TEMPLATE.
+extern const char* const kSmolVlmVideoChatTemplate;
 
 // Preprocessing parameters from the mmproj's metadata (tile size, longest edge, patch,
 // pixel-shuffle / merge factors, mean and std).

@@ -3,8 +3,11 @@
 // and mismatched placeholders fail cleanly.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "chat/chat.h"
 #include "core/error.h"
 #include "runtime/multimodal.h"
 #include "test_util.h"
@@ -75,6 +78,28 @@ TEST(Multimodal, PixtralLayoutMatchesMistralCommon) {
   const std::vector<int32_t> got(p.tokens.begin() + 2, p.tokens.begin() + 2 + static_cast<long>(want.size()));
   EXPECT_EQ(got, want);
   EXPECT_EQ(greedy(*engine, p, 8), greedy(*engine, p, 8));
+}
+
+TEST(Multimodal, SmolVlm2VideoEndToEnd) {
+  if (std::system("ffmpeg -version > /dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg CLI not installed";
+  const std::string clip = test::binary_path("mm_clip_3s.mp4");
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=10 -t 3 -c:v mpeg4 '" + clip + "'").c_str()), 0);
+  EngineOptions eo;
+  eo.n_threads = 2;
+  auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"), eo);
+  auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
+  std::vector<SmolVlmVideo> videos = {smolvlm_prepare_video_file(clip, smolvlm_video_params(*enc))};
+  ASSERT_EQ(videos[0].tiles.size(), 3u);  // 3 s at 1 fps
+  nlohmann::ordered_json ctx = {{"messages", {{{"role", "user"},
+                                               {"content", {{{"type", "video"}}, {{"type", "text"}, {"text", "Describe."}}}}}}},
+                                {"add_generation_prompt", true}};
+  const std::string rendered = render_chat_template(kSmolVlmVideoChatTemplate, ctx);
+  EXPECT_EQ(rendered, "<|im_start|>User: <video>Describe.<end_of_utterance>\nAssistant:");
+  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, rendered, {}, engine->pool(), videos);
+  EXPECT_EQ(p.n_image_tokens, 3 * 64);
+  EXPECT_EQ(p.text.rfind("<|im_start|>User: You are provided the following series of three frames from a 0:00:03 [H:MM:SS] video.\n", 0), 0u);
+  EXPECT_EQ(greedy(*engine, p, 8), greedy(*engine, p, 8));
+  std::remove(clip.c_str());
 }
 
 TEST(Multimodal, PlaceholderMismatchIsAnError) {
