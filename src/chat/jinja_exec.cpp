@@ -68,6 +68,13 @@ class LoopObj : public Object {
   mutable Value last_changed;
   mutable bool has_last_changed = false;
   std::weak_ptr<LoopObj> self;
+  uint32_t depth_ = 1;
+
+  uint32_t depth() const override { return depth_; }
+  void clear_state() override {
+    last_changed = Value();
+    has_last_changed = false;
+  }
 
   Value get_attr(const std::string& name) const override;
   std::string repr() const override {
@@ -79,6 +86,7 @@ class LoopObj : public Object {
 class LoopMethod : public Callable {
  public:
   LoopMethod(std::shared_ptr<LoopObj> loop, std::string name) : loop_(std::move(loop)), name_(std::move(name)) {}
+  uint32_t depth() const override { return loop_->depth() + 1; }
   Value call(Interp& in, CallArgs& args) override {
     LoopObj& l = *loop_;
     if (name_ == "cycle") {
@@ -138,6 +146,12 @@ Value LoopObj::get_attr(const std::string& name) const {
 
 Interp::Interp(const TemplateAst& ast, const Limits& limits, const Clock& clock)
     : ast_(ast), limits_(limits), clock_(clock) {}
+
+Interp::~Interp() {
+  for (const auto& weak : objects_) {
+    if (auto obj = weak.lock()) obj->clear_state();
+  }
+}
 
 void Interp::charge(uint64_t units) {
   work_ += units;
@@ -369,7 +383,11 @@ void Interp::exec_for(const Stmt& s, Scope* scope, std::string& out, const Value
   }
   auto loop = std::make_shared<LoopObj>();
   loop->self = loop;
+  uint32_t item_depth = 0;
+  for (const Value& item : items) item_depth = std::max(item_depth, value_depth(item));
+  loop->depth_ = checked_depth(item_depth + 1);
   loop->items = std::move(items);
+  objects_.push_back(loop);
   loop->depth0 = depth;
   if (s.recursive) {
     loop->stmt = &s;

@@ -42,6 +42,9 @@ enum class Flow : uint8_t { kNormal, kBreak, kContinue };
 class Interp {
  public:
   Interp(const TemplateAst& ast, const Limits& limits, const Clock& clock);
+  ~Interp();
+  Interp(const Interp&) = delete;
+  Interp& operator=(const Interp&) = delete;
 
   // Renders with `context` as the template's variables (on top of the builtin globals).
   std::string render(const std::vector<std::pair<std::string, Value>>& context);
@@ -99,6 +102,7 @@ class Interp {
   std::deque<Scope> scopes_;
   std::vector<Scope*> free_scopes_;
   std::deque<Namespace> namespaces_;
+  std::vector<std::weak_ptr<Object>> objects_;  // stateful objects to reset when done
   Scope* globals_ = nullptr;
 };
 

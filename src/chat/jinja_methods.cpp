@@ -430,7 +430,9 @@ Value markup_method(Interp& in, const Value& self, const std::string& name, Call
 
 class BoundMethod : public Callable {
  public:
-  BoundMethod(Value self, std::string name) : self_(std::move(self)), name_(std::move(name)) {}
+  BoundMethod(Value self, std::string name)
+      : self_(std::move(self)), name_(std::move(name)), depth_(checked_depth(value_depth(self_) + 1)) {}
+  uint32_t depth() const override { return depth_; }
   Value call(Interp& in, CallArgs& args) override {
     uint64_t cost = cost_of(self_);
     for (const Value& v : args.pos) cost += cost_of(v);
@@ -447,6 +449,7 @@ class BoundMethod : public Callable {
  private:
   Value self_;
   std::string name_;
+  uint32_t depth_;
 };
 
 // ---- globals ---------------------------------------------------------------------------
@@ -543,6 +546,8 @@ class CyclerObj : public Object {
   std::vector<Value> items;
   mutable size_t pos = 0;
   std::weak_ptr<CyclerObj> self;
+  uint32_t depth_ = 1;
+  uint32_t depth() const override { return depth_; }
   Value get_attr(const std::string& name) const override;
   std::string repr() const override { return "<jinja2.utils.Cycler object>"; }
   const char* type_name() const override { return "Cycler"; }
@@ -551,6 +556,7 @@ class CyclerObj : public Object {
 class CyclerMethod : public Callable {
  public:
   CyclerMethod(std::shared_ptr<CyclerObj> c, bool next) : c_(std::move(c)), next_(next) {}
+  uint32_t depth() const override { return c_->depth() + 1; }
   Value call(Interp&, CallArgs&) override {
     if (!next_) {
       c_->pos = 0;
@@ -581,6 +587,9 @@ Value g_cycler(Interp&, CallArgs& a) {
   if (a.pos.empty()) type_error("at least one item has to be provided");
   auto c = std::make_shared<CyclerObj>();
   c->items = a.pos;
+  uint32_t d = 0;
+  for (const Value& v : c->items) d = std::max(d, value_depth(v));
+  c->depth_ = checked_depth(d + 1);
   c->self = c;
   return Value::object(c);
 }

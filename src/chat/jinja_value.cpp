@@ -36,9 +36,18 @@ constexpr size_t kIndexThreshold = 24;
 }
 
 uint32_t value_depth(const Value& v) {
-  if (v.kind() == Kind::kList) return v.list_data().depth;
-  if (v.kind() == Kind::kDict) return v.dict().depth;
-  return 0;
+  switch (v.kind()) {
+    case Kind::kList: return v.list_data().depth;
+    case Kind::kDict: return v.dict().depth;
+    case Kind::kObject: return v.object()->depth();
+    case Kind::kCallable: return v.callable()->depth();
+    default: return 0;
+  }
+}
+
+uint32_t checked_depth(uint32_t depth) {
+  if (depth > kMaxValueDepth) throw TemplateError("value nesting is too deep", 0);
+  return depth;
 }
 
 static void check_depth(uint32_t depth) {
@@ -311,6 +320,11 @@ static void repr_dict(std::string& out, const DictData& d, std::vector<const Nam
 }
 
 static void repr_into(std::string& out, const Value& v, std::vector<const Namespace*>& active) {
+  // Namespaces reset value depth, so chains of them need their own bound (CPython raises
+  // RecursionError for reprs nested too deeply as well).
+  if (active.size() > kMaxValueDepth) {
+    throw TemplateError("RecursionError: maximum recursion depth exceeded while getting the repr of an object", 0);
+  }
   switch (v.kind()) {
     case Kind::kUndefined:
       out += "Undefined";

@@ -77,6 +77,9 @@ class Callable {
   virtual Value call(Interp& in, CallArgs& args) = 0;
   virtual std::string repr() const = 0;
   virtual bool is_macro() const { return false; }
+  // Nesting depth of the values it holds (bound receiver, loop items), so that chains built
+  // through callables and objects are bounded like nested lists.
+  virtual uint32_t depth() const { return 0; }
 };
 
 class Object {
@@ -86,6 +89,9 @@ class Object {
   virtual Value get_attr(const std::string& name) const = 0;
   virtual std::string repr() const = 0;
   virtual const char* type_name() const = 0;
+  virtual uint32_t depth() const { return 1; }
+  // Drops mutable references (loop.changed's memory) so no reference cycle outlives a render.
+  virtual void clear_state() {}
 };
 
 class Value {
@@ -162,6 +168,8 @@ class Value {
 // Deepest list/dict nesting a value may have (Python's own repr recursion limit is ~1000).
 inline constexpr uint32_t kMaxValueDepth = 256;
 uint32_t value_depth(const Value& v);
+// Returns depth, or fails when it exceeds kMaxValueDepth.
+uint32_t checked_depth(uint32_t depth);
 
 // Work units an O(size) operation on v costs (strings by bytes, containers by items);
 // charged by filters, tests, methods and operators so no loop can hide quadratic work.

@@ -100,6 +100,17 @@ TEST(JinjaLimits, SelfReferencingNamespacesPrintWithoutLooping) {
   render_error("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns|tojson }}");
 }
 
+TEST(JinjaLimits, ChainsThroughObjectsAreBounded) {
+  // Bound methods, loop objects and namespaces hold values too; chains built through them
+  // must stay bounded (destruction and repr recurse over them).
+  render_error("{% set h = namespace(v=[]) %}{% for i in range(5000) %}{% set h.v = [h.v.count] %}{% endfor %}");
+  render_error("{% set h = namespace(l=none) %}{% for i in range(5000) %}{% for x in [h.l] %}{% set h.l = loop %}"
+               "{% endfor %}{% endfor %}");
+  render_error("{% set h = namespace(n=none) %}{% for i in range(5000) %}{% set h.n = namespace(p=h.n) %}{% endfor %}{{ h }}");
+  // A loop remembering itself through loop.changed must not leak (checked under LSan).
+  EXPECT_EQ(render_for_test("{% for x in [1, 2] %}{{ loop.changed(loop) }}{% endfor %}", "{}"), "TrueFalse");
+}
+
 TEST(JinjaLimits, DeepContextJsonIsRejected) {
   std::string deep = repeat("[", 1000) + repeat("]", 1000);
   render_error("{{ x }}", ("{\"x\": " + deep + "}").c_str());
