@@ -99,7 +99,7 @@ void PixtralEncoder::encode(const float* pixels, int64_t width, int64_t height, 
   {
     AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]
     unfold_patches(pixels, width, height, P, patches.data());
-    kernels::matmul(patch_embd_, patches.data(), n, x.data(), s.mm, pool);
+    kernels::gemm_f32(patch_embd_, patches.data(), n, x.data(), nullptr, s.mm, pool);
   }
   vit_norm(VitNorm::RmsNorm, x.data(), ln_pre_w_, {}, x.data(), n, d, hp_.eps, pool);
 
@@ -133,7 +133,7 @@ void PixtralEncoder::encode(const float* pixels, int64_t width, int64_t height, 
       }
     });
     merged.resize(static_cast<size_t>(n_out * d));  // [n_out, d_model]
-    kernels::matmul(merger_, merged_in.data(), n_out, merged.data(), s.mm, pool);
+    kernels::gemm_f32(merger_, merged_in.data(), n_out, merged.data(), nullptr, s.mm, pool);
     feats = merged.data();
   }
 

@@ -71,15 +71,13 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
   {
     AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]
     unfold_patches(pixels, width, height, P, patches.data());
-    kernels::matmul(patch_embd_, patches.data(), n, x.data(), s.mm, pool);
+    kernels::gemm_f32(patch_embd_, patches.data(), n, x.data(), patch_bias_.data(), s.mm, pool);
   }
-  // Conv bias, then the learned position of each patch: raster order, identity mapping
-  // (llama.cpp adds the whole table; HF's bucketing equals it for a full tile).
+  // The conv bias came with the product; now the learned position of each patch: raster
+  // order, identity mapping (llama.cpp adds the whole table; HF's bucketing equals it for a
+  // full tile).
   pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
-    for (int64_t t = b; t < e; ++t) {
-      op.add(x.data() + t * d, patch_bias_.data(), d);
-      op.add(x.data() + t * d, pos_embd_.data() + t * d, d);
-    }
+    for (int64_t t = b; t < e; ++t) op.add(x.data() + t * d, pos_embd_.data() + t * d, d);
   });
 
   vit_forward(vit_, layers_, x.data(), n, nullptr, s, pool);
@@ -108,7 +106,7 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
   });
 
   out.resize(static_cast<size_t>(n_out * n_embd_));
-  kernels::matmul(proj_, shuffled.data(), n_out, out.data(), s.mm, pool);
+  kernels::gemm_f32(proj_, shuffled.data(), n_out, out.data(), nullptr, s.mm, pool);
 }
 
 }  // namespace pocket

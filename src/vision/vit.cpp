@@ -17,13 +17,8 @@ void VitScratch::reserve(const VitConfig& c, int64_t n) {
 }
 
 void vit_linear(const kernels::WeightRef& w, const std::vector<float>& bias, const float* x, int64_t n, float* y,
-                kernels::MatmulScratch& mm, ThreadPool& pool) {
-  kernels::matmul(w, x, n, y, mm, pool);
-  if (bias.empty()) return;
-  const auto add = kernels::ops().add;
-  pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
-    for (int64_t t = b; t < e; ++t) add(y + t * w.n_out, bias.data(), w.n_out);
-  });
+                kernels::GemmF32Scratch& mm, ThreadPool& pool) {
+  kernels::gemm_f32(w, x, n, y, bias.empty() ? nullptr : bias.data(), mm, pool);
 }
 
 void vit_norm(VitNorm kind, const float* x, const std::vector<float>& w, const std::vector<float>& b, float* y,

@@ -10,6 +10,7 @@
 
 #include "core/aligned.h"
 #include "core/thread_pool.h"
+#include "kernels/gemm_f32.h"
 #include "kernels/matmul.h"
 #include "vision/clip_model.h"
 
@@ -36,13 +37,13 @@ struct VitScratch {
   AlignedBuffer<float> gate;  // [n, d_ff]
   AlignedBuffer<float> up;    // [n, d_ff]
   AlignedBuffer<float> attn_scratch;
-  kernels::MatmulScratch mm;
+  kernels::GemmF32Scratch mm;
   void reserve(const VitConfig& c, int64_t n);
 };
 
-// y = W x (+ b) for n rows.
+// y = W x (+ b) for n rows (blocked float GEMM: all patches of an image in one product).
 void vit_linear(const kernels::WeightRef& w, const std::vector<float>& bias, const float* x, int64_t n, float* y,
-                kernels::MatmulScratch& mm, ThreadPool& pool);
+                kernels::GemmF32Scratch& mm, ThreadPool& pool);
 
 // y = norm(x) row by row: LayerNorm (w, b) or RMSNorm (w; b empty).
 void vit_norm(VitNorm kind, const float* x, const std::vector<float>& w, const std::vector<float>& b, float* y,
