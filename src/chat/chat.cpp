@@ -65,6 +65,7 @@ ChatTemplate::ChatTemplate(std::string_view source) {
   if (!jinja::is_valid_utf8(source)) throw TemplateError("template is not valid UTF-8", 0);
   ast_ = std::make_unique<jinja::TemplateAst>(jinja::parse_template(source));
   jinja::check_filter_and_test_names(*ast_);
+  jinja::analyze_scopes(*ast_);
 }
 
 ChatTemplate::~ChatTemplate() = default;

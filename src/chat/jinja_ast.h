@@ -98,10 +98,16 @@ struct Stmt {
   std::vector<std::pair<ExprPtr, StmtList>> branches;       // kIf
   std::vector<std::pair<ExprPtr, ExprPtr>> assignments;      // kWith
   MacroSig sig;
+  // Names this statement's body frame assigns unconditionally before any read and that no
+  // enclosing frame knows: jinja2 starts them as undefined rather than looking outward
+  // (see jinja_scope.cpp). For loops: body frame here, else frame in else_undefined.
+  std::vector<std::string> frame_undefined;
+  std::vector<std::string> else_undefined;
 };
 
 struct TemplateAst {
   StmtList body;
+  std::vector<std::string> frame_undefined;  // root frame, see Stmt::frame_undefined
 };
 
 }  // namespace pocket::jinja

@@ -187,6 +187,10 @@ Scope* Interp::new_scope(Scope* parent) {
   return s;
 }
 
+void Interp::bind_undefined(Scope* s, const std::vector<std::string>& names) {
+  for (const std::string& n : names) s->set(n, Value::undefined(py_repr_str(n) + " is undefined"));
+}
+
 void Interp::release_scope(Scope* s) {
   if (s->captured) return;
   s->vars.clear();
@@ -226,6 +230,7 @@ std::string Interp::render(const std::vector<std::pair<std::string, Value>>& con
     Scope* root = new_scope(globals_);
     capture(root);
     for (const auto& kv : context) root->set(kv.first, kv.second);
+    bind_undefined(root, ast_.frame_undefined);
     exec_body(ast_.body, root, out);
   } catch (TemplateError& e) {
     if (e.line() == 0) e.set_line(line_);
@@ -318,6 +323,7 @@ std::string Interp::run_macro(const Stmt& def, const std::string& name, Scope* c
     type_error("macro " + py_repr_str(name) + " takes not more than " + std::to_string(nparams) + " argument(s)");
   }
   Scope* scope = new_scope(closure);
+  bind_undefined(scope, def.frame_undefined);
   for (size_t i = 0; i < nparams; ++i) {
     if (have[i]) scope->set(sig.params[i], bound[i]);
   }
@@ -376,6 +382,7 @@ void Interp::exec_for(const Stmt& s, Scope* scope, std::string& out, const Value
     release_scope(iter_scope);
     if (!s.else_body.empty()) {
       Scope* else_scope = new_scope(scope);
+      bind_undefined(else_scope, s.else_undefined);
       exec_body(s.else_body, else_scope, out);
       release_scope(else_scope);
     }
@@ -403,6 +410,7 @@ void Interp::exec_for(const Stmt& s, Scope* scope, std::string& out, const Value
     } else {
       iter_scope->vars.clear();
     }
+    bind_undefined(iter_scope, s.frame_undefined);
     iter_scope->set("loop", loop_value);
     line_ = s.line;
     assign(*s.target, iter_scope, loop->items[i]);
@@ -449,6 +457,7 @@ Flow Interp::exec(const Stmt& s, Scope* scope, std::string& out) {
     case StmtKind::kSetBlock:
     case StmtKind::kFilterBlock: {
       Scope* inner = new_scope(scope);
+      bind_undefined(inner, s.frame_undefined);
       std::string body;
       exec_body(s.body, inner, body);
       release_scope(inner);
@@ -492,13 +501,20 @@ Flow Interp::exec(const Stmt& s, Scope* scope, std::string& out) {
       std::vector<Value> values;
       for (const auto& a : s.assignments) values.push_back(eval(*a.second, scope));
       Scope* inner = new_scope(scope);
+      bind_undefined(inner, s.frame_undefined);
       for (size_t i = 0; i < values.size(); ++i) assign(*s.assignments[i].first, inner, values[i]);
       const Flow f = exec_body(s.body, inner, out);
       release_scope(inner);
       return f;
     }
-    case StmtKind::kScope:
-      return exec_body(s.body, scope, out);
+    case StmtKind::kScope: {
+      // transformers' {% generation %} is a call block: its body is its own frame.
+      Scope* inner = new_scope(scope);
+      bind_undefined(inner, s.frame_undefined);
+      const Flow f = exec_body(s.body, inner, out);
+      release_scope(inner);
+      return f;
+    }
   }
   return Flow::kNormal;
 }

@@ -340,7 +340,7 @@ Value f_indent(Interp& in, const Value& v, CallArgs& a) {
     if (i > 0) rv += '\n';
     if (i > 0 && (blank || !line.empty())) rv += indention;
     rv += line;
-    in.charge_bytes(rv.size());
+    in.check_size(rv.size());
   }
   if (first) rv = indention + rv;
   in.charge_bytes(rv.size());

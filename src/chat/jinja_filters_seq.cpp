@@ -141,9 +141,9 @@ Value f_join(Interp& in, const Value& v, CallArgs& a) {
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += sep;
     out += to_str(attribute.is_none() ? items[i] : getter.get(in, items[i]));
-    in.charge_bytes(out.size());
+    in.check_size(out.size());
   }
-  return Value::string(std::move(out));
+  return in.make_string(std::move(out));
 }
 
 Value f_reverse(Interp&, const Value& v, CallArgs& a) {

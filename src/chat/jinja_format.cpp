@@ -305,8 +305,9 @@ std::string py_format(Interp& in, const std::string& fmt, const CallArgs& args, 
       value_error("Unknown conversion specifier " + conv);
     }
     out += escape && !v.is_markup() ? html_escape(format_value(v, spec)) : format_value(v, spec);
-    in.charge_bytes(out.size());
+    in.check_size(out.size());
   }
+  in.charge_bytes(out.size());
   return out;
 }
 
@@ -424,8 +425,9 @@ std::string py_percent_format(Interp& in, const std::string& fmt, const Value& a
       piece = pad(piece, s2, '>');
     }
     out += piece;
-    in.charge_bytes(out.size());
+    in.check_size(out.size());
   }
+  in.charge_bytes(out.size());
   if (!getitem_arg && next < pos.size()) type_error("not all arguments converted during string formatting");
   return out;
 }

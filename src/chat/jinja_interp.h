@@ -60,6 +60,10 @@ class Interp {
   void charge(uint64_t units);
   // Charges for producing `bytes` of string data and enforces the size cap.
   void charge_bytes(size_t bytes);
+  // Enforces the size cap only: for strings grown in a loop, whose total is charged once.
+  void check_size(size_t bytes) const {
+    if (bytes > limits_.max_string_bytes) throw TemplateError("MemoryError: string exceeds the size limit", 0);
+  }
   Value make_string(std::string s) {
     charge_bytes(s.size());
     return Value::string(std::move(s));
@@ -88,6 +92,8 @@ class Interp {
   void append_output(std::string& out, const std::string& text);
 
   Scope* new_scope(Scope* parent);
+  // Pre-binds a frame's statically "missing" names (see jinja_scope.cpp).
+  void bind_undefined(Scope* s, const std::vector<std::string>& names);
   void release_scope(Scope* s);
   void capture(Scope* s);
   void enter();
@@ -113,6 +119,8 @@ bool has_test(const std::string& name);
 bool has_filter(const std::string& name);
 // Rejects unknown filters/tests outside `if` bodies, as jinja2's compiler does.
 void check_filter_and_test_names(const TemplateAst& ast);
+// Fills the frame_undefined lists of the AST (jinja2's static scoping, see jinja_scope.cpp).
+void analyze_scopes(TemplateAst& ast);
 // Attribute of a builtin value resolved to a bound method; Undefined if it has none.
 Value builtin_attribute(Interp& in, const Value& obj, const std::string& name);
 void install_globals(Interp& in, Scope& globals);

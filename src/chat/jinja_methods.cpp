@@ -137,7 +137,7 @@ std::string replace_all(Interp& in, const std::string& s, const std::string& old
       const size_t start = i;
       next_code_point(s, i);
       out.append(s, start, i - start);
-      in.charge_bytes(out.size());
+      in.check_size(out.size());
     }
     return out;
   }
@@ -150,7 +150,7 @@ std::string replace_all(Interp& in, const std::string& s, const std::string& old
     out += rep;
     start = p + old.size();
     ++done;
-    if (rep.size() > old.size()) in.charge_bytes(out.size());
+    if (rep.size() > old.size()) in.check_size(out.size());
   }
   out.append(s, start, std::string::npos);
   return out;
@@ -293,9 +293,9 @@ Value str_method(Interp& in, const Value& self, const std::string& name, CallArg
       }
       if (i) out += s;
       out += items[i].str();
-      in.charge_bytes(out.size());
+      in.check_size(out.size());
     }
-    return Value::string(std::move(out));
+    return in.make_string(std::move(out));
   }
   if (name == "format") return in.make_string(py_format(in, s, a));
   if (name == "center" || name == "ljust" || name == "rjust") {
@@ -421,8 +421,9 @@ Value markup_method(Interp& in, const Value& self, const std::string& name, Call
     for (size_t i = 0; i < items.size(); ++i) {
       if (i) out += self.str();
       out += escape_markup(items[i]).str();
-      in.charge_bytes(out.size());
+      in.check_size(out.size());
     }
+    in.charge_bytes(out.size());
     return Value::markup(std::move(out));
   }
   return str_method(in, self, name, a);

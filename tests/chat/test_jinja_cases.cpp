@@ -198,6 +198,33 @@ TEST(JinjaStatements, ForLoops) {
   EXPECT_FAIL("{% for x in [1] %}{{ loop(x) }}{% endfor %}", "{}");  // TypeError
 }
 
+TEST(JinjaStatements, StaticScoping) {
+  EXPECT_RENDER("{% for i in range(2) %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 0 %}{% endfor %}", "{\"x\": 1}", "[][]");
+  EXPECT_RENDER("{% for i in range(2) %}[{{ x }}]{% set x = 0 %}{% endfor %}", "{\"x\": 1}", "[1][1]");
+  EXPECT_RENDER("{% for i in range(2) %}{% if true %}[{{ x }}]{% endif %}{% set x = 0 %}{% endfor %}", "{\"x\": 1}", "[1][1]");
+  EXPECT_RENDER("{% set x = 1 %}{% for i in range(2) %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 0 %}{% endfor %}", "{}", "[1][1]");
+  EXPECT_RENDER("{% for i in range(2) %}{% macro f() %}[{{ x }}]{% endmacro %}{{ f() }}{% set x = 0 %}{% endfor %}", "{\"x\": 1}", "[][]");
+  EXPECT_RENDER("{% for i in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}[{{ x }}]", "{\"x\": 1}", "[][2]");
+  EXPECT_RENDER("{% macro f() %}[{{ x }}]{% endmacro %}{{ f() }}{% set x = 2 %}{{ f() }}", "{\"x\": 1}", "[][2]");
+  EXPECT_RENDER("{% if true %}[{{ x }}]{% endif %}{% set x = 2 %}", "{\"x\": 1}", "[1]");
+  EXPECT_RENDER("{% for i in [1,2] %}{% if i == 2 %}[{{ x }}]{% endif %}{% set x = i %}{% endfor %}", "{\"x\": 0}", "[0]");
+  EXPECT_RENDER("{% generation %}{% set x = 1 %}{% endgeneration %}[{{ x }}]", "{}", "[]");
+  EXPECT_RENDER("{% for i in [1] %}{% if true %}{% set x = 2 %}{% endif %}{% for k in [1] %}[{{ x }}]{% endfor %}{% endfor %}", "{\"x\": 1}", "[2]");
+  EXPECT_RENDER("{% for i in [1] %}{% for k in [1] %}[{{ x }}]{% endfor %}{% if true %}{% set x = 2 %}{% endif %}{% endfor %}", "{\"x\": 1}", "[1]");
+  EXPECT_RENDER("{% set x = 5 %}{% with %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}{% endwith %}", "{}", "[5]");
+  EXPECT_RENDER("{% macro m() %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}{% endmacro %}{{ m() }}", "{\"x\": 1}", "[]");
+  EXPECT_RENDER("{% for i in [] %}{% else %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}{% endfor %}", "{\"x\": 1}", "[]");
+  EXPECT_RENDER("{{ x }}{% for i in [1] %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}{% endfor %}", "{\"x\": 1}", "1[1]");
+  EXPECT_RENDER("{% set x = x + 1 %}{{ x }}{% for i in [1] %}{% set y = x %}[{{ y }}]{% endfor %}", "{\"x\": 1}", "2[2]");
+  EXPECT_RENDER("{% for i in [1] %}{% set a, b = 1, 2 %}{% endfor %}{% for i in [1] %}{% for j in [1] %}{{ a }}{% endfor %}{% set a = 3 %}{% endfor %}", "{\"a\": 9}", "");
+  EXPECT_RENDER("{% set blk %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 3 %}{% endset %}{{ blk }}", "{\"x\": 1}", "[]");
+  EXPECT_RENDER("{% filter upper %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 3 %}{% endfilter %}", "{\"x\": \"a\"}", "[]");
+  EXPECT_RENDER("{% macro m(x) %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 3 %}{% endmacro %}{{ m(7) }}", "{}", "[7]");
+  EXPECT_RENDER("{% for x in [7] %}{% for k in [1] %}[{{ x }}]{% endfor %}{% set x = 3 %}{% endfor %}", "{}", "[7]");
+  EXPECT_RENDER("{% set ns = namespace(a=1) %}{% for i in [1] %}{% for k in [1] %}[{{ ns.a }}]{% endfor %}{% set ns.a = 3 %}{% endfor %}", "{}", "[1]");
+  EXPECT_FAIL("{% for i in [1] %}{% call(q) m() %}{{ q }}{% endcall %}{% set m = 1 %}{% endfor %}", "{}");  // UndefinedError
+}
+
 TEST(JinjaStatements, LoopControls) {
   EXPECT_RENDER("{% for x in range(10) %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 5 %}{% break %}{% endif %}{{ x }}{% endfor %}", "{}", "0134");
   EXPECT_RENDER("{% for x in [1, 2] %}{% for y in [1, 2, 3] %}{% if y == 2 %}{% break %}{% endif %}{{ x }}{{ y }} {% endfor %}{% endfor %}", "{}", "11 21 ");
