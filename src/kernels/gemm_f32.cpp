@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "core/cpu.h"
+#include "quant/blocks.h"
 #include "kernels/dot.h"
 #include "kernels/ops.h"
 
@@ -21,6 +22,92 @@ constexpr int64_t kMc = 192;   // tokens per block: their 256-wide input slice (
 bool have_simd() {
   const CpuFeatures& c = cpu_features();
   return c.avx2 && c.fma && c.f16c;
+}
+
+bool have_vnni() {
+  const CpuFeatures& c = cpu_features();
+  return c.avx512f && c.avx512bw && c.avx512vl && c.avx512vnni;
+}
+
+std::atomic<bool> g_no_int8{false};
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Q8_0 weights through int8 products (see gemm_f32.h). Same item structure as the float path:
+// runs of 32-output panels over all tokens, 4 tokens per micro-kernel call, 512-input slices.
+void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y, int64_t y_stride,
+                    const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
+  constexpr int64_t kTileM = 4, kTileN = vnni::kQ8PanelWidth, kSliceBlocks = 16;
+  const int64_t K = w.n_in, N = w.n_out, nb = K / QK8_0;
+  const int nth = pool.size();
+  // Activation rows padded so that rows are not a multiple of 4 KiB apart (L1 set conflicts
+  // between the 4 rows a micro-kernel reads).
+  const int64_t lda = round_up(K, 64) + 64, ldd = round_up(nb, 16) + 16;
+  const int64_t n_panels = (N + kTileN - 1) / kTileN;
+  const int64_t per_item = std::clamp<int64_t>(n_panels / (8 * static_cast<int64_t>(nth)), 1, 8);
+  const int64_t n_items = (n_panels + per_item - 1) / per_item;
+  const int64_t panel_bytes = nb * vnni::kQ8PanelBlockBytes;
+  const int64_t tmp_bytes = round_up(static_cast<int64_t>(row_bytes(DType::Q8_0, K)), 64);
+  const int64_t per_thread = per_item * panel_bytes + tmp_bytes;
+  const size_t need = static_cast<size_t>(M * lda + per_thread * nth);
+  if (scratch.q8.size() < need) scratch.q8.resize(need);
+  if (scratch.q8_scales.size() < static_cast<size_t>(M * ldd)) scratch.q8_scales.resize(static_cast<size_t>(M * ldd));
+  uint8_t* qa = scratch.q8.data();
+  float* da = scratch.q8_scales.data();
+  uint8_t* thread_base = qa + M * lda;
+
+  const QuantizeActFn quantize = type_kernels(DType::Q8_0).quantize_act;
+  pool.parallel_for(M, [&](int64_t t0, int64_t t1, int ith) {
+    uint8_t* blocks = thread_base + ith * per_thread + per_item * panel_bytes;
+    for (int64_t t = t0; t < t1; ++t) {
+      quantize(x + t * x_stride, blocks, K);
+      vnni::q8_split_act(blocks, K, qa + t * lda, da + t * ldd);
+    }
+  });
+
+  const auto add = ops().add;
+  std::atomic<int64_t> next{0};
+  pool.run([&](int ith, int) {
+    uint8_t* packed = thread_base + ith * per_thread;
+    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
+      const int64_t p0 = it * per_item, np = std::min(n_panels, p0 + per_item) - p0;
+      for (int64_t pi = 0; pi < np; ++pi) {
+        const int64_t n0 = (p0 + pi) * kTileN;
+        vnni::q8_pack(w.row(n0), w.row_stride, static_cast<int>(std::min(kTileN, N - n0)), 0, nb,
+                      packed + pi * panel_bytes);
+      }
+      for (int64_t m0 = 0; m0 < M; m0 += kMc) {
+        const int64_t m1 = std::min(M, m0 + kMc);
+        for (int64_t b0 = 0; b0 < nb; b0 += kSliceBlocks) {
+          const int64_t n_blk = std::min(kSliceBlocks, nb - b0);
+          const bool acc = b0 > 0;
+          for (int64_t m = m0; m < m1; m += kTileM) {
+            const int rows = static_cast<int>(std::min(kTileM, m1 - m));
+            const uint8_t* a = qa + m * lda + b0 * QK8_0;
+            const float* s = da + m * ldd + b0;
+            for (int64_t pi = 0; pi < np; ++pi) {
+              const uint8_t* panel = packed + pi * panel_bytes + b0 * vnni::kQ8PanelBlockBytes;
+              const int64_t n0 = (p0 + pi) * kTileN;
+              const int64_t nr = std::min(kTileN, N - n0);
+              float* c = y + m * y_stride + n0;
+              if (nr == kTileN) {
+                vnni::q8_tile(rows, n_blk, a, lda, s, ldd, panel, c, y_stride, acc);
+              } else {
+                alignas(64) float t[kTileM * kTileN];
+                vnni::q8_tile(rows, n_blk, a, lda, s, ldd, panel, t, kTileN, false);
+                for (int r = 0; r < rows; ++r)
+                  for (int64_t j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kTileN + j];
+              }
+            }
+          }
+        }
+        if (bias) {
+          const int64_t n0 = p0 * kTileN, n1 = std::min(N, (p0 + np) * kTileN);
+          for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
+        }
+      }
+    }
+  });
 }
 
 // Any type: dequantize the slice of each row, then scatter into the panel.
@@ -39,6 +126,8 @@ void pack_generic(const WeightRef& w, int64_t r0, int n_rows, int64_t k0, int64_
 }  // namespace
 
 bool gemm_f32_is_simd() { return !using_reference_kernels() && have_simd(); }
+bool gemm_f32_q8_is_int8() { return gemm_f32_is_simd() && have_vnni() && !g_no_int8.load(); }
+void gemm_f32_disable_int8(bool on) { g_no_int8.store(on); }
 
 void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
               const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
@@ -54,6 +143,8 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
     }
     return;
   }
+  if (w.type == DType::Q8_0 && gemm_f32_q8_is_int8())
+    return gemm_q8_0_int8(w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
 
   const int nth = pool.size();
   const int64_t n_panels = (N + kNr - 1) / kNr;

@@ -2,15 +2,18 @@
 // product of the dequantized weights (quant/ dequantize_row is the oracle for the weights), for
 // every weight type it packs itself and a generic one, at odd shapes (token counts that are not
 // multiples of 6, outputs not multiples of 16, inputs not multiples of 8 or of the 256 slice),
-// strided activations/outputs, bias, and 1-3 threads. f32 tolerance: NMSE <= 1e-10 (float
-// accumulation over at most a few thousand terms).
+// strided activations/outputs, bias, and 1-3 threads; and its integer Q8_0 path against
+// llama.cpp's Q8_0 x Q8_0 product (reference activation quantizer) in double. Tolerance NMSE
+// <= 1e-10: float accumulation over at most a few thousand terms (observed ~1e-13).
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
+#include "core/fp16.h"
 #include "kernels/dot.h"
 #include "kernels/gemm_f32.h"
+#include "quant/blocks.h"
 #include "quant/types.h"
 
 namespace pocket::kernels {
@@ -20,7 +23,9 @@ struct Shape {
   int64_t m, k, n;
 };
 
-void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed) {
+// int8_oracle: the product Q8_0 x Q8_0 as llama.cpp defines it (activations quantized per 32
+// by the reference quantizer, integer block dots scaled by both scales), in double.
+void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed, bool int8_oracle = false) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   const size_t rb = row_bytes(type, s.k);
@@ -49,12 +54,24 @@ void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed)
   gemm_f32(w, x.data(), xs, s.m, y.data(), ys, with_bias ? bias.data() : nullptr, scratch, pool);
 
   std::vector<float> wd(static_cast<size_t>(s.k));
+  std::vector<BlockQ8_0> xq(static_cast<size_t>(s.m * s.k / QK8_0 + 1));
+  if (int8_oracle)
+    for (int64_t t = 0; t < s.m; ++t) quantize_row(DType::Q8_0, x.data() + t * xs, xq.data() + t * (s.k / QK8_0), s.k);
   double num = 0, den = 0;
   for (int64_t o = 0; o < s.n; ++o) {
     dequantize_row(type, wq.data() + o * rb, wd.data(), s.k);
+    const BlockQ8_0* wb = reinterpret_cast<const BlockQ8_0*>(wq.data() + o * rb);
     for (int64_t t = 0; t < s.m; ++t) {
       double acc = with_bias ? bias[o] : 0.0;
-      for (int64_t i = 0; i < s.k; ++i) acc += static_cast<double>(wd[i]) * x[t * xs + i];
+      if (int8_oracle) {
+        for (int64_t b = 0; b < s.k / QK8_0; ++b) {
+          const BlockQ8_0& ab = xq[t * (s.k / QK8_0) + b];
+          int64_t dot = 0;
+          for (int i = 0; i < QK8_0; ++i) dot += wb[b].qs[i] * ab.qs[i];
+          acc += static_cast<double>(fp16_to_f32(wb[b].d)) * fp16_to_f32(ab.d) * static_cast<double>(dot);
+        }
+      }
+      for (int64_t i = 0; !int8_oracle && i < s.k; ++i) acc += static_cast<double>(wd[i]) * x[t * xs + i];
       const double d = y[t * ys + o] - acc;
       num += d * d;
       den += acc * acc;
@@ -69,6 +86,7 @@ void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed)
 
 TEST(GemmF32, MatchesDoubleProductOfDequantizedWeights) {
   if (!gemm_f32_is_simd()) GTEST_SKIP() << "no AVX2/FMA/F16C: gemm_f32 is the reference matmul";
+  gemm_f32_disable_int8(true);  // Q8_0 through the float path here
   const Shape shapes[] = {{1, 32, 16}, {7, 96, 33}, {13, 300, 50}, {64, 512, 80}, {200, 544, 129}, {37, 1056, 16}};
   uint32_t seed = 1;
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
@@ -85,6 +103,18 @@ TEST(GemmF32, MatchesDoubleProductOfDequantizedWeights) {
   // K-quants take the generic packer with 256-element blocks.
   run(DType::Q4_K, {25, 768, 48}, 2, true, seed++);
   run(DType::Q6_K, {9, 256, 17}, 1, false, seed++);
+  gemm_f32_disable_int8(false);
+}
+
+TEST(GemmF32, Q8_0IntegerPathMatchesQ8_0Products) {
+  if (!gemm_f32_q8_is_int8()) GTEST_SKIP() << "no AVX512-VNNI: Q8_0 takes the float path";
+  const Shape shapes[] = {{1, 32, 32}, {5, 64, 33}, {13, 544, 70}, {200, 1056, 64}, {37, 768, 100}};
+  uint32_t seed = 100;
+  for (const Shape& s : shapes)
+    for (int threads : {1, 2}) {
+      run(DType::Q8_0, s, threads, (seed & 1) != 0, seed, /*int8_oracle=*/true);
+      ++seed;
+    }
 }
 
 TEST(GemmF32, ReferenceDispatchFallsBackToMatmul) {
