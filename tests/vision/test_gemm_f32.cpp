@@ -84,7 +84,7 @@ void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed,
                               << " threads=" << threads;
 }
 
-TEST(GemmF32, MatchesDoubleProductOfDequantizedWeights) {
+TEST(VisionGemm, MatchesDoubleProductOfDequantizedWeights) {
   if (!gemm_f32_is_simd()) GTEST_SKIP() << "no AVX2/FMA/F16C: gemm_f32 is the reference matmul";
   gemm_f32_disable_int8(true);  // Q8_0 through the float path here
   const Shape shapes[] = {{1, 32, 16}, {7, 96, 33}, {13, 300, 50}, {64, 512, 80}, {200, 544, 129}, {37, 1056, 16}};
@@ -106,7 +106,7 @@ TEST(GemmF32, MatchesDoubleProductOfDequantizedWeights) {
   gemm_f32_disable_int8(false);
 }
 
-TEST(GemmF32, Q8_0IntegerPathMatchesQ8_0Products) {
+TEST(VisionGemm, Q8_0IntegerPathMatchesQ8_0Products) {
   if (!gemm_f32_q8_is_int8()) GTEST_SKIP() << "no AVX512-VNNI: Q8_0 takes the float path";
   const Shape shapes[] = {{1, 32, 32}, {5, 64, 33}, {13, 544, 70}, {200, 1056, 64}, {37, 768, 100}};
   uint32_t seed = 100;
@@ -117,7 +117,7 @@ TEST(GemmF32, Q8_0IntegerPathMatchesQ8_0Products) {
     }
 }
 
-TEST(GemmF32, ReferenceDispatchFallsBackToMatmul) {
+TEST(VisionGemm, ReferenceDispatchFallsBackToMatmul) {
   // Under the reference kernels the product is kernels::matmul plus the bias.
   use_reference_kernels(true);
   EXPECT_FALSE(gemm_f32_is_simd());
