@@ -171,20 +171,22 @@ kernels::WeightRef bind_patch_embd(const GgufFile& f, const ClipHParams& hp) {
   return w;
 }
 
-void unfold_patches(const float* px, int64_t width, int64_t height, int64_t P, float* out) {
+void unfold_patches(const float* px, int64_t width, int64_t height, int64_t P, float* out, ThreadPool& pool) {
   const int64_t npx = width / P, npy = height / P;
-  for (int64_t py = 0; py < npy; ++py) {
-    for (int64_t qx = 0; qx < npx; ++qx) {
-      float* row = out + (py * npx + qx) * 3 * P * P;
-      for (int64_t c = 0; c < 3; ++c) {
-        for (int64_t ky = 0; ky < P; ++ky) {
-          const float* src = px + ((py * P + ky) * width + qx * P) * 3 + c;
-          float* dst = row + (c * P + ky) * P;
-          for (int64_t kx = 0; kx < P; ++kx) dst[kx] = src[kx * 3];
+  pool.parallel_for(npy, [&](int64_t py0, int64_t py1, int) {
+    for (int64_t py = py0; py < py1; ++py) {
+      for (int64_t qx = 0; qx < npx; ++qx) {
+        float* row = out + (py * npx + qx) * 3 * P * P;
+        for (int64_t c = 0; c < 3; ++c) {
+          for (int64_t ky = 0; ky < P; ++ky) {
+            const float* src = px + ((py * P + ky) * width + qx * P) * 3 + c;
+            float* dst = row + (c * P + ky) * P;
+            for (int64_t kx = 0; kx < P; ++kx) dst[kx] = src[kx * 3];
+          }
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace pocket

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "kernels/matmul.h"
 
 namespace pocket {
@@ -73,7 +74,8 @@ std::vector<float> load_optional_vector(const GgufFile& f, const std::string& na
 
 // Unfolds an HWC float image into [n_py * n_px, 3*P*P] patch rows (raster order of patches),
 // each in the (channel, ky, kx) order of bind_patch_embd. Pixels past the last whole patch are
-// ignored, as a stride-P convolution does.
-void unfold_patches(const float* pixels_hwc, int64_t width, int64_t height, int64_t patch, float* out);
+// ignored, as a stride-P convolution does. Rows of patches are split across the pool.
+void unfold_patches(const float* pixels_hwc, int64_t width, int64_t height, int64_t patch, float* out,
+                    ThreadPool& pool);
 
 }  // namespace pocket

@@ -98,13 +98,15 @@ void PixtralEncoder::encode(const float* pixels, int64_t width, int64_t height, 
   AlignedBuffer<float> x(static_cast<size_t>(n * d));  // [n, d_model] residual stream
   {
     AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]
-    unfold_patches(pixels, width, height, P, patches.data());
+    unfold_patches(pixels, width, height, P, patches.data(), pool);
     kernels::gemm_f32(patch_embd_, patches.data(), n, x.data(), nullptr, s.mm, pool);
   }
   vit_norm(VitNorm::RmsNorm, x.data(), ln_pre_w_, {}, x.data(), n, d, hp_.eps, pool);
 
   AlignedBuffer<float> rope(static_cast<size_t>(n * hd));  // [n, head_dim] (cos, sin) pairs
-  for (int64_t t = 0; t < n; ++t) rope_cos_sin(t / npx, t % npx, rope.data() + t * hd);
+  pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+    for (int64_t t = b; t < e; ++t) rope_cos_sin(t / npx, t % npx, rope.data() + t * hd);
+  });
 
   vit_forward(vit_, layers_, x.data(), n, rope.data(), s, pool);
 

@@ -70,7 +70,7 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
   AlignedBuffer<float> x(static_cast<size_t>(n * d));  // [n, d_model] residual stream
   {
     AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]
-    unfold_patches(pixels, width, height, P, patches.data());
+    unfold_patches(pixels, width, height, P, patches.data(), pool);
     kernels::gemm_f32(patch_embd_, patches.data(), n, x.data(), patch_bias_.data(), s.mm, pool);
   }
   // The conv bias came with the product; now the learned position of each patch: raster
