@@ -43,7 +43,6 @@ struct Symbols {
   }
 };
 
-void analyze_frame(const StmtList& body, Symbols& sym, std::vector<std::string>& out);
 
 void visit_expr(const Expr* e, Symbols& sym) {
   if (e == nullptr) return;
