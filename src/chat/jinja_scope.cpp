@@ -43,7 +43,6 @@ struct Symbols {
   }
 };
 
-
 void visit_expr(const Expr* e, Symbols& sym) {
   if (e == nullptr) return;
   if (e->kind == ExprKind::kName) {
