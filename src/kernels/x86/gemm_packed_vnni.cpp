@@ -5,12 +5,22 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/repack.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::vnni {
 
 namespace {
+
+// 4 activation quants as one int32 (the quants sit at offset 2 of a BlockQ8_0, so this is
+// an unaligned load; memcpy keeps it defined and compiles to a single mov).
+inline int32_t chunk(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 
 template <int T>
 void q8_kernel(int64_t nb, const RepackedQ8* g, const BlockQ8_0* const* act, float* y, int64_t y_stride) {
@@ -24,9 +34,8 @@ void q8_kernel(int64_t nb, const RepackedQ8* g, const BlockQ8_0* const* act, flo
     const __m256 d = _mm256_load_ps(blk.d);
     for (int t = 0; t < T; ++t) {
       const BlockQ8_0& a = act[t][b];
-      const int32_t* aq = reinterpret_cast<const int32_t*>(a.qs);
       __m256i s = seed;
-      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(aq[k]), w[k]);
+      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(chunk(a.qs + 4 * k)), w[k]);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(_cvtsh_ss(a.d))), acc[t]);
     }
   }
@@ -50,9 +59,8 @@ void q4_kernel(int64_t nb, const RepackedQ4* g, const BlockQ8_0* const* act, flo
     const __m256 d = _mm256_load_ps(blk.d);
     for (int t = 0; t < T; ++t) {
       const BlockQ8_0& a = act[t][b];
-      const int32_t* aq = reinterpret_cast<const int32_t*>(a.qs);
       __m256i s = seed;
-      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(aq[k]), w[k]);
+      for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, _mm256_set1_epi32(chunk(a.qs + 4 * k)), w[k]);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(_cvtsh_ss(a.d))), acc[t]);
     }
   }
