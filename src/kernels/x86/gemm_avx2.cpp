@@ -6,33 +6,17 @@
 
 #include <immintrin.h>
 
+#include "kernels/x86/simd_util.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::avx2 {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using x86::hsum;
 
-struct LoadQ8_0 {
-  using Block = BlockQ8_0;
-  static __m256i load(const Block& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
-};
-
-struct LoadQ4_0 {
-  using Block = BlockQ4_0;
-  // Nibbles -> signed values in [-8, 7]; low nibbles are elements 0..15 (low lane).
-  static __m256i load(const Block& b) {
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
-  }
-};
+using x86::LoadQ4_0;
+using x86::LoadQ8_0;
 
 template <typename L>
 void gemm_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
