@@ -1,15 +1,16 @@
-// Blocked float GEMM driver (see gemm_f32.h): work items are runs of 16-output weight panels,
-// handed out dynamically; an item packs its panels once (all input slices), then sweeps them
-// over blocks of 192 tokens, 6 tokens per micro-kernel call.
+// Blocked GEMM drivers (see gemm_f32.h). Float path: work items are runs of 16-output weight
+// panels, handed out dynamically; an item packs its panels once (all input slices), then sweeps
+// them over blocks of 192 tokens, 6 tokens per micro-kernel call. The int8 Q8_0 path has the
+// same structure with 32-output panels and 4-token calls.
 #include "kernels/gemm_f32.h"
 
 #include <algorithm>
 #include <atomic>
 
 #include "core/cpu.h"
-#include "quant/blocks.h"
 #include "kernels/dot.h"
 #include "kernels/ops.h"
+#include "quant/blocks.h"
 
 namespace pocket::kernels {
 namespace {
@@ -170,11 +171,12 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
     for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
       const int64_t p0 = it * per_item, np = std::min(n_panels, p0 + per_item) - p0;
       auto panel = [&](int64_t slice, int64_t pi) { return packed + (slice * per_item + pi) * kKc * kNr; };
-      for (int64_t slice = 0; slice < n_slices; ++slice) {
-        const int64_t k0 = slice * kKc, kc = std::min(kKc, K - k0);
-        for (int64_t pi = 0; pi < np; ++pi) {
-          const int64_t n0 = (p0 + pi) * kNr;
-          const int nr = static_cast<int>(std::min(kNr, N - n0));
+      // Panel by panel, slices in order: each weight row is read front to back.
+      for (int64_t pi = 0; pi < np; ++pi) {
+        const int64_t n0 = (p0 + pi) * kNr;
+        const int nr = static_cast<int>(std::min(kNr, N - n0));
+        for (int64_t slice = 0; slice < n_slices; ++slice) {
+          const int64_t k0 = slice * kKc, kc = std::min(kKc, K - k0);
           if (!avx2::gemm_f32_pack(w.type, w.row(n0), w.row_stride, nr, k0, kc, panel(slice, pi)))
             pack_generic(w, n0, nr, k0, kc, panel(slice, pi), tmp);
         }

@@ -6,9 +6,9 @@
 // Q8_0, and runs 2x4 dot-product tiles), the weights are dequantized to float in small panels
 // of 16 output rows x 256 inputs, laid out [input][16 outputs] so a 6x16 broadcast micro-kernel
 // (12 accumulators, every loaded weight vector used by 6 tokens) runs at close to the FMA
-// peak; a panel is converted once per block of 192 tokens, so the conversion costs ~1% of the
-// product. Results equal an exact float product up to float rounding (no activation
-// quantization), so for quantized weights they are closer to the real model than llama.cpp's.
+// peak (~90% measured on Zen 4 at the towers' shapes, vs ~55% for matmul's F16 tiles); each
+// weight element is converted once per product. Results equal an exact float product up to
+// float rounding (no activation quantization).
 //
 // Q8_0 weights on a CPU with AVX512-VNNI take an integer path instead (2-3x faster): activations
 // are quantized to Q8_0 per 32 inputs, exactly as kernels::matmul and llama.cpp do, and each
