@@ -76,6 +76,15 @@ int main(int argc, char** argv) {
     }
     const int64_t n_tokens = enc->n_tokens(width, height);  // validates the size
     const int64_t n_patches = (width / hp.patch_size) * (height / hp.patch_size);
+    // Multiply-adds x 2 of the products and the attention (norms, activations etc. left out),
+    // to relate the times to the machine's FMA peak.
+    const bool pixtral = enc->projector() == pocket::ProjectorType::Pixtral;
+    const double n = static_cast<double>(n_patches), d = static_cast<double>(hp.d_model),
+                 ff = static_cast<double>(hp.d_ff), e = static_cast<double>(enc->n_embd());
+    double flop = static_cast<double>(hp.n_layers) * (2 * n * (4 * d * d + (pixtral ? 3 : 2) * d * ff) + 4 * n * n * d);
+    flop += 2 * n * 3.0 * static_cast<double>(hp.patch_size * hp.patch_size) * d;
+    const double n_out = static_cast<double>(n_tokens);
+    flop += pixtral ? 2 * n * d * d + 2 * n_out * d * e + 2 * n_out * e * e : 2 * n * d * e;
     std::printf("%s: %s, width %lld, %lld layers, %lld heads, d_ff %lld, patch %lld; input %lldx%lld = %lld patches -> "
                 "%lld tokens x %lld; dispatch %s, %d threads; load %.0f ms\n",
                 mmproj.c_str(), hp.projector_name.c_str(), static_cast<long long>(hp.d_model),
@@ -109,9 +118,11 @@ int main(int argc, char** argv) {
       finite = finite && std::isfinite(v);
       sum += std::fabs(v);
     }
-    std::printf("median: %.3f s wall, %.3f s CPU (min %.3f s wall); mean |out| %.4g%s; peak RSS %.0f MiB (%.0f before load)\n",
-                median(wall), median(cpu), *std::min_element(wall.begin(), wall.end()),
-                sum / static_cast<double>(out.size()), finite ? "" : " (NON-FINITE VALUES)", peak_rss_mib(), rss0);
+    std::printf("median: %.3f s wall, %.3f s CPU (min %.3f s wall); %.0f GFLOP: %.1f GFLOP/s per CPU-second; mean |out| "
+                "%.4g%s; peak RSS %.0f MiB (%.0f before load)\n",
+                median(wall), median(cpu), *std::min_element(wall.begin(), wall.end()), flop / 1e9,
+                flop / 1e9 / median(cpu), sum / static_cast<double>(out.size()), finite ? "" : " (NON-FINITE VALUES)",
+                peak_rss_mib(), rss0);
     return finite ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
