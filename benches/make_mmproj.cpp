@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "noise.h"
 #include "core/error.h"
 #include "io/gguf_writer.h"
 #include "quant/types.h"
@@ -40,29 +41,7 @@ const Preset kPresets[] = {
     {"pixtral-3b", "pixtral", 1540, 14, 1024, 24, 16, 4096, 2, 3072, 0},
 };
 
-// A pool of Gaussian values reused at random offsets (as in make_model.cpp): fresh normals for
-// hundreds of millions of weights would dominate the run time and add nothing for a benchmark.
-class Noise {
- public:
-  explicit Noise(uint64_t seed) : rng_(seed) {
-    std::normal_distribution<float> d(0.0f, 1.0f);
-    pool_.resize(1 << 20);
-    for (auto& v : pool_) v = d(rng_);
-  }
-  void fill(float* dst, int64_t n, float scale) {
-    int64_t i = 0;
-    while (i < n) {
-      const size_t off = rng_() % (pool_.size() / 2);
-      const int64_t m = std::min<int64_t>(n - i, static_cast<int64_t>(pool_.size() / 2));
-      for (int64_t j = 0; j < m; ++j) dst[i + j] = pool_[off + j] * scale;
-      i += m;
-    }
-  }
-
- private:
-  std::mt19937_64 rng_;
-  std::vector<float> pool_;
-};
+using bench::Noise;
 
 std::vector<uint8_t> quantize_matrix(const std::vector<float>& vals, DType type, int64_t n_in, int64_t n_out) {
   const size_t rb = row_bytes(type, n_in);
@@ -110,7 +89,7 @@ void make(const Preset& p, const std::string& type_name, const std::string& out)
     w.set_bool("clip.use_gelu", true);
   }
 
-  Noise noise(4321);
+  Noise noise(4321, size_t{1} << 20);
   std::vector<float> buf;
   // Weight scale ~ 1/sqrt(n_in) keeps activations O(1) through the stack, so the benchmark
   // runs on ordinary values (no overflow to inf/NaN that could take slow paths).

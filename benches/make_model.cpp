@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "noise.h"
 #include "core/error.h"
 #include "io/gguf.h"
 #include "io/gguf_writer.h"
@@ -36,29 +37,7 @@ const Preset kPresets[] = {
     {"ministral3-3b", "mistral3", 3072, 26, 32, 8, 128, 9216, 131072, 262144, 1000000.0f, true},
 };
 
-// A pool of Gaussian values reused at random offsets: generating billions of fresh normals
-// would dominate the run time and adds nothing for a benchmark.
-class Noise {
- public:
-  explicit Noise(uint64_t seed) : rng_(seed) {
-    std::normal_distribution<float> d(0.0f, 1.0f);
-    pool_.resize(1 << 22);
-    for (auto& v : pool_) v = d(rng_);
-  }
-  void fill(float* dst, int64_t n, float scale) {
-    int64_t i = 0;
-    while (i < n) {
-      const size_t off = rng_() % (pool_.size() / 2);
-      const int64_t m = std::min<int64_t>(n - i, static_cast<int64_t>(pool_.size() / 2));
-      for (int64_t j = 0; j < m; ++j) dst[i + j] = pool_[off + j] * scale;
-      i += m;
-    }
-  }
-
- private:
-  std::mt19937_64 rng_;
-  std::vector<float> pool_;
-};
+using bench::Noise;
 
 std::vector<uint8_t> make_matrix(Noise& noise, DType type, int64_t n_in, int64_t n_out, float scale) {
   const size_t rb = row_bytes(type, n_in);
@@ -172,7 +151,7 @@ void make(const Preset& p, const std::string& type_name, const std::string& out,
   }
   write_vocab(w, p, donor);
 
-  Noise noise(1234);
+  Noise noise(1234, size_t{1} << 22);
   auto pick = [&](DType t, int64_t n_in) {
     // K-quants need rows that are multiples of 256; fall back as llama.cpp does.
     if (type_traits(t).block_size > 1 && n_in % type_traits(t).block_size != 0) return DType::Q8_0;
