@@ -5,11 +5,12 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "runtime/model_ref.h"
 
 namespace pocket::cli {
 
 void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
-  cmd->add_option("-m,--model", model, "Model file (GGUF)")->required();
+  cmd->add_option("-m,--model", model, "Model: GGUF file, checkpoint directory, short name or Hub repo")->required();
   cmd->add_option("-t,--threads", threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
   if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
 }
@@ -18,7 +19,7 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   EngineOptions o;
   o.n_threads = threads;
   o.ref_kernels = ref_kernels;
-  return Engine::load(model, o);
+  return Engine::load(resolve_model(model).model_path, o);
 }
 
 std::vector<int32_t> parse_id_list(const std::string& s) {
