@@ -169,6 +169,117 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
   }
 }
 
+void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* const* kvs, DecoderActivations& act,
+                                 ThreadPool& pool) const {
+  const TextHParams& hp = hp_;
+  const kernels::OpsTable& op = kernels::ops();
+  const int64_t d = hp.d_model;
+  POCKET_CHECK(n > 0 && n % kMultiRowPad == 0, "multi-sequence step of {} rows is not padded to {}", n, kMultiRowPad);
+  POCKET_CHECK(n <= act.max_tokens && n <= act.max_logit_rows, "multi-sequence step of {} rows exceeds the buffers", n);
+  POCKET_CHECK(hp.head_dim == hp.head_dim_v, "different K and V head sizes are not supported");
+  for (int64_t t = 0; t < n; ++t) {
+    if (rows[t].seq < 0) continue;
+    const KvCache& kv = *kvs[rows[t].seq];
+    POCKET_CHECK(rows[t].pos >= 0 && rows[t].pos < kv.n_ctx, "context full: position {} exceeds n_ctx {}", rows[t].pos,
+                 kv.n_ctx);
+  }
+
+  float* x = act.x.data();    // [n, d_model]
+  float* xn = act.xn.data();  // [n, d_model]
+  float* q = act.q.data();    // [n, n_heads*head_dim]
+  float* k = act.k.data();    // [n, n_kv_heads*head_dim]
+  float* v = act.v.data();    // [n, n_kv_heads*head_dim_v]
+  float* attn = act.attn.data();  // [n, n_heads*head_dim_v]
+  const int n_rope = hp.rope.n_dims;
+  const int64_t attn_dim = hp.n_heads * hp.head_dim_v;
+
+  for (int64_t t = 0; t < n; ++t) {
+    // Padding rows repeat a valid token so every kernel sees ordinary data.
+    const int32_t id = rows[t].seq < 0 ? rows[0].token : rows[t].token;
+    POCKET_CHECK(id >= 0 && id < hp.n_vocab, "token id {} out of range [0, {})", id, hp.n_vocab);
+    embed(id, x + t * d);
+    rope_.cos_sin(rows[t].seq < 0 ? 0 : rows[t].pos, act.cos_sin.data() + t * n_rope);
+    act.n_keys[t] = static_cast<int32_t>(rows[t].seq < 0 ? 1 : rows[t].pos + 1);
+  }
+
+  kernels::AttentionArgs aa;
+  aa.n_tokens = 1;
+  aa.n_heads = static_cast<int>(hp.n_heads);
+  aa.n_kv_heads = static_cast<int>(hp.n_kv_heads);
+  aa.head_dim = static_cast<int>(hp.head_dim);
+  aa.scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+
+  for (int64_t il = 0; il < hp.n_layers; ++il) {
+    const DecoderLayerWeights& L = w_.layers[il];
+    // --- attention block ---
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp.rms_eps);
+    });
+    const kernels::MatmulJob qkv[3] = {{L.wq, xn, q}, {L.wk, xn, k}, {L.wv, xn, v}};
+    kernels::matmul_multi(qkv, 3, n, act.mm, pool);
+
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        if (rows[t].seq < 0) continue;
+        KvCache& kv = *kvs[rows[t].seq];
+        const int64_t pos = rows[t].pos;
+        float* qt = q + t * hp.q_dim();
+        float* kt = k + t * hp.kv_dim();
+        const float* cs = act.cos_sin.data() + t * n_rope;
+        kernels::rope_adjacent(qt, static_cast<int>(hp.n_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+        kernels::rope_adjacent(kt, static_cast<int>(hp.n_kv_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+        if (hp.attn_temp_beta != 0.0f) {
+          // Same rule as forward(); ref: transformers ministral3 get_llama_4_attn_scale.
+          const float s = 1.0f + hp.attn_temp_beta * std::log(1.0f + static_cast<float>(pos / hp.attn_temp_floor));
+          for (int64_t i = 0; i < hp.q_dim(); ++i) qt[i] *= s;
+        }
+        uint16_t* kc = kv.k[il].data();
+        uint16_t* vc = kv.v[il].data();
+        for (int64_t h = 0; h < hp.n_kv_heads; ++h) {
+          op.to_f16(kt + h * hp.head_dim, kc + (h * kv.n_ctx + pos) * hp.head_dim, hp.head_dim);
+          op.to_f16(v + t * hp.v_dim() + h * hp.head_dim_v, vc + (h * kv.n_ctx + pos) * hp.head_dim_v, hp.head_dim_v);
+        }
+      }
+    });
+    // Attention per row: each sequence reads only its own cache, exactly as a one-token forward().
+    for (int64_t t = 0; t < n; ++t) {
+      if (rows[t].seq < 0) {
+        std::memset(attn + t * attn_dim, 0, sizeof(float) * attn_dim);
+        continue;
+      }
+      const KvCache& kv = *kvs[rows[t].seq];
+      aa.q = q + t * hp.q_dim();
+      aa.out = attn + t * attn_dim;
+      aa.k = kv.k[il].data();
+      aa.v = kv.v[il].data();
+      aa.kv_head_stride = kv.n_ctx * hp.head_dim;
+      aa.n_keys = act.n_keys.data() + t;
+      kernels::attention(aa, act.attn_scratch, pool);
+    }
+    kernels::matmul(L.wo, attn, n, act.proj.data(), act.mm, pool);
+    // --- MLP block ---
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        op.add(x + t * d, act.proj.data() + t * d, d);
+        op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
+      }
+    });
+    const kernels::MatmulJob gate_up[2] = {{L.w_gate, xn, act.gate.data()}, {L.w_up, xn, act.up.data()}};
+    kernels::matmul_multi(gate_up, 2, n, act.mm, pool);
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t)
+        op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);
+    });
+    kernels::matmul(L.w_down, act.gate.data(), n, act.proj.data(), act.mm, pool);
+    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) op.add(x + t * d, act.proj.data() + t * d, d);
+    });
+  }
+
+  for (int64_t t = 0; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);
+  kernels::matmul(w_.output, xn, n, act.logits.data(), act.mm, pool);
+}
+
 bool has_tensor(const GgufFile& f, const std::string& name) { return f.find_tensor(name) != nullptr; }
 
 kernels::WeightRef bind_matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out) {

@@ -81,6 +81,21 @@ struct DecoderBatch {
   int64_t n_logits = 1;
 };
 
+// One row of a multi-sequence decode step: the next token of sequence `seq` at position
+// `pos` of that sequence's own KV cache. seq < 0 marks a padding row (no KV, no attention).
+struct DecoderRow {
+  int32_t token = 0;
+  int64_t pos = 0;
+  int32_t seq = -1;
+};
+
+// Rows a multi-sequence step is padded to (DecoderModel::forward_multi): the matmul kernels
+// take 4-token tiles when 4 tokens remain and single rows otherwise, whose results may differ
+// in the last bits; padding every step to whole tiles keeps each sequence's arithmetic
+// independent of how many other sequences share the step.
+constexpr int64_t kMultiRowPad = 4;
+inline int64_t padded_rows(int64_t n) { return (n + kMultiRowPad - 1) / kMultiRowPad * kMultiRowPad; }
+
 class DecoderModel {
  public:
   DecoderModel(TextHParams hp, DecoderWeights w);
@@ -92,6 +107,14 @@ class DecoderModel {
   // act.logits ([n_logits, n_vocab]). Preconditions (checked): n <= act.max_tokens,
   // n_logits <= act.max_logit_rows, pos0 + n <= kv.n_ctx.
   void forward(const DecoderBatch& b, KvCache& kv, DecoderActivations& act, ThreadPool& pool) const;
+
+  // Continuous batching: one decode token for each of several sequences, every row against
+  // its own cache kvs[row.seq]. Matrix products run over all rows at once; attention runs
+  // per row. Logits of every row go to act.logits ([n, n_vocab]). n must be a multiple of
+  // kMultiRowPad (pad with seq = -1 rows) and <= act.max_tokens and act.max_logit_rows.
+  // Each real row's results are bit-identical whatever the other rows are.
+  void forward_multi(const DecoderRow* rows, int64_t n, KvCache* const* kvs, DecoderActivations& act,
+                     ThreadPool& pool) const;
 
   // Token embedding row (dequantized) into out [d_model].
   void embed(int32_t token, float* out) const;
