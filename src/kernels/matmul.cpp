@@ -24,10 +24,10 @@ constexpr int kMaxJobs = 4;
 
 // Rows [r0, r1) of one product for all tokens: 2x4 tiles where the type has a tile kernel,
 // row dot products for the rest.
-// Repacked weights: 8-row groups x up to 4 tokens; `act` holds Q8_0 rows whose quants were
-// offset to unsigned. r0 and r1 are multiples of 8 (chunks are 16 rows; n_out % 8 == 0).
-void run_rows_packed(const WeightRef& w, const uint8_t* act, size_t act_row, int64_t n_tokens, float* y,
-                     int64_t y_stride, int64_t r0, int64_t r1) {
+// Repacked weights: 8-row groups x up to 4 tokens; `act` holds Q8_0 rows and `asum` their
+// block sums ([n_tokens, nb]). r0 and r1 are multiples of 8 (chunks are 16 rows; n_out % 8 == 0).
+void run_rows_packed(const WeightRef& w, const uint8_t* act, size_t act_row, const int32_t* asum, int64_t n_tokens,
+                     float* y, int64_t y_stride, int64_t r0, int64_t r1) {
   const int64_t nb = w.n_in / 32;
   const size_t block_bytes = w.type == DType::Q8_0 ? sizeof(RepackedQ8) : sizeof(RepackedQ4);
   const auto kernel = w.type == DType::Q8_0 ? vnni::packed_q8_0_8xT : vnni::packed_q4_0_8xT;
@@ -36,7 +36,7 @@ void run_rows_packed(const WeightRef& w, const uint8_t* act, size_t act_row, int
     const int nt = static_cast<int>(std::min<int64_t>(4, n_tokens - t));
     for (int64_t r = r0; r < r1; r += kPackRows) {
       const uint8_t* group = w.packed + static_cast<size_t>(r / kPackRows) * block_bytes * static_cast<size_t>(nb);
-      kernel(nb, group, act + t * act_row, act_row, nt, tmp, kPackRows);
+      kernel(nb, group, act + t * act_row, act_row, asum + t * nb, nt, tmp, kPackRows);
       for (int i = 0; i < nt; ++i)
         for (int j = 0; j < kPackRows; ++j) y[(t + i) * y_stride + r + j] = tmp[i * kPackRows + j];
     }
@@ -66,20 +66,11 @@ void run_rows(const TypeKernels& k, const WeightRef& w, const uint8_t* act, size
 struct Prepared {
   const TypeKernels* k;
   const uint8_t* act;
-  const uint8_t* act_u;  // same rows with quants offset to unsigned, for repacked weights
+  const int32_t* asum;   // [n_tokens, n_in / 32] block sums of act, for repacked weights
   size_t act_row;
   int64_t first_chunk;  // global chunk index where this job starts
   bool packed;
 };
-
-// Copies Q8_0 activation rows with each quant offset by 128 (as unsigned bytes).
-void offset_q8_0(const uint8_t* src, uint8_t* dst, size_t bytes) {
-  std::memcpy(dst, src, bytes);
-  const size_t nblk = bytes / sizeof(BlockQ8_0);
-  BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(dst);
-  for (size_t i = 0; i < nblk; ++i)
-    for (int j = 0; j < QK8_0; ++j) b[i].qs[j] = static_cast<int8_t>(static_cast<uint8_t>(b[i].qs[j]) ^ 0x80u);
-}
 
 }  // namespace
 
@@ -87,12 +78,12 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
   if (n_jobs < 1 || n_jobs > kMaxJobs) throw std::invalid_argument("matmul_multi: 1..4 jobs");
   const bool simd = !using_reference_kernels();
   Prepared prep[kMaxJobs];
-  // Activation buffers: one per distinct (input pointer, activation format), plus an
-  // unsigned-offset copy when a repacked weight reads it.
-  size_t offsets[kMaxJobs], offsets_u[kMaxJobs];
+  // Activation buffers: one per distinct (input pointer, activation format), plus the block
+  // sums when a repacked weight reads it.
+  size_t offsets[kMaxJobs], offsets_sum[kMaxJobs];
   size_t total = 0;
   int owner[kMaxJobs];
-  bool need_u[kMaxJobs] = {};
+  bool need_sum[kMaxJobs] = {};
   for (int j = 0; j < n_jobs; ++j) {
     prep[j].k = &type_kernels(jobs[j].w.type);
     prep[j].act_row = row_bytes(prep[j].k->act_type, jobs[j].w.n_in);
@@ -103,16 +94,16 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
         owner[j] = owner[i];
         break;
       }
-    if (prep[j].packed) need_u[owner[j]] = true;
+    if (prep[j].packed) need_sum[owner[j]] = true;
   }
   for (int j = 0; j < n_jobs; ++j) {
     if (owner[j] != j) continue;
     const size_t bytes = (prep[j].act_row * static_cast<size_t>(n_tokens) + 63) / 64 * 64;
     offsets[j] = total;
     total += bytes;
-    if (need_u[j]) {
-      offsets_u[j] = total;
-      total += bytes;
+    if (need_sum[j]) {
+      offsets_sum[j] = total;
+      total += (static_cast<size_t>(n_tokens) * static_cast<size_t>(jobs[j].w.n_in / 32) * sizeof(int32_t) + 63) / 64 * 64;
     }
   }
   scratch.reserve(total + 64);
@@ -120,7 +111,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
   int64_t n_chunks = 0;
   for (int j = 0; j < n_jobs; ++j) {
     prep[j].act = base + offsets[owner[j]];
-    prep[j].act_u = need_u[owner[j]] ? base + offsets_u[owner[j]] : nullptr;
+    prep[j].asum = need_sum[owner[j]] ? reinterpret_cast<const int32_t*>(base + offsets_sum[owner[j]]) : nullptr;
     prep[j].first_chunk = n_chunks;
     n_chunks += (jobs[j].w.n_out + kRowsPerChunk - 1) / kRowsPerChunk;
   }
@@ -129,9 +120,11 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
     uint8_t* dst = const_cast<uint8_t*>(prep[j].act);
     for (int64_t t = t0; t < t1; ++t)
       prep[j].k->quantize_act(jobs[j].x + t * jobs[j].w.n_in, dst + t * prep[j].act_row, jobs[j].w.n_in);
-    if (need_u[j])
-      offset_q8_0(dst + t0 * prep[j].act_row, const_cast<uint8_t*>(prep[j].act_u) + t0 * prep[j].act_row,
-                  static_cast<size_t>(t1 - t0) * prep[j].act_row);
+    if (need_sum[j]) {
+      const int64_t nb = jobs[j].w.n_in / 32;
+      for (int64_t t = t0; t < t1; ++t)
+        vnni::q8_0_block_sums(dst + t * prep[j].act_row, nb, const_cast<int32_t*>(prep[j].asum) + t * nb);
+    }
   };
   // A single token's conversion is too small to be worth waking the workers for.
   if (n_tokens < 2 * pool.size()) {
@@ -156,7 +149,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
       const int64_t r0 = (c - prep[j].first_chunk) * kRowsPerChunk;
       const int64_t r1 = std::min<int64_t>(w.n_out, r0 + kRowsPerChunk);
       if (prep[j].packed) {
-        run_rows_packed(w, prep[j].act_u, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1);
+        run_rows_packed(w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
       } else {
         run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1);
       }

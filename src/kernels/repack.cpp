@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "core/cpu.h"
-#include "core/fp16.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels {
@@ -22,11 +21,9 @@ void pack_group_q8(const WeightRef& w, int64_t g, RepackedQ8* out) {
     RepackedQ8& p = out[b];
     for (int r = 0; r < kPackRows; ++r) {
       const BlockQ8_0& src = reinterpret_cast<const BlockQ8_0*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = fp16_to_f32(src.d);
-      int32_t sum = 0;
-      for (int j = 0; j < QK8_0; ++j) sum += src.qs[j];
-      p.seed[r] = -128 * sum;
-      for (int k = 0; k < 8; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
+      p.d[r] = src.d;
+      for (int k = 0; k < 8; ++k)
+        for (int i = 0; i < 4; ++i) p.q[k][r][i] = static_cast<uint8_t>(src.qs[4 * k + i] + 128);
     }
   }
 }
@@ -37,10 +34,7 @@ void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
     RepackedQ4& p = out[b];
     for (int r = 0; r < kPackRows; ++r) {
       const BlockQ4_0& src = reinterpret_cast<const BlockQ4_0*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = fp16_to_f32(src.d);
-      int32_t sum = 0;
-      for (int j = 0; j < 16; ++j) sum += (src.qs[j] & 0x0F) - 8 + (src.qs[j] >> 4) - 8;
-      p.seed[r] = -128 * sum;
+      p.d[r] = src.d;
       // Element e < 16 is the low nibble of qs[e], element 16 + e the high nibble: chunk k
       // (elements 4k..4k+3) and chunk k + 4 (16+4k..) share the same source bytes.
       for (int k = 0; k < 4; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
