@@ -8,46 +8,11 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace pocket::tok {
 
-int32_t next_cp(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int n = 0;
-  uint32_t cp = 0, min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 1, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 2, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 3, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    ++i;
-    return -1;
-  }
-  if (i + static_cast<size_t>(n) >= s.size()) {  // truncated sequence
-    ++i;
-    return -1;
-  }
-  for (int k = 1; k <= n; ++k) {
-    const auto b = static_cast<uint8_t>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return -1;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return -1;
-  }
-  i += n + 1;
-  return static_cast<int32_t>(cp);
-}
+int32_t next_cp(std::string_view s, size_t& i) { return utf8_next(s, i); }
 
 size_t cp_len_at(std::string_view s, size_t i) {
   size_t j = i;
@@ -55,31 +20,9 @@ size_t cp_len_at(std::string_view s, size_t i) {
   return j - i;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+void append_utf8(std::string& out, uint32_t cp) { utf8_append(out, cp); }
 
-bool is_valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    if (next_cp(s, i) < 0) return false;
-  }
-  return true;
-}
+bool is_valid_utf8(std::string_view s) { return utf8_valid(s); }
 
 size_t invalid_run_len(std::string_view s, size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
