@@ -44,7 +44,7 @@ void run_encode_image(const EncodeImageArgs& a) {
   auto enc = pocket::VisionEncoder::load(a.mmproj);
   const pocket::VisionEncoder::Grid grid = enc->output_grid(a.width, a.height);  // validates before reading
   const std::vector<float> px = read_pixels(a.pixels, a.width, a.height);
-  pocket::ThreadPool pool(a.threads > 0 ? a.threads : std::max(1, pocket::cpu_features().n_cpus));
+  pocket::ThreadPool pool(a.threads > 0 ? a.threads : pocket::default_thread_count());
   std::vector<float> embd;
   enc->encode(px.data(), a.width, a.height, embd, pool);
 

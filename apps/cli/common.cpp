@@ -11,7 +11,7 @@ namespace pocket::cli {
 
 void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
   cmd->add_option("-m,--model", model, "Model: GGUF file, checkpoint directory, short name or Hub repo")->required();
-  cmd->add_option("-t,--threads", threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-t,--threads", threads, "Threads (default: physical cores)")->check(CLI::Range(0, 1024));
   if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
 }
 

@@ -1,7 +1,14 @@
 // x86 CPUID-based detection (OS support for AVX state checked through XGETBV).
 #include "core/cpu.h"
 
+#include <sched.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -72,6 +79,40 @@ std::string CpuFeatures::summary() const {
 const CpuFeatures& cpu_features() {
   static const CpuFeatures f = detect();
   return f;
+}
+
+namespace {
+
+// An integer from a sysfs file, or -1.
+int read_int(const std::string& path) {
+  std::ifstream f(path);
+  int v = -1;
+  if (!(f >> v)) return -1;
+  return v;
+}
+
+}  // namespace
+
+int default_thread_count() {
+  static const int n = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::max(1, cpu_features().n_cpus);
+    std::set<std::pair<int, int>> cores;  // (package, core) of each allowed CPU
+    int allowed = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &set)) continue;
+      ++allowed;
+      const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+      const int core = read_int(dir + "core_id");
+      const int pkg = read_int(dir + "physical_package_id");
+      // Without topology (some containers), every CPU counts as its own core.
+      cores.emplace(core < 0 ? cpu : pkg, core < 0 ? -1 : core);
+    }
+    const int physical = static_cast<int>(cores.size());
+    return std::max(1, physical > 0 ? physical : allowed);
+  }();
+  return n;
 }
 
 }  // namespace pocket

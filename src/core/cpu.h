@@ -21,4 +21,9 @@ struct CpuFeatures {
 
 const CpuFeatures& cpu_features();
 
+// Default worker count: physical cores this process may run on (SMT siblings counted once),
+// as llama.cpp defaults to. Matrix kernels saturate a core's execution units with one thread,
+// and a second thread on the sibling only competes for them and for bandwidth.
+int default_thread_count();
+
 }  // namespace pocket

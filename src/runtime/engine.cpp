@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/dot.h"
@@ -20,7 +21,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   POCKET_CHECK(e->tokenizer_->n_vocab() == e->model_->hparams().n_vocab,
                "{}: tokenizer has {} tokens but the embedding has {} rows", path, e->tokenizer_->n_vocab(),
                e->model_->hparams().n_vocab);
-  int n = opt.n_threads > 0 ? opt.n_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int n = opt.n_threads > 0 ? opt.n_threads : default_thread_count();
   e->pool_ = std::make_unique<ThreadPool>(n);
   if (!opt.ref_kernels && !opt.no_repack) e->model_->repack_weights(*e->pool_);
   e->load_seconds_ = now_seconds() - t0;
