@@ -1,0 +1,356 @@
+// The continuous-batching loop: admit -> prefill new sequences -> one batched decode step.
+#include "runtime/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "core/error.h"
+#include "core/timer.h"
+#include "runtime/json_constraint.h"
+
+namespace pocket {
+
+// ---- GenRequest -------------------------------------------------------------------------
+
+bool GenRequest::wait(std::string& out, int timeout_ms) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (text_.empty() && !done_) cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return !text_.empty() || done_; });
+  out += text_;
+  text_.clear();
+  return done_;
+}
+
+bool GenRequest::finished() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return done_;
+}
+
+std::string GenRequest::finish_reason() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return finish_reason_;
+}
+
+std::string GenRequest::error() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return error_;
+}
+
+void GenRequest::push_text(std::string_view s) {
+  if (s.empty()) return;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    text_ += s;
+  }
+  cv_.notify_all();
+}
+
+void GenRequest::finish(const std::string& reason, const std::string& error) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (done_) return;
+    done_ = true;
+    finish_reason_ = reason;
+    error_ = error;
+  }
+  cv_.notify_all();
+}
+
+// ---- Scheduler --------------------------------------------------------------------------
+
+struct Scheduler::Slot {
+  int index = 0;
+  KvCache kv;
+  std::shared_ptr<GenRequest> req;
+  bool prefilled = false;
+  std::optional<Sampler> sampler;
+  std::optional<StreamDecoder> dec;
+  std::vector<int32_t> history;
+  std::vector<float> masked;             // logits copy for constrained sampling
+  std::optional<JsonObjectPrefix> json;
+  std::vector<int32_t> forced;           // tokens to emit before sampling again
+  size_t forced_next = 0;
+  std::string pending;                   // text held back while it may begin a stop string
+  int64_t pos = 0;
+  int64_t n_gen = 0;
+  int32_t last = 0;
+  double t_last = 0;
+};
+
+Scheduler::Scheduler(Engine& engine, const SchedulerOptions& opt) : engine_(engine), opt_(opt) {
+  const TextHParams& hp = engine.hparams();
+  POCKET_CHECK(opt.n_parallel >= 1 && opt.n_parallel <= 256, "--parallel must be in [1, 256]");
+  n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : hp.n_ctx_train;
+  if (hp.n_ctx_train > 0) n_ctx_ = std::min(n_ctx_, hp.n_ctx_train);
+  POCKET_CHECK(n_ctx_ > 1, "invalid context size {}", n_ctx_);
+  opt_.n_batch = std::clamp<int64_t>(opt.n_batch, 1, n_ctx_);
+  for (int i = 0; i < opt.n_parallel; ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    slots_.back()->index = i;
+    slots_.back()->kv.allocate(hp, n_ctx_);
+  }
+  const int64_t rows = padded_rows(opt.n_parallel);
+  prefill_act_.allocate(hp, opt_.n_batch, 1);
+  step_act_.allocate(hp, rows, rows);
+  rows_.resize(static_cast<size_t>(rows));
+  row_slot_.resize(static_cast<size_t>(rows));
+  kvs_.resize(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) kvs_[i] = &slots_[i]->kv;
+  const Tokenizer& tok = engine.tokenizer();
+  pieces_.resize(static_cast<size_t>(hp.n_vocab));
+  for (int32_t id = 0; id < hp.n_vocab; ++id) {
+    const TokenAttr a = tok.token_attr(id);
+    if (a == TokenAttr::Normal || a == TokenAttr::Byte) pieces_[id] = tok.token_to_piece(id);
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+bool Scheduler::submit(const std::shared_ptr<GenRequest>& r) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stopping_) return false;
+    if (static_cast<int>(queue_.size()) >= opt_.max_queue) return false;
+    r->t_submit_ = now_seconds();
+    queue_.push_back(r);
+    queued_ = static_cast<int>(queue_.size());
+  }
+  cv_.notify_all();
+  return true;
+}
+
+void Scheduler::cancel_all() {
+  std::deque<std::shared_ptr<GenRequest>> dropped;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    dropped.swap(queue_);
+    queued_ = 0;
+    for (auto& s : slots_)
+      if (s->req) s->req->cancel = true;
+  }
+  for (auto& r : dropped) r->finish("cancelled");
+  cv_.notify_all();
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopping_ = true;
+  }
+  cancel_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::start_request(Slot& s) {
+  GenRequest& r = *s.req;
+  SamplerParams sp = r.sampling;
+  s.sampler.emplace(sp, static_cast<int32_t>(engine_.hparams().n_vocab));
+  s.dec.emplace(engine_.tokenizer());
+  s.history = r.prompt;
+  s.history.reserve(r.prompt.size() + static_cast<size_t>(std::max<int64_t>(0, r.max_tokens)) + 1);
+  s.json.reset();
+  if (r.json_object) {
+    s.json.emplace();
+    s.masked.resize(static_cast<size_t>(engine_.hparams().n_vocab));
+  }
+  s.forced.clear();
+  s.forced_next = 0;
+  s.pending.clear();
+  s.pos = 0;
+  s.n_gen = 0;
+  s.prefilled = false;
+}
+
+void Scheduler::flush_text(Slot& s, bool final) {
+  GenRequest& r = *s.req;
+  if (r.stop.empty() || final) {
+    r.push_text(s.pending);
+    s.pending.clear();
+    return;
+  }
+  // Hold back the longest tail that may still grow into a stop string.
+  size_t keep = 0;
+  for (const std::string& stop : r.stop) {
+    for (size_t n = std::min(stop.size() - 1, s.pending.size()); n > keep; --n) {
+      if (s.pending.compare(s.pending.size() - n, n, stop, 0, n) == 0) {
+        keep = n;
+        break;
+      }
+    }
+  }
+  r.push_text(std::string_view(s.pending).substr(0, s.pending.size() - keep));
+  s.pending.erase(0, s.pending.size() - keep);
+}
+
+void Scheduler::finish(Slot& s, const std::string& reason, const std::string& error) {
+  if (s.dec) s.pending += s.dec->flush();
+  if (reason != "cancelled" && reason != "error") flush_text(s, true);
+  std::shared_ptr<GenRequest> r = std::move(s.req);
+  s.sampler.reset();
+  s.dec.reset();
+  --active_;  // before the waiter wakes, so it sees the slot free
+  r->finish(reason, error);
+}
+
+// Next token: forced closing text first, then the sampler, constrained to JSON when asked.
+int32_t Scheduler::choose(Slot& s, const float* logits) {
+  if (s.forced_next < s.forced.size()) return s.forced[s.forced_next++];
+  if (!s.json) return s.sampler->sample(logits, s.history);
+  const Tokenizer& tok = engine_.tokenizer();
+  const int64_t left = s.req->max_tokens - s.n_gen;
+  std::string suffix = s.json->closing_suffix();
+  if (left <= static_cast<int64_t>(suffix.size()) + 1) {
+    s.forced = tok.encode(suffix, false, false);
+    s.forced_next = 0;
+    if (!s.forced.empty()) return s.forced[s.forced_next++];
+  }
+  const int32_t nv = static_cast<int32_t>(engine_.hparams().n_vocab);
+  std::copy(logits, logits + nv, s.masked.begin());
+  // Try the sampler's choices best-first, masking each one the object cannot continue with
+  // (for greedy this is the highest-scoring valid token).
+  for (int tries = 0; tries < 128; ++tries) {
+    const int32_t id = s.sampler->sample(s.masked.data(), s.history);
+    if (id < 0 || id >= nv) break;
+    JsonObjectPrefix trial = *s.json;
+    if (!pieces_[id].empty() && trial.push(pieces_[id])) return id;
+    s.masked[id] = -std::numeric_limits<float>::infinity();
+  }
+  s.forced = tok.encode(suffix, false, false);
+  s.forced_next = 0;
+  return s.forced.empty() ? tok.eos_id() : s.forced[s.forced_next++];
+}
+
+// Accounts for a chosen token; may finish the request.
+void Scheduler::emit(Slot& s, int32_t id) {
+  GenRequest& r = *s.req;
+  const Tokenizer& tok = engine_.tokenizer();
+  const double now = now_seconds();
+  if (s.n_gen == 0) {
+    r.ttft_ = now - r.t_submit_;
+    if (opt_.on_first_token) opt_.on_first_token(now - r.t_submit_);
+  } else if (opt_.on_token) {
+    opt_.on_token(now - s.t_last);
+  }
+  s.t_last = now;
+  const bool forced = s.forced_next > 0 && s.forced_next <= s.forced.size() && s.forced[s.forced_next - 1] == id;
+  if (!forced && tok.is_eog(id)) {
+    finish(s, "stop");
+    return;
+  }
+  ++s.n_gen;
+  r.n_generated_ = s.n_gen;
+  s.history.push_back(id);
+  s.last = id;
+  const std::string piece = s.dec->push(id);
+  if (s.json) s.json->push(piece);
+  s.pending += piece;
+  for (const std::string& stop : r.stop) {
+    const size_t at = s.pending.find(stop);
+    if (at != std::string::npos) {
+      s.pending.resize(at);
+      s.dec.reset();
+      finish(s, "stop");
+      return;
+    }
+  }
+  flush_text(s, false);
+  if (s.json && s.json->done()) {
+    s.pending += r.suffix_text;
+    finish(s, "stop");
+    return;
+  }
+  if (s.n_gen >= r.max_tokens || s.pos >= n_ctx_) finish(s, "length");
+}
+
+void Scheduler::loop() {
+  const DecoderModel& model = engine_.model();
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !queue_.empty() || active_.load() > 0; });
+      if (stopping_ && active_.load() == 0) break;
+      for (auto& s : slots_) {
+        if (s->req || queue_.empty()) continue;
+        s->req = std::move(queue_.front());
+        queue_.pop_front();
+        ++active_;
+        start_request(*s);
+      }
+      queued_ = static_cast<int>(queue_.size());
+    }
+    // Cancellations, then prefill of newly admitted sequences.
+    for (auto& sp : slots_) {
+      Slot& s = *sp;
+      if (!s.req) continue;
+      if (s.req->cancel.load()) {
+        finish(s, "cancelled");
+        continue;
+      }
+      if (s.prefilled) continue;
+      GenRequest& r = *s.req;
+      try {
+        POCKET_CHECK(!r.prompt.empty(), "the prompt is empty");
+        POCKET_CHECK(static_cast<int64_t>(r.prompt.size()) < n_ctx_, "prompt ({} tokens) does not fit the context ({})",
+                     r.prompt.size(), n_ctx_);
+        POCKET_CHECK(r.embd.empty() || r.embd.size() == r.prompt.size(), "embedding rows do not match the prompt");
+        const int64_t n = static_cast<int64_t>(r.prompt.size());
+        for (int64_t i = 0; i < n; i += opt_.n_batch) {
+          DecoderBatch b;
+          b.tokens = r.prompt.data() + i;
+          b.embd = r.embd.empty() ? nullptr : r.embd.data() + i;
+          b.n = std::min(opt_.n_batch, n - i);
+          b.pos0 = i;
+          b.n_logits = i + b.n == n ? 1 : 0;
+          model.forward(b, s.kv, prefill_act_, engine_.pool());
+        }
+        s.pos = n;
+        s.prefilled = true;
+        if (r.max_tokens <= 0) {
+          finish(s, "length");
+          continue;
+        }
+        emit(s, choose(s, prefill_act_.logits.data()));
+      } catch (const std::exception& e) {
+        finish(s, "error", e.what());
+      }
+    }
+    // One batched decode step over every running sequence.
+    int64_t n = 0, cells = 0;
+    for (auto& sp : slots_) {
+      Slot& s = *sp;
+      if (!s.req || !s.prefilled) continue;
+      rows_[n] = {s.last, s.pos, s.index};
+      row_slot_[n] = &s;
+      ++n;
+    }
+    if (n == 0) {
+      kv_cells_ = 0;
+      continue;
+    }
+    const int64_t padded = padded_rows(n);
+    for (int64_t i = n; i < padded; ++i) rows_[i] = {rows_[0].token, 0, -1};
+    try {
+      model.forward_multi(rows_.data(), padded, kvs_.data(), step_act_, engine_.pool());
+    } catch (const std::exception& e) {
+      for (int64_t i = 0; i < n; ++i) finish(*row_slot_[i], "error", e.what());
+      continue;
+    }
+    const int64_t nv = engine_.hparams().n_vocab;
+    for (int64_t i = 0; i < n; ++i) {
+      Slot& s = *row_slot_[i];
+      s.pos += 1;
+      if (s.req->cancel.load()) {
+        finish(s, "cancelled");
+        continue;
+      }
+      emit(s, choose(s, step_act_.logits.data() + i * nv));
+    }
+    for (auto& sp : slots_)
+      if (sp->req) cells += sp->pos;
+    kv_cells_ = cells;
+  }
+}
+
+}  // namespace pocket

@@ -1,0 +1,123 @@
+// Continuous batching for a server: one Engine shared by up to n_parallel sequences, each
+// with its own KV cache. Between decode steps, queued requests are admitted into free slots
+// and prefilled; then one DecoderModel::forward_multi call carries the next token of every
+// active sequence. Because forward_multi's rows do not depend on each other (bit for bit),
+// a greedy request produces the same text alone as beside other requests.
+//
+// Requests cross threads through GenRequest: the caller fills the input fields, submit()s,
+// then waits on it for text; the scheduler thread appends text and finally marks it done.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/engine.h"
+
+namespace pocket {
+
+struct GenRequest {
+  // ---- input (set before submit) ----
+  std::vector<int32_t> prompt;
+  std::vector<const float*> embd;     // optional [prompt.size()]: image rows, nullptr for text
+  std::shared_ptr<const void> embd_owner;  // keeps the rows alive
+  int64_t max_tokens = 128;
+  SamplerParams sampling;
+  std::vector<std::string> stop;      // stop strings (excluded from the text)
+  bool json_object = false;           // constrain the output to one JSON object
+  std::string suffix_text;            // appended to the text when a JSON object completes
+
+  // ---- output (written by the scheduler) ----
+  std::atomic<bool> cancel{false};    // set by the caller (client went away)
+
+  // Waits up to timeout_ms for news; moves text produced since the last call into `out`
+  // (appending). Returns true once the request is finished and all its text was taken.
+  bool wait(std::string& out, int timeout_ms);
+  bool finished() const;
+  std::string finish_reason() const;  // "stop", "length", "cancelled", "error"
+  std::string error() const;
+  int64_t n_prompt() const { return static_cast<int64_t>(prompt.size()); }
+  int64_t n_generated() const { return n_generated_.load(); }
+  double ttft_seconds() const { return ttft_.load(); }
+
+ private:
+  friend class Scheduler;
+  void push_text(std::string_view s);
+  void finish(const std::string& reason, const std::string& error = "");
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string text_;
+  bool done_ = false;
+  std::string finish_reason_, error_;
+  std::atomic<int64_t> n_generated_{0};
+  std::atomic<double> ttft_{0};
+  double t_submit_ = 0;
+};
+
+struct SchedulerOptions {
+  int n_parallel = 1;
+  int64_t n_ctx = 4096;       // per sequence; capped by the model's training context
+  int64_t n_batch = 256;      // prefill tokens per forward call
+  int max_queue = 64;         // waiting requests beyond the active ones
+  // Observers, called on the scheduler thread (keep them cheap and thread-safe).
+  std::function<void(double)> on_first_token;   // seconds from submit to the first token
+  std::function<void(double)> on_token;         // seconds between a sequence's tokens
+};
+
+class Scheduler {
+ public:
+  Scheduler(Engine& engine, const SchedulerOptions& opt);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a request; false when the queue is full (the request is left untouched).
+  bool submit(const std::shared_ptr<GenRequest>& r);
+  // Cancels every queued and running request (they finish with "cancelled").
+  void cancel_all();
+  // Cancels everything and joins the scheduler thread.
+  void stop();
+
+  int queued() const { return queued_.load(); }
+  int active() const { return active_.load(); }
+  int64_t kv_cells_used() const { return kv_cells_.load(); }
+  int64_t kv_cells_total() const { return n_ctx_ * static_cast<int64_t>(slots_.size()); }
+  int64_t n_ctx() const { return n_ctx_; }
+  int n_parallel() const { return static_cast<int>(slots_.size()); }
+
+ private:
+  struct Slot;
+  void loop();
+  void start_request(Slot& s);
+  void emit(Slot& s, int32_t id);
+  int32_t choose(Slot& s, const float* logits);
+  void finish(Slot& s, const std::string& reason, const std::string& error = "");
+  void flush_text(Slot& s, bool final);
+
+  Engine& engine_;
+  SchedulerOptions opt_;
+  int64_t n_ctx_ = 0;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<std::string> pieces_;  // [n_vocab] bytes of each token; empty for control tokens
+  DecoderActivations prefill_act_, step_act_;
+  std::vector<DecoderRow> rows_;
+  std::vector<KvCache*> kvs_;
+  std::vector<Slot*> row_slot_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<GenRequest>> queue_;
+  bool stopping_ = false;
+  std::atomic<int> queued_{0}, active_{0};
+  std::atomic<int64_t> kv_cells_{0};
+  std::thread thread_;
+};
+
+}  // namespace pocket
