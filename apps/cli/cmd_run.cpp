@@ -70,6 +70,7 @@ void register_run(CLI::App& app) {
     int64_t seed = -1;
     bool quiet = false;
     bool chat = false;
+    bool special = false;
     std::string system, template_file, mmproj;
     std::vector<std::string> images, videos;
     double video_fps = 1.0;
@@ -88,6 +89,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--repeat-last-n", a->sp.repeat_last_n, "Tokens considered for the penalty (-1 = all)");
   cmd->add_option("--seed", a->seed, "Random seed (-1 = random)");
   cmd->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
+  cmd->add_flag("--special", a->special, "Print control tokens (e.g. [/INST], <|im_end|>) in the output");
   cmd->add_flag("--chat", a->chat, "Apply the model's chat template to the prompt as a user turn");
   cmd->add_option("--system", a->system, "System message (with --chat)");
   cmd->add_option("--template", a->template_file, "Chat template file (Jinja) instead of the model's (implies --chat)");
@@ -148,6 +150,7 @@ void register_run(CLI::App& app) {
     GenerateOptions go;
     go.n_predict = a->n_predict;
     go.sampling = a->sp;
+    go.print_control = a->special;
     go.sampling.seed = a->seed < 0 ? 0xFFFFFFFFull : static_cast<uint64_t>(a->seed);
     go.on_text = [](std::string_view piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);

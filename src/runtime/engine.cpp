@@ -88,7 +88,7 @@ GenerateResult Session::generate(const std::vector<int32_t>& prompt, const Gener
   double t0 = now_seconds();
   const float* logits = eval(prompt, embd);
   r.prefill_seconds = now_seconds() - t0;
-  StreamDecoder dec(tok);
+  StreamDecoder dec(tok, !opt.print_control);
   t0 = now_seconds();
   r.stop_reason = "length";
   for (int64_t i = 0; i < budget; ++i) {

@@ -53,6 +53,7 @@ struct GenerateOptions {
   int n_predict = 128;                 // -1: until EOG or context end
   SamplerParams sampling;
   bool stop_at_eog = true;
+  bool print_control = true;           // false: control tokens add nothing to `text`/on_text
   // Receives each newly printable piece of text; return false to stop.
   std::function<bool(std::string_view)> on_text;
 };

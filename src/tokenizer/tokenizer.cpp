@@ -25,6 +25,7 @@ size_t utf8_expected_len(unsigned char b) {
 }  // namespace
 
 std::string StreamDecoder::push(int32_t id) {
+  if (skip_control_ && tok_.token_attr(id) == TokenAttr::Control) return {};
   std::string piece = tok_.stream_piece(id, !started_);
   if (!piece.empty()) started_ = true;
   pending_ += piece;

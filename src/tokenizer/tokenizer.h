@@ -59,7 +59,9 @@ class Tokenizer {
 // back until the character is complete (invalid sequences are flushed as U+FFFD at the end).
 class StreamDecoder {
  public:
-  explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
+  // skip_control: control tokens (e.g. `[/INST]`, `<|im_end|>`) print nothing, as llama-cli
+  // shows them only with --special.
+  explicit StreamDecoder(const Tokenizer& tok, bool skip_control = false) : tok_(tok), skip_control_(skip_control) {}
   // Returns the text that became printable with this token (possibly empty).
   std::string push(int32_t id);
   // Whatever is still pending, with invalid bytes replaced.
@@ -67,6 +69,7 @@ class StreamDecoder {
 
  private:
   const Tokenizer& tok_;
+  bool skip_control_ = false;
   std::string pending_;
   bool started_ = false;
 };

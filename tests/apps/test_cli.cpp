@@ -35,13 +35,21 @@ TEST(Cli, RunReproducesGreedyIds) {
     auto ids = g["greedy_ids"].get<std::vector<int32_t>>();
     if (first_only) ids.resize(1);
     const std::string want = tok->decode(ids);
-    auto r = run_pocket("run -m " + shq(model) + " -p " + shq(g["text"].get<std::string>()) + " --temp 0 -n 16 -t 2");
+    auto r = run_pocket("run -m " + shq(model) + " -p " + shq(g["text"].get<std::string>()) +
+                        " --temp 0 -n 16 -t 2 --special");
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_FALSE(r.out.empty());
     if (first_only) {
       EXPECT_EQ(r.out.substr(0, want.size()), want);
     } else {
       EXPECT_EQ(r.out.substr(0, r.out.size() - 1), want);  // trailing newline added by run
+      // Without --special, control tokens print nothing (as llama-cli).
+      std::vector<int32_t> shown;
+      for (int32_t id : ids)
+        if (tok->token_attr(id) != TokenAttr::Control) shown.push_back(id);
+      auto plain = run_pocket("run -m " + shq(model) + " -p " + shq(g["text"].get<std::string>()) + " --temp 0 -n 16 -t 2");
+      ASSERT_EQ(plain.status, 0) << plain.err;
+      EXPECT_EQ(plain.out.substr(0, plain.out.size() - 1), tok->decode(shown));
     }
   }
 }
