@@ -13,12 +13,15 @@ void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
   cmd->add_option("-m,--model", model, "Model: GGUF file, checkpoint directory, short name or Hub repo")->required();
   cmd->add_option("-t,--threads", threads, "Threads (default: physical cores)")->check(CLI::Range(0, 1024));
   if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
+  cmd->add_flag("--no-repack", no_repack,
+                "Keep every weight in the file's layout, memory-mapped (less resident memory; slower on VNNI CPUs)");
 }
 
 std::unique_ptr<Engine> ModelArgs::load() const {
   EngineOptions o;
   o.n_threads = threads;
   o.ref_kernels = ref_kernels;
+  o.no_repack = no_repack;
   return Engine::load(resolve_model(model).model_path, o);
 }
 

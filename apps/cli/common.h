@@ -14,6 +14,7 @@ struct ModelArgs {
   std::string model;
   int threads = 0;
   bool ref_kernels = false;
+  bool no_repack = false;
   void add(CLI::App* cmd, bool with_ref_kernels = true);
   std::unique_ptr<Engine> load() const;
 };
