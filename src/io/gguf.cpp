@@ -327,6 +327,20 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   return f;
 }
 
+std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, std::string display_name) {
+  std::unique_ptr<GgufFile> f(new GgufFile());
+  f->map_ = MappedFile(path);
+  f->base_ = f->map_.data();
+  f->size_ = f->map_.size();
+  f->path_ = std::move(display_name);
+  try {
+    f->parse_impl();
+  } catch (const Error& e) {
+    throw Error(fmt::format("{} (model '{}')", e.what(), f->path_));
+  }
+  return f;
+}
+
 std::unique_ptr<GgufFile> GgufFile::parse(const uint8_t* data, size_t size, std::string name) {
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->base_ = size ? data : nullptr;

@@ -68,6 +68,9 @@ class GgufFile {
  public:
   // Maps and parses; throws pocket::Error with a message naming the problem.
   static std::unique_ptr<GgufFile> open(const std::string& path);
+  // Same, naming the file `display_name` in path() and in messages (for images converted in
+  // memory and mapped from an anonymous file, whose own path means nothing to a user).
+  static std::unique_ptr<GgufFile> open(const std::string& path, std::string display_name);
   // Parses an in-memory image (used by tests and the fuzz target); the buffer must outlive the object.
   static std::unique_ptr<GgufFile> parse(const uint8_t* data, size_t size, std::string name = "<memory>");
 
