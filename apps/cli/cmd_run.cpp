@@ -12,6 +12,7 @@
 #include "chat/chat.h"
 #include "core/error.h"
 #include "io/gguf.h"
+#include "runtime/model_ref.h"
 #include "runtime/multimodal.h"
 
 namespace pocket::cli {
@@ -69,6 +70,7 @@ void register_run(CLI::App& app) {
     SamplerParams sp;
     int64_t seed = -1;
     bool quiet = false;
+    bool offline = false;
     bool chat = false;
     bool special = false;
     std::string system, template_file, mmproj;
@@ -89,6 +91,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--repeat-last-n", a->sp.repeat_last_n, "Tokens considered for the penalty (-1 = all)");
   cmd->add_option("--seed", a->seed, "Random seed (-1 = random)");
   cmd->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
+  cmd->add_flag("--offline", a->offline, "Use only models already in the store (no download)");
   cmd->add_flag("--special", a->special, "Print control tokens (e.g. [/INST], <|im_end|>) in the output");
   cmd->add_flag("--chat", a->chat, "Apply the model's chat template to the prompt as a user turn");
   cmd->add_option("--system", a->system, "System message (with --chat)");
@@ -100,6 +103,10 @@ void register_run(CLI::App& app) {
   cmd->add_option("--max-frames", a->max_frames, "Most video frames sampled (default 64)")->check(CLI::Range(1, 1024));
   cmd->callback([a] {
     POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
+    // A store model (short name or owner/name[:QUANT]) brings its mmproj unless --mmproj is given.
+    const ResolvedModel resolved = resolve_model(a->m.model, ResolveOptions{a->offline, a->quiet});
+    a->m.model = resolved.model_path;
+    if (a->mmproj.empty()) a->mmproj = resolved.mmproj_path;
     auto engine = a->m.load();
     const Tokenizer& tok = engine->tokenizer();
     std::vector<int32_t> prompt;

@@ -1,6 +1,7 @@
 // Model references as users type them: a GGUF file, a Hugging Face checkpoint directory, a
 // short name of a seed model (`smolvlm2-256m`, ...) or a Hub repository `owner/name[:QUANT]`.
-// resolve_model() turns one into local paths, pulling into the model store on first use.
+// resolve_model() turns one into local paths, pulling into the model store on first use
+// (runtime/model_store.h; offline also via POCKET_OFFLINE / HF_HUB_OFFLINE).
 // Every command that takes `-m` (run, serve, compare, bench, ...) goes through it.
 #pragma once
 
