@@ -9,6 +9,7 @@ void register_run(CLI::App& app);
 void register_info(CLI::App& app);
 void register_logits(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_store(CLI::App& app);  // pull, list, rm
 void register_compare(CLI::App& app);

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_info(app);
   pocket::cli::register_logits(app);
   pocket::cli::register_bench(app);
+  pocket::cli::register_serve(app);
   pocket::cli::register_quantize(app);
   pocket::cli::register_store(app);
   pocket::cli::register_compare(app);

@@ -1,0 +1,80 @@
+// Prometheus text rendering of the server's counters and histograms.
+#include "apps/server/metrics.h"
+
+#include <fmt/format.h>
+
+#include "runtime/scheduler.h"
+
+namespace pocket::server {
+
+Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double v) {
+  std::lock_guard<std::mutex> lk(mu_);
+  size_t i = 0;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  ++counts_[i];
+  sum_ += v;
+  ++count_;
+}
+
+void Histogram::render(std::string& out, const std::string& name) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  uint64_t cum = 0;
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    cum += counts_[i];
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, bounds_[i], cum);
+  }
+  cum += counts_.back();
+  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, cum);
+  out += fmt::format("{}_sum {}\n{}_count {}\n", name, sum_, name, count_);
+}
+
+Metrics::Metrics()
+    : ttft_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+      token_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}) {}
+
+void Metrics::count_request(const std::string& endpoint, int status) {
+  std::lock_guard<std::mutex> lk(mu_);
+  ++requests_[{endpoint, status}];
+}
+
+void Metrics::add_tokens(int64_t prompt, int64_t generated) {
+  std::lock_guard<std::mutex> lk(mu_);
+  prompt_tokens_ += static_cast<uint64_t>(prompt);
+  generated_tokens_ += static_cast<uint64_t>(generated);
+}
+
+std::string Metrics::render(const Scheduler* sched, bool ready) const {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    out += "# HELP pocket_requests_total HTTP requests by endpoint and status code.\n";
+    out += "# TYPE pocket_requests_total counter\n";
+    for (const auto& [key, n] : requests_)
+      out += fmt::format("pocket_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, n);
+    out += "# HELP pocket_prompt_tokens_total Prompt tokens processed.\n# TYPE pocket_prompt_tokens_total counter\n";
+    out += fmt::format("pocket_prompt_tokens_total {}\n", prompt_tokens_);
+    out += "# HELP pocket_generated_tokens_total Tokens generated.\n# TYPE pocket_generated_tokens_total counter\n";
+    out += fmt::format("pocket_generated_tokens_total {}\n", generated_tokens_);
+  }
+  out += "# HELP pocket_time_to_first_token_seconds Time from accepting a request to its first token.\n";
+  out += "# TYPE pocket_time_to_first_token_seconds histogram\n";
+  ttft_.render(out, "pocket_time_to_first_token_seconds");
+  out += "# HELP pocket_token_latency_seconds Time between consecutive tokens of a sequence.\n";
+  out += "# TYPE pocket_token_latency_seconds histogram\n";
+  token_.render(out, "pocket_token_latency_seconds");
+  out += "# HELP pocket_model_loaded 1 once the model is loaded.\n# TYPE pocket_model_loaded gauge\n";
+  out += fmt::format("pocket_model_loaded {}\n", ready ? 1 : 0);
+  out += "# HELP pocket_queue_depth Requests waiting for a sequence slot.\n# TYPE pocket_queue_depth gauge\n";
+  out += fmt::format("pocket_queue_depth {}\n", sched ? sched->queued() : 0);
+  out += "# HELP pocket_active_sequences Sequences being generated.\n# TYPE pocket_active_sequences gauge\n";
+  out += fmt::format("pocket_active_sequences {}\n", sched ? sched->active() : 0);
+  out += "# HELP pocket_kv_cells_used KV cache cells holding tokens, over all sequences.\n# TYPE pocket_kv_cells_used gauge\n";
+  out += fmt::format("pocket_kv_cells_used {}\n", sched ? sched->kv_cells_used() : 0);
+  out += "# HELP pocket_kv_cells_total KV cache cells allocated, over all sequences.\n# TYPE pocket_kv_cells_total gauge\n";
+  out += fmt::format("pocket_kv_cells_total {}\n", sched ? sched->kv_cells_total() : 0);
+  return out;
+}
+
+}  // namespace pocket::server

@@ -1,0 +1,237 @@
+// Answers a generation: one JSON body, or server-sent events in OpenAI's chunk format
+// (`data: {...}\n\n` per chunk, ending with `data: [DONE]`). Both are written by a content
+// provider on the HTTP worker thread while the scheduler generates; a failed write means the
+// client went away, which cancels the generation. Non-streaming answers write a space (valid
+// leading JSON whitespace) every half second while waiting, so a vanished client is noticed.
+// ref: OpenAI API reference, chat.completion / chat.completion.chunk / text_completion objects.
+#include <chrono>
+
+#include "apps/server/state.h"
+#include "core/timer.h"
+
+namespace pocket::server {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json usage_json(const GenRequest& g) {
+  return json{{"prompt_tokens", g.n_prompt()},
+              {"completion_tokens", g.n_generated()},
+              {"total_tokens", g.n_prompt() + g.n_generated()}};
+}
+
+// Per-request state shared by the provider calls.
+struct Answer {
+  ServerState* st = nullptr;
+  Prepared p;
+  std::string endpoint, id, model;
+  int64_t created = 0;
+  std::optional<ToolCallParser> parser;
+  std::string content;            // non-streaming: all content
+  std::vector<ToolCall> calls;
+  bool started = false, finished = false;
+  double last_write = 0;
+  bool counted = false;
+
+  json chunk_base() const {
+    return json{{"id", id}, {"object", p.chat ? "chat.completion.chunk" : "text_completion"}, {"created", created},
+                {"model", model}, {"system_fingerprint", "pocket"}};
+  }
+  json choice_delta(json delta, const json& finish) const {
+    json c = json{{"index", 0}};
+    if (p.chat) c["delta"] = std::move(delta);
+    else c["text"] = delta.value("content", std::string());
+    c["logprobs"] = nullptr;
+    c["finish_reason"] = finish;
+    return c;
+  }
+  // Splits new text into content and tool calls.
+  std::string take_content(const std::string& text) {
+    if (!parser) return text;
+    ToolCallParseResult r = parser->feed(text);
+    for (ToolCall& c : r.calls) calls.push_back(std::move(c));
+    return std::move(r.content);
+  }
+  std::string finish_content() {
+    if (!parser) return "";
+    ToolCallParseResult r = parser->finish();
+    for (ToolCall& c : r.calls) calls.push_back(std::move(c));
+    return std::move(r.content);
+  }
+  std::string finish_reason() const {
+    const std::string r = p.gen->finish_reason();
+    if (!calls.empty()) return "tool_calls";
+    return r == "length" ? "length" : "stop";
+  }
+  void count(int status) {
+    if (counted) return;
+    counted = true;
+    st->metrics.count_request(endpoint, status);
+    st->metrics.add_tokens(p.gen->n_prompt(), p.gen->n_generated());
+  }
+};
+
+bool write(httplib::DataSink& sink, const std::string& s) { return sink.write(s.data(), s.size()); }
+
+bool write_event(httplib::DataSink& sink, const json& j) { return write(sink, "data: " + dump(j) + "\n\n"); }
+
+json tool_call_delta(const ToolCall& c, size_t index) {
+  json j = c.to_openai();
+  j["index"] = index;
+  return j;
+}
+
+// One provider call: waits briefly for text and streams it; false = stop (client gone).
+bool stream_step(Answer& a, httplib::DataSink& sink) {
+  if (!a.started) {
+    a.started = true;
+    if (a.p.chat && !write_event(sink, [&] {
+          json c = a.chunk_base();
+          c["choices"] = json::array({a.choice_delta(json{{"role", "assistant"}, {"content", ""}}, nullptr)});
+          return c;
+        }()))
+      return false;
+  }
+  std::string text;
+  const bool done = a.p.gen->wait(text, 100);
+  const size_t calls_before = a.calls.size();
+  std::string content = a.take_content(text);
+  if (done) content += a.finish_content();
+  if (!content.empty()) {
+    json c = a.chunk_base();
+    c["choices"] = json::array({a.choice_delta(json{{"content", content}}, nullptr)});
+    if (!write_event(sink, c)) return false;
+  }
+  for (size_t i = calls_before; i < a.calls.size(); ++i) {
+    json c = a.chunk_base();
+    c["choices"] = json::array({a.choice_delta(json{{"tool_calls", json::array({tool_call_delta(a.calls[i], i)})}}, nullptr)});
+    if (!write_event(sink, c)) return false;
+  }
+  if (!done) {
+    // An empty SSE comment line probes the connection while nothing is produced.
+    if (text.empty() && now_seconds() - a.last_write > 0.5) {
+      a.last_write = now_seconds();
+      return write(sink, ":\n\n");
+    }
+    return true;
+  }
+  const std::string reason = a.p.gen->finish_reason();
+  if (reason == "error" || reason == "cancelled") {
+    const ApiError err(reason == "error" ? 500 : 503, reason == "error" ? a.p.gen->error() : "generation cancelled",
+                       reason == "error" ? "server_error" : "unavailable", reason);
+    write(sink, "data: " + err.body() + "\n\n");
+    a.count(reason == "error" ? 500 : 503);
+    sink.done();
+    return true;
+  }
+  json c = a.chunk_base();
+  c["choices"] = json::array({a.choice_delta(json::object(), a.finish_reason())});
+  if (!write_event(sink, c)) return false;
+  if (a.p.params.include_usage) {
+    json u = a.chunk_base();
+    u["choices"] = json::array();
+    u["usage"] = usage_json(*a.p.gen);
+    if (!write_event(sink, u)) return false;
+  }
+  if (!write(sink, "data: [DONE]\n\n")) return false;
+  a.count(200);
+  sink.done();
+  return true;
+}
+
+bool json_step(Answer& a, httplib::DataSink& sink) {
+  std::string text;
+  const bool done = a.p.gen->wait(text, 100);
+  a.content += a.take_content(text);
+  if (!done) {
+    if (now_seconds() - a.last_write > 0.5) {
+      a.last_write = now_seconds();
+      return write(sink, " ");
+    }
+    return true;
+  }
+  a.content += a.finish_content();
+  const std::string reason = a.p.gen->finish_reason();
+  if (reason == "error" || reason == "cancelled") {
+    const ApiError err(reason == "error" ? 500 : 503, reason == "error" ? a.p.gen->error() : "generation cancelled",
+                       reason == "error" ? "server_error" : "unavailable", reason);
+    write(sink, err.body());
+    a.count(reason == "error" ? 500 : 503);
+    sink.done();
+    return true;
+  }
+  json body = json{{"id", a.id}, {"object", a.p.chat ? "chat.completion" : "text_completion"}, {"created", a.created},
+                   {"model", a.model}, {"system_fingerprint", "pocket"}};
+  json choice = json{{"index", 0}};
+  if (a.p.chat) {
+    json msg = json{{"role", "assistant"}};
+    msg["content"] = a.content.empty() && !a.calls.empty() ? json(nullptr) : json(a.content);
+    if (!a.calls.empty()) {
+      json calls = json::array();
+      for (const ToolCall& c : a.calls) calls.push_back(c.to_openai());
+      msg["tool_calls"] = std::move(calls);
+    }
+    msg["refusal"] = nullptr;
+    choice["message"] = std::move(msg);
+  } else {
+    choice["text"] = a.content;
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = a.finish_reason();
+  body["choices"] = json::array({std::move(choice)});
+  body["usage"] = usage_json(*a.p.gen);
+  if (!write(sink, dump(body))) return false;
+  a.count(200);
+  sink.done();
+  return true;
+}
+
+}  // namespace
+
+void respond(ServerState& st, httplib::Response& res, Prepared p, const std::string& endpoint) {
+  auto a = std::make_shared<Answer>();
+  a->st = &st;
+  a->endpoint = endpoint;
+  const uint64_t n = st.next_id.fetch_add(1);
+  a->id = fmt::format("{}-{:016x}{:08x}", p.chat ? "chatcmpl" : "cmpl", static_cast<uint64_t>(st.created), n);
+  a->model = p.params.model.empty() ? st.opt.model_id : p.params.model;
+  a->created = static_cast<int64_t>(std::time(nullptr));
+  a->last_write = now_seconds();
+  if (p.parse_tools) {
+    ToolCallParserOptions po;
+    po.id_seed = (static_cast<uint64_t>(st.created) << 20) ^ n;
+    a->parser.emplace(p.format, po);
+    if (!p.forced_prefix.empty()) a->content += a->take_content(p.forced_prefix);
+  }
+  a->p = std::move(p);
+  if (!st.sched->submit(a->p.gen)) {
+    if (st.draining) {
+      send_error(st, res, endpoint, ApiError(503, "the server is shutting down", "unavailable", "shutting_down"));
+    } else {
+      res.set_header("Retry-After", "1");
+      send_error(st, res, endpoint,
+                 ApiError(429, "too many requests are waiting; retry shortly", "rate_limit_error", "queue_full"));
+    }
+    return;
+  }
+  const bool stream = a->p.params.stream;
+  res.status = 200;
+  if (stream) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+  }
+  res.set_chunked_content_provider(
+      stream ? "text/event-stream" : "application/json",
+      [a, stream](size_t, httplib::DataSink& sink) { return stream ? stream_step(*a, sink) : json_step(*a, sink); },
+      [a](bool) {
+        // Whatever ended the response (done, write failure, server stop), the generation
+        // must not outlive it.
+        a->p.gen->cancel = true;
+        a->count(499);  // no-op when already counted; 499 = client closed the request
+      });
+}
+
+}  // namespace pocket::server

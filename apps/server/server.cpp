@@ -1,0 +1,129 @@
+// Server lifecycle: bind, load the model in the background, serve, and shut down cleanly on
+// SIGTERM/SIGINT (stop accepting; in-flight requests get a grace period, then are cancelled;
+// exit status 0).
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "apps/server/state.h"
+#include "core/timer.h"
+
+namespace pocket::server {
+
+namespace {
+
+void log(const ServerOptions& o, const std::string& s) {
+  if (!o.quiet) std::fprintf(stderr, "pocket serve: %s\n", s.c_str());
+}
+
+}  // namespace
+
+int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()> load) {
+  // Signals go to one waiting thread (sigwait), so they must be blocked in every thread:
+  // block before any thread starts. SIGPIPE: a client that vanishes is a failed write.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto st = std::make_unique<ServerState>();
+  st->opt = opt;
+  st->limits.max_tokens = opt.max_tokens;
+  st->limits.default_max_tokens = std::min(opt.default_max_tokens, opt.max_tokens);
+  st->limits.max_string_bytes = static_cast<size_t>(opt.max_body_bytes);
+  st->media.max_bytes = static_cast<size_t>(opt.max_media_bytes);
+  st->media.max_pixels = opt.max_image_pixels;
+  st->media.max_video_seconds = opt.max_video_seconds;
+  st->media.max_video_frames = opt.max_video_frames;
+  st->media.fetch_timeout_seconds = opt.fetch_timeout_seconds;
+  st->media.media_dir = opt.media_dir;
+
+  httplib::Server svr;
+  const int threads = opt.http_threads > 0 ? opt.http_threads : opt.n_parallel + opt.max_queue + 8;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_payload_max_length(static_cast<size_t>(opt.max_body_bytes));
+  svr.set_read_timeout(30, 0);
+  svr.set_write_timeout(30, 0);
+  svr.set_keep_alive_max_count(1000);
+  register_routes(svr, *st);
+  if (!svr.bind_to_port(opt.host, opt.port)) {
+    std::fprintf(stderr, "error: cannot listen on %s:%d\n", opt.host.c_str(), opt.port);
+    return 1;
+  }
+  log(opt, fmt::format("listening on http://{}:{}", opt.host, opt.port));
+
+  std::atomic<bool> listening_done{false}, load_failed{false}, stop_requested{false};
+  std::thread loader([&] {
+    try {
+      st->engine = load();
+      if (!opt.mmproj_path.empty()) {
+        st->vision = VisionEncoder::load(opt.mmproj_path);
+        st->vision_pool = std::make_unique<ThreadPool>(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
+      }
+      st->chat_template = st->engine->file().get_string_or("tokenizer.chat_template", "");
+      st->tool_format = ToolCallFormat::detect(st->chat_template);
+      SchedulerOptions so;
+      so.n_parallel = opt.n_parallel;
+      so.n_ctx = opt.n_ctx;
+      so.max_queue = opt.max_queue;
+      ServerState* s = st.get();
+      so.on_first_token = [s](double v) { s->metrics.observe_ttft(v); };
+      so.on_token = [s](double v) { s->metrics.observe_token(v); };
+      st->sched = std::make_unique<Scheduler>(*st->engine, so);
+      st->ready = true;
+      log(opt, fmt::format("model loaded in {:.2f} s; {} sequence(s) of {} tokens", st->engine->load_seconds(),
+                           opt.n_parallel, st->sched->n_ctx()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      load_failed = true;
+      stop_requested = true;
+      while (!listening_done) {
+        svr.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+
+  // The signal thread: on SIGTERM/SIGINT stop accepting, wait for in-flight work up to the
+  // grace period, then cancel what is left. listen() returns once every handler is done.
+  std::thread signals([&] {
+    int sig = 0;
+    for (;;) {
+      sigwait(&sigs, &sig);
+      if (sig == SIGTERM || sig == SIGINT) break;
+    }
+    if (listening_done) return;
+    log(opt, "shutting down");
+    stop_requested = true;
+    st->draining = true;
+    const double deadline = now_seconds() + opt.shutdown_grace_seconds;
+    while (!listening_done && now_seconds() < deadline) {
+      if (!st->sched || (st->sched->active() == 0 && st->sched->queued() == 0)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (st->sched) st->sched->cancel_all();
+    // stop() only acts once listen() runs; repeat until it has returned.
+    while (!listening_done) {
+      svr.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  if (!stop_requested) svr.listen_after_bind();
+  listening_done = true;
+  loader.join();
+  // Wake the signal thread if it is still waiting (normal end without a signal).
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  if (st->sched) st->sched->stop();
+  log(opt, "stopped");
+  return load_failed ? 1 : 0;
+}
+
+}  // namespace pocket::server

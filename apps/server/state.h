@@ -1,0 +1,62 @@
+// What every route handler shares: options, limits, the loaded model (once ready), the
+// scheduler, the vision encoder and the metrics. Internal to apps/server.
+#pragma once
+
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <httplib.h>
+
+#include "apps/server/media.h"
+#include "apps/server/metrics.h"
+#include "apps/server/server.h"
+#include "chat/openai_request.h"
+#include "chat/tool_calls.h"
+#include "runtime/scheduler.h"
+#include "vision/vision_encoder.h"
+
+namespace pocket::server {
+
+struct ServerState {
+  ServerOptions opt;
+  OpenAiLimits limits;
+  MediaLimits media;
+  Metrics metrics;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<VisionEncoder> vision;
+  std::unique_ptr<ThreadPool> vision_pool;  // separate from the engine's, which the scheduler owns
+  std::mutex vision_mu;
+  std::unique_ptr<Scheduler> sched;
+  std::string chat_template;
+  std::optional<ToolCallFormat> tool_format;
+  std::atomic<uint64_t> next_id{1};
+  int64_t created = static_cast<int64_t>(std::time(nullptr));
+};
+
+// A generation ready to submit, plus how to turn its text into an answer.
+struct Prepared {
+  std::shared_ptr<GenRequest> gen;
+  bool chat = true;
+  bool parse_tools = false;
+  ToolCallFormat format;
+  std::string forced_prefix;  // already in the prompt; fed to the tool-call parser first
+  OpenAiGenerationParams params;
+};
+
+// Sends {"error": ...} with the error's status and counts it.
+void send_error(ServerState& st, httplib::Response& res, const std::string& endpoint, const ApiError& e);
+
+// Routes (routes.cpp) and the generation endpoints' pieces (prepare.cpp, respond.cpp).
+void register_routes(httplib::Server& svr, ServerState& st);
+Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req);
+Prepared prepare_completion(ServerState& st, OpenAiCompletionRequest& req);
+// Submits and answers (JSON or server-sent events); counts the request in the metrics.
+void respond(ServerState& st, httplib::Response& res, Prepared p, const std::string& endpoint);
+
+}  // namespace pocket::server

@@ -1,0 +1,317 @@
+// Parsing and validation of OpenAI request bodies (see openai_request.h).
+#include "chat/openai_request.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace pocket {
+
+using json = nlohmann::ordered_json;
+
+ApiError::ApiError(int status, std::string message, std::string type, std::string code, std::string param)
+    : Error(message), status_(status), type_(std::move(type)), code_(std::move(code)), param_(std::move(param)) {}
+
+std::string ApiError::body() const {
+  json e = json::object();
+  e["message"] = what();
+  e["type"] = type_;
+  e["param"] = param_.empty() ? json(nullptr) : json(param_);
+  e["code"] = code_.empty() ? json(nullptr) : json(code_);
+  return json{{"error", std::move(e)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& param, const std::string& message, const std::string& code = "invalid_value") {
+  throw ApiError(400, message, "invalid_request_error", code, param);
+}
+
+json parse_body(std::string_view body) {
+  // Depth is bounded by nlohmann's recursive parser only through the body size limit the
+  // server enforces first; reject absurd nesting here so the fuzzer cannot blow the stack.
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escape = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escape) escape = false;
+      else if (c == '\\') escape = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
+    else if (c == '}' || c == ']') --depth;
+  }
+  if (max_depth > 64) bad("", "request JSON is nested too deeply", "invalid_json");
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) bad("", "request body is not valid JSON", "invalid_json");
+  if (!j.is_object()) bad("", "request body must be a JSON object", "invalid_json");
+  return j;
+}
+
+const json* field(const json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+double number(const json& j, const char* name, double def, double lo, double hi) {
+  const json* f = field(j, name);
+  if (!f) return def;
+  if (!f->is_number()) bad(name, fmt::format("'{}' must be a number", name), "invalid_type");
+  const double v = f->get<double>();
+  if (!std::isfinite(v) || v < lo || v > hi) bad(name, fmt::format("'{}' must be between {} and {}", name, lo, hi));
+  return v;
+}
+
+bool boolean(const json& j, const char* name, bool def) {
+  const json* f = field(j, name);
+  if (!f) return def;
+  if (!f->is_boolean()) bad(name, fmt::format("'{}' must be a boolean", name), "invalid_type");
+  return f->get<bool>();
+}
+
+void check_string(const std::string& s, const char* param, const OpenAiLimits& limits) {
+  if (s.size() > limits.max_string_bytes) throw ApiError(413, fmt::format("'{}' is too long", param), "invalid_request_error", "string_too_long", param);
+}
+
+OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool chat) {
+  OpenAiGenerationParams g;
+  if (const json* m = field(j, "model")) {
+    if (!m->is_string()) bad("model", "'model' must be a string", "invalid_type");
+    g.model = m->get<std::string>();
+  }
+  g.max_tokens = limits.default_max_tokens;
+  for (const char* name : {"max_tokens", "max_completion_tokens"}) {
+    if (!chat && std::string_view(name) == "max_completion_tokens") continue;
+    const json* f = field(j, name);
+    if (!f) continue;
+    if (!f->is_number_integer()) bad(name, fmt::format("'{}' must be an integer", name), "invalid_type");
+    const int64_t v = f->is_number_unsigned() && f->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : f->get<int64_t>();
+    if (v < 1) bad(name, fmt::format("'{}' must be at least 1", name));
+    if (v > limits.max_tokens)
+      bad(name, fmt::format("'{}' is {} but this server allows at most {}", name, v, limits.max_tokens), "max_tokens_exceeded");
+    g.max_tokens = v;
+  }
+  g.temperature = number(j, "temperature", 1.0, 0.0, 2.0);
+  g.top_p = number(j, "top_p", 1.0, 0.0, 1.0);
+  if (const json* s = field(j, "seed")) {
+    if (!s->is_number_integer()) bad("seed", "'seed' must be an integer", "invalid_type");
+    g.seed = s->is_number_unsigned() ? s->get<uint64_t>() : static_cast<uint64_t>(s->get<int64_t>());
+  }
+  if (const json* n = field(j, "n")) {
+    if (!n->is_number_integer() || n->get<int64_t>() != 1) bad("n", "only n = 1 is supported", "unsupported_value");
+  }
+  if (const json* s = field(j, "stop")) {
+    if (s->is_string()) {
+      g.stop.push_back(s->get<std::string>());
+    } else if (s->is_array()) {
+      if (s->size() > limits.max_stop) bad("stop", fmt::format("at most {} stop sequences", limits.max_stop));
+      for (const json& x : *s) {
+        if (!x.is_string()) bad("stop", "'stop' must be a string or a list of strings", "invalid_type");
+        g.stop.push_back(x.get<std::string>());
+      }
+    } else {
+      bad("stop", "'stop' must be a string or a list of strings", "invalid_type");
+    }
+    for (const std::string& x : g.stop) {
+      if (x.empty()) bad("stop", "stop sequences must not be empty");
+      if (x.size() > limits.max_stop_bytes) bad("stop", fmt::format("stop sequences are limited to {} bytes", limits.max_stop_bytes));
+    }
+  }
+  g.stream = boolean(j, "stream", false);
+  if (const json* so = field(j, "stream_options")) {
+    if (!so->is_object()) bad("stream_options", "'stream_options' must be an object", "invalid_type");
+    g.include_usage = boolean(*so, "include_usage", false);
+  }
+  if (boolean(j, "logprobs", false)) bad("logprobs", "logprobs are not supported", "unsupported_value");
+  if (const json* lp = field(j, "logprobs"); lp && !chat && lp->is_number()) {
+    bad("logprobs", "logprobs are not supported", "unsupported_value");
+  }
+  if (!chat && boolean(j, "echo", false)) bad("echo", "echo is not supported", "unsupported_value");
+  if (const json* b = field(j, "best_of")) {
+    if (!b->is_number_integer() || b->get<int64_t>() != 1) bad("best_of", "only best_of = 1 is supported", "unsupported_value");
+  }
+  for (const char* name : {"presence_penalty", "frequency_penalty"}) number(j, name, 0.0, -2.0, 2.0);
+  return g;
+}
+
+std::string media_url(const json& part, const char* key, const OpenAiLimits& limits) {
+  const json* f = field(part, key);
+  if (!f) bad("messages", fmt::format("a part of this type needs '{}'", key));
+  const json* url = f;
+  if (f->is_object()) url = field(*f, "url");
+  if (!url || !url->is_string()) bad("messages", fmt::format("'{}' needs a string 'url'", key), "invalid_type");
+  std::string u = url->get<std::string>();
+  check_string(u, key, limits);
+  if (u.empty()) bad("messages", fmt::format("'{}' has an empty url", key));
+  return u;
+}
+
+}  // namespace
+
+OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& limits) {
+  const json j = parse_body(body);
+  OpenAiChatRequest r;
+  r.gen = parse_gen(j, limits, true);
+  const json* msgs = field(j, "messages");
+  if (!msgs || !msgs->is_array()) bad("messages", "'messages' must be a list of messages", "invalid_type");
+  if (msgs->empty()) bad("messages", "'messages' must not be empty");
+  if (msgs->size() > limits.max_messages) bad("messages", fmt::format("at most {} messages", limits.max_messages));
+  // Shapes first (OpenAI's own rules, which from_openai is more lenient about).
+  for (const json& m : *msgs) {
+    if (!m.is_object()) bad("messages", "each message must be an object", "invalid_type");
+    const json* role = field(m, "role");
+    if (!role || !role->is_string()) bad("messages", "each message needs a string 'role'", "invalid_type");
+    const std::string rs = role->get<std::string>();
+    if (rs != "system" && rs != "developer" && rs != "user" && rs != "assistant" && rs != "tool")
+      bad("messages", fmt::format("unknown role '{}'", rs));
+    const json* content = field(m, "content");
+    if (!content && rs != "assistant") bad("messages", fmt::format("a '{}' message needs 'content'", rs));
+    if (content && content->is_string()) check_string(content->get<std::string>(), "content", limits);
+    if (content && content->is_array()) {
+      for (const json& p : *content) {
+        if (!p.is_object()) bad("messages", "content parts must be objects", "invalid_type");
+        const json* type = field(p, "type");
+        if (!type || !type->is_string()) bad("messages", "content parts need a string 'type'", "invalid_type");
+        const std::string t = type->get<std::string>();
+        if (t == "text") {
+          const json* text = field(p, "text");
+          if (!text || !text->is_string()) bad("messages", "text parts need a string 'text'", "invalid_type");
+          check_string(text->get<std::string>(), "text", limits);
+        } else if (t == "image_url" || t == "video_url") {
+          if (rs != "user") bad("messages", "images and videos are only accepted in user messages");
+          if (r.media.size() >= limits.max_media) bad("messages", fmt::format("at most {} images and videos", limits.max_media));
+          r.media.push_back({t == "video_url", media_url(p, t.c_str(), limits)});
+        } else {
+          bad("messages", fmt::format("unsupported content part type '{}'", t), "unsupported_value");
+        }
+      }
+    } else if (content && !content->is_string()) {
+      bad("messages", "message content must be a string or a list of parts", "invalid_type");
+    }
+  }
+  try {
+    r.chat = ChatRequest::from_openai(j);
+  } catch (const ApiError&) {
+    throw;
+  } catch (const Error& e) {
+    bad("messages", e.what());
+  }
+  for (ChatMessage& m : r.chat.messages)
+    if (m.role == "developer") m.role = "system";
+  if (const json* tools = field(j, "tools")) {
+    if (!tools->is_array()) bad("tools", "'tools' must be a list", "invalid_type");
+    if (tools->size() > limits.max_tools) bad("tools", fmt::format("at most {} tools", limits.max_tools));
+    for (const json& t : *tools) {
+      const json* fn = t.is_object() ? field(t, "function") : nullptr;
+      const json* type = t.is_object() ? field(t, "type") : nullptr;
+      if (!type || !type->is_string() || type->get<std::string>() != "function" || !fn || !fn->is_object())
+        bad("tools", "each tool must be {\"type\": \"function\", \"function\": {...}}");
+      const json* name = field(*fn, "name");
+      if (!name || !name->is_string() || name->get<std::string>().empty() || name->get<std::string>().size() > 64)
+        bad("tools", "each function needs a 'name' of 1 to 64 characters");
+      for (char c : name->get<std::string>())
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') bad("tools", "function names may contain only a-z, A-Z, 0-9, _ and -");
+      if (const json* params = field(*fn, "parameters"); params && !params->is_object())
+        bad("tools", "function 'parameters' must be a JSON Schema object", "invalid_type");
+    }
+  }
+  const bool have_tools = r.chat.tools.is_array() && !r.chat.tools.empty();
+  if (const json* tc = field(j, "tool_choice")) {
+    if (tc->is_string()) {
+      const std::string s = tc->get<std::string>();
+      if (s == "auto") r.tool_choice = ToolChoice::kAuto;
+      else if (s == "none") r.tool_choice = ToolChoice::kNone;
+      else if (s == "required") r.tool_choice = ToolChoice::kRequired;
+      else bad("tool_choice", "'tool_choice' must be none, auto, required or a function");
+    } else if (tc->is_object()) {
+      const json* fn = field(*tc, "function");
+      const json* name = fn && fn->is_object() ? field(*fn, "name") : nullptr;
+      if (!name || !name->is_string()) bad("tool_choice", "'tool_choice' needs function.name", "invalid_type");
+      r.tool_choice = ToolChoice::kNamed;
+      r.tool_name = name->get<std::string>();
+      bool found = false;
+      if (have_tools)
+        for (const json& t : r.chat.tools) found = found || t["function"]["name"] == r.tool_name;
+      if (!found) bad("tool_choice", fmt::format("tool_choice names '{}', which is not in 'tools'", r.tool_name));
+    } else {
+      bad("tool_choice", "'tool_choice' must be a string or an object", "invalid_type");
+    }
+    if (r.tool_choice == ToolChoice::kRequired && !have_tools) bad("tool_choice", "tool_choice 'required' needs 'tools'");
+  }
+  if (const json* rf = field(j, "response_format")) {
+    const json* type = rf->is_object() ? field(*rf, "type") : nullptr;
+    if (!type || !type->is_string()) bad("response_format", "'response_format' needs a string 'type'", "invalid_type");
+    const std::string t = type->get<std::string>();
+    if (t == "json_object") r.json_object = true;
+    else if (t != "text") bad("response_format", fmt::format("response_format '{}' is not supported (text, json_object)", t), "unsupported_value");
+  }
+  if (r.json_object && (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed))
+    bad("response_format", "response_format json_object cannot be combined with a forced tool call");
+  return r;
+}
+
+OpenAiCompletionRequest parse_completion_request(std::string_view body, const OpenAiLimits& limits) {
+  const json j = parse_body(body);
+  OpenAiCompletionRequest r;
+  r.gen = parse_gen(j, limits, false);
+  const json* p = field(j, "prompt");
+  if (!p) bad("prompt", "'prompt' is required");
+  if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];
+  if (!p->is_string()) bad("prompt", "'prompt' must be a string (or a list of one string)", "invalid_type");
+  r.prompt = p->get<std::string>();
+  check_string(r.prompt, "prompt", limits);
+  if (field(j, "suffix")) bad("suffix", "'suffix' is not supported", "unsupported_value");
+  return r;
+}
+
+std::string decode_data_uri(std::string_view uri, size_t max_bytes, std::string* mime) {
+  if (uri.substr(0, 5) != "data:") bad("messages", "not a data: URI");
+  const size_t comma = uri.find(',');
+  if (comma == std::string_view::npos) bad("messages", "malformed data: URI (no comma)");
+  std::string_view meta = uri.substr(5, comma - 5);
+  const std::string_view payload = uri.substr(comma + 1);
+  const bool base64 = meta.size() >= 7 && meta.substr(meta.size() - 7) == ";base64";
+  if (!base64) bad("messages", "data: URIs must be base64-encoded");
+  meta.remove_suffix(7);
+  if (mime) *mime = std::string(meta.substr(0, meta.find(';')));
+  if (payload.size() / 4 * 3 > max_bytes + 3)
+    throw ApiError(413, fmt::format("media larger than {} bytes", max_bytes), "invalid_request_error", "media_too_large");
+  std::string out;
+  out.reserve(payload.size() / 4 * 3 + 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char c : payload) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+' || c == '-') v = 62;
+    else if (c == '/' || c == '_') v = 63;
+    else if (c == '=') {
+      ++pad;
+      continue;
+    } else if (c == '\n' || c == '\r' || c == ' ') {
+      continue;
+    } else {
+      bad("messages", "invalid character in base64 data");
+    }
+    if (pad) bad("messages", "base64 data continues after padding");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (pad > 2 || bits >= 6) bad("messages", "truncated base64 data");
+  if (out.size() > max_bytes)
+    throw ApiError(413, fmt::format("media larger than {} bytes", max_bytes), "invalid_request_error", "media_too_large");
+  if (out.empty()) bad("messages", "empty data: URI");
+  return out;
+}
+
+}  // namespace pocket

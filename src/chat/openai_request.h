@@ -1,0 +1,90 @@
+// OpenAI API request bodies (/v1/chat/completions, /v1/completions): parsed and validated
+// completely before any work starts, so a malformed or over-limit request becomes an
+// OpenAI-style error ({"error": {"message", "type", "param", "code"}}) and never reaches the
+// model. Pure functions of the body text (no I/O), shared by the server and its fuzz target.
+// ref: OpenAI API reference, "Create chat completion" / "Create completion".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/chat.h"
+#include "core/error.h"
+
+namespace pocket {
+
+// An error to send back: HTTP status plus OpenAI's error object fields.
+class ApiError : public Error {
+ public:
+  ApiError(int status, std::string message, std::string type = "invalid_request_error", std::string code = "",
+           std::string param = "");
+  int status() const { return status_; }
+  const std::string& type() const { return type_; }
+  const std::string& code() const { return code_; }
+  const std::string& param() const { return param_; }
+  // {"error": {"message", "type", "param", "code"}} (param/code null when empty).
+  std::string body() const;
+
+ private:
+  int status_;
+  std::string type_, code_, param_;
+};
+
+struct OpenAiLimits {
+  int64_t max_tokens = 4096;          // most tokens one request may ask for
+  int64_t default_max_tokens = 256;   // when the request names none
+  size_t max_messages = 512;
+  size_t max_media = 16;              // image and video parts per request
+  size_t max_stop = 4;                // OpenAI's own limit
+  size_t max_stop_bytes = 256;
+  size_t max_tools = 128;
+  size_t max_string_bytes = size_t{64} << 20;  // any text field (data URIs included)
+};
+
+struct MediaPart {
+  bool video = false;
+  std::string url;  // data:...;base64,..., http(s)://..., file path or file:// URL
+};
+
+enum class ToolChoice { kAuto, kNone, kRequired, kNamed };
+
+// Sampling and stopping fields shared by both endpoints.
+struct OpenAiGenerationParams {
+  std::string model;
+  int64_t max_tokens = 0;             // resolved: the request's value or the default
+  double temperature = 1.0;           // OpenAI's default; 0 = greedy
+  double top_p = 1.0;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;         // stream_options.include_usage
+};
+
+struct OpenAiChatRequest {
+  OpenAiGenerationParams gen;
+  ChatRequest chat;                   // messages (image/video parts typed "image"/"video") and tools
+  std::vector<MediaPart> media;       // every image/video part, in prompt order
+  ToolChoice tool_choice = ToolChoice::kAuto;
+  std::string tool_name;              // kNamed
+  bool json_object = false;           // response_format {"type": "json_object"}
+};
+
+struct OpenAiCompletionRequest {
+  OpenAiGenerationParams gen;
+  std::string prompt;
+};
+
+// Both throw ApiError (status 400) naming the offending field.
+OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& limits = {});
+OpenAiCompletionRequest parse_completion_request(std::string_view body, const OpenAiLimits& limits = {});
+
+// `data:[<mime>][;base64],<payload>` -> bytes (and the mime type). Throws ApiError 400 on a
+// malformed URI, 413 when the decoded bytes would exceed max_bytes.
+std::string decode_data_uri(std::string_view uri, size_t max_bytes, std::string* mime = nullptr);
+
+}  // namespace pocket
