@@ -61,10 +61,22 @@ struct Bar {
   size_t color;
 };
 
+// Long labels are cut (on a UTF-8 boundary) so they fit the chart's label column; the full
+// label stays in a <title> tooltip.
+std::string short_label(const std::string& s) {
+  size_t cps = 0, cut = std::string::npos;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (cps == 23) cut = i;
+    ++cps;
+  }
+  return cps <= 25 ? s : s.substr(0, cut) + "\u2026";
+}
+
 // One horizontal bar chart; models without the value get an "n/a" row instead of a bar.
 std::string bar_chart(const std::string& id, const std::string& title, const std::string& unit, bool lower_better,
                       const std::vector<Bar>& bars) {
-  const int label_w = 200, bar_w = 360, row_h = 26, top = 8;
+  const int label_w = 160, bar_w = 260, row_h = 26, top = 8;
   const int h = top + row_h * static_cast<int>(bars.size()) + 8;
   double vmax = 0;
   for (const Bar& b : bars)
@@ -76,7 +88,8 @@ std::string bar_chart(const std::string& id, const std::string& title, const std
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& b = bars[i];
     const int y = top + row_h * static_cast<int>(i);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"lbl\">{}</text>", label_w - 8, y + 17, esc(b.label));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"lbl\"><title>{}</title>{}</text>", label_w - 8, y + 17,
+                     esc(b.label), esc(short_label(b.label)));
     if (b.value && vmax > 0) {
       const double w = std::max(1.0, bar_w * (*b.value / vmax));
       s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\" rx=\"2\"/>", label_w, y + 4, w,
