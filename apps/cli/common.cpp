@@ -15,6 +15,9 @@ void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
   if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
   cmd->add_flag("--no-repack", no_repack,
                 "Keep every weight in the file's layout, memory-mapped (less resident memory; slower on VNNI CPUs)");
+  cmd->add_option("--quant", quant,
+                  "Checkpoint folders only: type their matrices are quantized to at load (Q8_0, Q4_0, Q4_K, Q6_K, F16...)")
+      ->capture_default_str();
 }
 
 std::unique_ptr<Engine> ModelArgs::load() const {
@@ -22,6 +25,9 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   o.n_threads = threads;
   o.ref_kernels = ref_kernels;
   o.no_repack = no_repack;
+  const auto q = dtype_from_name(quant);
+  POCKET_CHECK(q.has_value(), "--quant: unknown type '{}'", quant);
+  o.quant = *q;
   return Engine::load(resolve_model(model).model_path, o);
 }
 

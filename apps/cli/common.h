@@ -15,6 +15,7 @@ struct ModelArgs {
   int threads = 0;
   bool ref_kernels = false;
   bool no_repack = false;
+  std::string quant = "Q8_0";  // checkpoint folders: weight type at load
   void add(CLI::App* cmd, bool with_ref_kernels = true);
   std::unique_ptr<Engine> load() const;
 };

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/dot.h"
+#include "models/hf_checkpoint.h"
 #include "models/registry.h"
 
 namespace pocket {
@@ -15,9 +16,19 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   const double t0 = now_seconds();
   auto e = std::unique_ptr<Engine>(new Engine());
   kernels::use_reference_kernels(opt.ref_kernels);
-  e->file_ = GgufFile::open(path);
+  const bool folder = is_checkpoint_dir(path);
+  if (folder) {
+    ConvertOptions co;
+    co.quant = opt.quant;
+    co.n_threads = opt.n_threads > 0 ? opt.n_threads : default_thread_count();
+    e->file_ = load_checkpoint(path, co);
+  } else {
+    e->file_ = GgufFile::open(path);
+  }
   e->model_ = load_decoder(*e->file_);
-  e->tokenizer_ = Tokenizer::from_gguf(*e->file_);
+  // A folder whose tokenizer has no GGUF form keeps using its tokenizer.json directly.
+  if (folder && !e->file_->find("tokenizer.ggml.model")) e->tokenizer_ = Tokenizer::from_tokenizer_json(path + "/tokenizer.json");
+  else e->tokenizer_ = Tokenizer::from_gguf(*e->file_);
   POCKET_CHECK(e->tokenizer_->n_vocab() == e->model_->hparams().n_vocab,
                "{}: tokenizer has {} tokens but the embedding has {} rows", path, e->tokenizer_->n_vocab(),
                e->model_->hparams().n_vocab);

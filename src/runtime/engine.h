@@ -22,11 +22,13 @@ struct EngineOptions {
   int n_threads = 0;          // 0 = all cores
   bool ref_kernels = false;   // scalar reference kernels (slow; for verification)
   bool no_repack = false;     // keep every weight in its file layout (memory-mapped only)
+  DType quant = DType::Q8_0;  // checkpoint folders: type their matrices are quantized to at load
 };
 
 class Engine {
  public:
-  // Throws pocket::Error on unreadable or unsupported files.
+  // Throws pocket::Error on unreadable or unsupported files. `path` is a GGUF file or a Hugging
+  // Face checkpoint folder (converted in memory, models/hf_checkpoint.h).
   static std::unique_ptr<Engine> load(const std::string& gguf_path, const EngineOptions& opt = {});
 
   const GgufFile& file() const { return *file_; }
