@@ -180,6 +180,12 @@ void register_compare(CLI::App& app) {
         std::fflush(stderr);
       };
     report.models = run_compare(models, report.prompts, opt);
+    if (std::none_of(report.models.begin(), report.models.end(),
+                     [](const ModelMeasurement& m) { return m.error.empty(); })) {
+      std::vector<std::string> errors;
+      for (const ModelMeasurement& m : report.models) errors.push_back(m.error);
+      fail("no model could be measured: {}", fmt::join(errors, "; "));
+    }
     for (const CompareConstraints& c : sets) report.verdicts.push_back(decide(report.models, c));
 
     const std::string table = render_compare_table(report);

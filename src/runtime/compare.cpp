@@ -136,11 +136,15 @@ Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const 
   std::vector<std::string> media;
   for (size_t i = 0; i < videos.size(); ++i) media.push_back("video");
   for (size_t i = 0; i < images.size(); ++i) media.push_back("image");
+  // A base model without a chat template gets the raw text (as `pocket run` without --chat).
+  const bool raw = media.empty() && engine.file().get_string_or("tokenizer.chat_template", "").empty();
   // transformers' SmolVLM processor renders video turns with its own template (as `pocket run`).
-  const std::string rendered = render(engine, user, media, videos.empty() ? "" : kSmolVlmVideoChatTemplate);
+  const std::string rendered = raw ? user : render(engine, user, media, videos.empty() ? "" : kSmolVlmVideoChatTemplate);
   MultimodalPrompt mm;
   std::vector<int32_t> tokens;
-  if (!media.empty()) {
+  if (raw) {
+    tokens = engine.tokenizer().encode(user, engine.tokenizer().add_bos_default(), false);
+  } else if (!media.empty()) {
     POCKET_CHECK(enc != nullptr, "images and videos need a vision projector (mmproj)");
     mm = build_multimodal_prompt(engine, *enc, rendered, images, engine.pool(), videos);
     tokens = mm.tokens;
