@@ -36,6 +36,8 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--fetch-timeout", o.fetch_timeout_seconds, "Seconds allowed to download an http(s) media URL");
   cmd->add_option("--shutdown-grace", o.shutdown_grace_seconds, "Seconds in-flight requests may finish after SIGTERM");
   cmd->add_option("--http-threads", o.http_threads, "HTTP worker threads (default: parallel + max-queue + 8)");
+  cmd->add_option("--debug-load-delay", o.debug_load_delay_seconds, "Testing: wait this long before loading")
+      ->group("");
   cmd->add_flag("-q,--quiet", o.quiet, "No log lines on stderr");
   cmd->callback([a] {
     const ResolvedModel rm = resolve_model(a->m.model);

@@ -52,15 +52,24 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
   svr.set_write_timeout(30, 0);
   svr.set_keep_alive_max_count(1000);
   register_routes(svr, *st);
-  if (!svr.bind_to_port(opt.host, opt.port)) {
+  int port = opt.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(opt.host);
+  } else if (!svr.bind_to_port(opt.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
     std::fprintf(stderr, "error: cannot listen on %s:%d\n", opt.host.c_str(), opt.port);
     return 1;
   }
-  log(opt, fmt::format("listening on http://{}:{}", opt.host, opt.port));
+  // Printed even with --quiet: with --port 0 it is how a caller learns the port.
+  std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", opt.host.c_str(), port);
 
   std::atomic<bool> listening_done{false}, load_failed{false}, stop_requested{false};
   std::thread loader([&] {
     try {
+      if (opt.debug_load_delay_seconds > 0)
+        std::this_thread::sleep_for(std::chrono::duration<double>(opt.debug_load_delay_seconds));
       st->engine = load();
       if (!opt.mmproj_path.empty()) {
         st->vision = VisionEncoder::load(opt.mmproj_path);

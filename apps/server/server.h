@@ -33,6 +33,7 @@ struct ServerOptions {
   double shutdown_grace_seconds = 10; // SIGTERM: in-flight work may finish for this long, then is cancelled
   int http_threads = 0;               // 0: n_parallel + max_queue + 8
   bool quiet = false;
+  double debug_load_delay_seconds = 0;  // tests: keeps /health at 503 for this long
 };
 
 // Loads the engine with `load` in the background (GET /health answers 503 until it is

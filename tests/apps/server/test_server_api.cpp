@@ -1,0 +1,225 @@
+// `pocket serve` over raw HTTP: chat and completion shapes, streaming framing, usage counts,
+// /v1/models, /health, authentication, every error status with OpenAI's error object, and
+// /metrics as Prometheus text.
+#include <regex>
+
+#include "server_process.h"
+
+namespace pocket::test {
+namespace {
+
+const std::string kKey = "test-key-123";
+
+std::string args_main() { return "-m " + model_path("tiny-smol-q8_0.gguf") + " --api-key " + kKey + " --parallel 2 -c 512 --max-tokens 200"; }
+
+TEST(ServerApi, ChatStreamCompletionModels) {
+  ServerProcess srv(args_main());
+  auto c = srv.client(kKey);
+  const HttpResult r = post_json(c, "/v1/chat/completions", chat_body("Hello there", 8));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& b = r.body;
+  EXPECT_EQ(b["object"], "chat.completion");
+  EXPECT_TRUE(b["id"].is_string() && b["created"].is_number_integer() && b["model"] == "m");
+  const json& ch = b["choices"][0];
+  EXPECT_EQ(ch["index"], 0);
+  EXPECT_EQ(ch["message"]["role"], "assistant");
+  ASSERT_TRUE(ch["message"]["content"].is_string());
+  EXPECT_TRUE(ch["finish_reason"] == "length" || ch["finish_reason"] == "stop");
+  const json& u = b["usage"];
+  EXPECT_GT(u["prompt_tokens"].get<int>(), 0);
+  EXPECT_LE(u["completion_tokens"].get<int>(), 8);
+  if (ch["finish_reason"] == "length") {
+    EXPECT_EQ(u["completion_tokens"], 8);
+  }
+  EXPECT_EQ(u["total_tokens"].get<int>(), u["prompt_tokens"].get<int>() + u["completion_tokens"].get<int>());
+
+  // Streaming: role first, content deltas, a finish chunk, the usage chunk, then [DONE].
+  json sb = chat_body("Hello there", 8, true);
+  sb["stream_options"] = {{"include_usage", true}};
+  auto sres = c.Post("/v1/chat/completions", sb.dump(), "application/json");
+  ASSERT_TRUE(sres);
+  EXPECT_EQ(sres->status, 200);
+  EXPECT_NE(sres->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+  const auto events = sse_events(sres->body);
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string text;
+  std::string finish;
+  json usage;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    const json e = json::parse(events[i]);
+    EXPECT_EQ(e["object"], "chat.completion.chunk");
+    EXPECT_EQ(e["id"], json::parse(events[0])["id"]);
+    if (e.contains("usage") && !e["usage"].is_null()) {
+      usage = e["usage"];
+      EXPECT_TRUE(e["choices"].empty());
+      continue;
+    }
+    const json& d = e["choices"][0]["delta"];
+    if (i == 0) {
+      EXPECT_EQ(d["role"], "assistant");
+    }
+    if (d.contains("content")) text += d["content"].get<std::string>();
+    if (!e["choices"][0]["finish_reason"].is_null()) finish = e["choices"][0]["finish_reason"];
+  }
+  EXPECT_EQ(text, ch["message"]["content"].get<std::string>());
+  EXPECT_EQ(finish, ch["finish_reason"].get<std::string>());
+  EXPECT_EQ(usage, u);
+
+  // Completions (plain and streamed), stop strings.
+  const HttpResult cr = post_json(c, "/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 6}, {"temperature", 0}});
+  ASSERT_EQ(cr.status, 200) << cr.raw;
+  EXPECT_EQ(cr.body["object"], "text_completion");
+  const std::string ctext = cr.body["choices"][0]["text"];
+  auto cs = c.Post("/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 6}, {"temperature", 0}, {"stream", true}}.dump(),
+                   "application/json");
+  ASSERT_TRUE(cs);
+  std::string streamed;
+  for (const auto& e : sse_events(cs->body))
+    if (e != "[DONE]") streamed += json::parse(e)["choices"][0]["text"].get<std::string>();
+  EXPECT_EQ(streamed, ctext);
+  if (ctext.size() >= 3) {
+    const std::string stop = ctext.substr(ctext.size() / 2, 2);
+    const HttpResult sr = post_json(c, "/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 6}, {"temperature", 0}, {"stop", stop}});
+    EXPECT_EQ(sr.body["choices"][0]["text"], ctext.substr(0, ctext.find(stop)));
+    EXPECT_EQ(sr.body["choices"][0]["finish_reason"], "stop");
+  }
+
+  auto m = c.Get("/v1/models");
+  ASSERT_TRUE(m);
+  const json mj = json::parse(m->body);
+  EXPECT_EQ(mj["object"], "list");
+  EXPECT_EQ(mj["data"][0]["id"], "tiny-smol-q8_0.gguf");
+  EXPECT_EQ(srv.terminate(), 0);
+}
+
+TEST(ServerApi, AuthAndHealth) {
+  ServerProcess srv(args_main());
+  auto anon = srv.client();
+  auto health = anon.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);  // open without a key
+  for (const char* path : {"/v1/models", "/metrics"}) {
+    auto r = anon.Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+    HttpResult hr{r->status, json::parse(r->body, nullptr, false), r->body, r->headers};
+    EXPECT_EQ(error_code(hr), "invalid_api_key");
+  }
+  EXPECT_EQ(post_json(anon, "/v1/chat/completions", chat_body("hi", 2)).status, 401);
+  auto wrong = srv.client("test-key-12");
+  EXPECT_EQ(post_json(wrong, "/v1/chat/completions", chat_body("hi", 2)).status, 401);
+  auto right = srv.client(kKey);
+  EXPECT_EQ(post_json(right, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+TEST(ServerApi, HealthIs503UntilLoaded) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " --debug-load-delay 1.5", false);
+  auto c = srv.client();
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 503);
+  const HttpResult early = post_json(c, "/v1/chat/completions", chat_body("hi", 2));
+  EXPECT_EQ(early.status, 503);
+  EXPECT_EQ(error_code(early), "model_loading");
+  for (int i = 0; i < 300; ++i) {
+    h = c.Get("/health");
+    if (h && h->status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+TEST(ServerApi, ErrorStatuses) {
+  ServerProcess srv(args_main() + " --max-body 4096 --max-image-pixels 500 --media-dir " + shared_path("images"));
+  auto c = srv.client(kKey);
+  struct Case {
+    std::string body;
+    int status;
+    std::string code;
+  };
+  const std::string msgs = R"("messages":[{"role":"user","content":"hi"}])";
+  const std::vector<Case> cases = {
+      {"{not json", 400, "invalid_json"},
+      {"[1,2]", 400, "invalid_json"},
+      {"{}", 400, "invalid_type"},
+      {R"({"messages":[]})", 400, "invalid_value"},
+      {R"({"messages":[{"role":"wizard","content":"x"}]})", 400, "invalid_value"},
+      {R"({"messages":[{"role":"user","content":5}]})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"n":2})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"max_tokens":201})", 400, "max_tokens_exceeded"},
+      {"{" + msgs + R"(,"max_completion_tokens":0})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"temperature":"hot"})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"temperature":9})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"stop":[1]})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"tool_choice":"required"})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"response_format":{"type":"json_schema"}})", 400, "unsupported_value"},
+      // Text-only model (no --mmproj): images are refused before any fetch.
+      {R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"tiny_32x24.png"}}]}]})", 400,
+       "unsupported_value"},
+      {R"({"messages":[{"role":"user","content":[{"type":"audio","audio":{}}]}]})", 400, "unsupported_value"},
+      {std::string(R"({"messages":[{"role":"user","content":")") + std::string(5000, 'a') + "\"}]}", 413, "body_too_large"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.body.substr(0, 120));
+    const HttpResult r = post_json(c, "/v1/chat/completions", k.body);
+    EXPECT_EQ(r.status, k.status) << r.raw;
+    EXPECT_EQ(error_code(r), k.code);
+  }
+  const HttpResult comp = post_json(c, "/v1/completions", R"({"prompt":[1,2,3]})");
+  EXPECT_EQ(comp.status, 400);
+  EXPECT_EQ(error_code(comp), "invalid_type");
+  auto nf = c.Get("/v2/nothing");
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->status, 404);
+  EXPECT_TRUE(json::parse(nf->body)["error"]["message"].is_string());
+  // The server is still fine after all of that.
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+TEST(ServerApi, MetricsArePrometheusText) {
+  ServerProcess srv(args_main());
+  auto c = srv.client(kKey);
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("Hello", 5)).status, 200);
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", "nope").status, 400);
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  // Text exposition format 0.0.4: comments (# HELP / # TYPE) or `name{labels} value`.
+  const std::regex comment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  const std::regex sample(R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*)?\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$)re");
+  std::map<std::string, double> values;
+  std::set<std::string> typed;
+  std::istringstream ss(m->body);
+  int n_lines = 0;
+  for (std::string line; std::getline(ss, line);) {
+    ++n_lines;
+    std::smatch mm;
+    if (line.rfind("#", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(line, comment)) << line;
+      if (line.rfind("# TYPE ", 0) == 0) typed.insert(line.substr(7, line.find(' ', 7) - 7));
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, mm, sample)) << line;
+    values[line.substr(0, line.rfind(' '))] = std::stod(mm[5].str() == "+Inf" ? "inf" : mm[5].str());
+  }
+  EXPECT_GT(n_lines, 20);
+  for (const char* family : {"pocket_requests_total", "pocket_prompt_tokens_total", "pocket_generated_tokens_total",
+                             "pocket_time_to_first_token_seconds", "pocket_token_latency_seconds", "pocket_queue_depth",
+                             "pocket_active_sequences", "pocket_kv_cells_used"})
+    EXPECT_TRUE(typed.count(family)) << family;
+  EXPECT_EQ((values["pocket_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"}"]), 1);
+  EXPECT_EQ((values["pocket_requests_total{endpoint=\"/v1/chat/completions\",status=\"400\"}"]), 1);
+  EXPECT_EQ(values["pocket_generated_tokens_total"], 5);
+  EXPECT_GT(values["pocket_prompt_tokens_total"], 0);
+  EXPECT_EQ(values["pocket_time_to_first_token_seconds_count"], 1);
+  EXPECT_EQ(values["pocket_token_latency_seconds_count"], 4);
+  EXPECT_EQ(values["pocket_active_sequences"], 0);
+  EXPECT_EQ(values["pocket_queue_depth"], 0);
+}
+
+}  // namespace
+}  // namespace pocket::test

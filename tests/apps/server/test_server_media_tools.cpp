@@ -1,0 +1,199 @@
+// `pocket serve` with images, video and tools: image_url as a data: URI, a --media-dir file
+// and an http URL (served here on loopback); path traversal and symlink escapes refused;
+// pixel and duration limits (413); a video_url part; forced and streamed tool calls on
+// Ministral 3; response_format json_object.
+#include <filesystem>
+
+#include "server_process.h"
+
+namespace pocket::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string base64(const std::string& s) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    const uint32_t v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+    for (int j = 18; j >= 0; j -= 6) out += k[(v >> j) & 63];
+  }
+  if (i + 1 == s.size()) {
+    const uint32_t v = uint8_t(s[i]) << 16;
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == s.size()) {
+    const uint32_t v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += k[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+json media_body(const std::string& type, const std::string& url, int max_tokens = 3) {
+  const std::string key = type;  // image_url / video_url
+  return json{{"messages", json::array({json{{"role", "user"},
+                                             {"content", json::array({json{{"type", type}, {key, json{{"url", url}}}},
+                                                                      json{{"type", "text"}, {"text", "Describe it."}}})}}})},
+              {"max_tokens", max_tokens},
+              {"temperature", 0}};
+}
+
+// A media dir with one image, a 2-second video, and a symlink that points outside it.
+std::string make_media_dir() {
+  const fs::path dir = binary_path("server_media_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  fs::copy_file(shared_path("images/tiny_32x24.png"), dir / "sub" / "tiny.png");
+  fs::create_symlink(shared_path("images/gray_640x480.png"), dir / "escape.png");
+  const std::string video = (dir / "clip.mp4").string();
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=64x48:rate=4:duration=2 -pix_fmt yuv420p -c:v mpeg4 " + video;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "ffmpeg is needed to make the test video";
+  const std::string longer = (dir / "long.mp4").string();
+  const std::string cmd2 = "ffmpeg -v error -y -f lavfi -i testsrc=size=32x24:rate=1:duration=30 -pix_fmt yuv420p -c:v mpeg4 " + longer;
+  EXPECT_EQ(std::system(cmd2.c_str()), 0);
+  return dir.string();
+}
+
+TEST(ServerMedia, ImagesVideoAndLimits) {
+  const std::string dir = make_media_dir();
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " --mmproj " + model_path("smolvlm2-small-tiny-mmproj.gguf") +
+                    " --media-dir " + dir + " -c 4096 --max-image-pixels 100000 --max-video-seconds 10 --max-video-frames 4");
+  auto c = srv.client();
+  const std::string png = read_text(shared_path("images/tiny_32x24.png"));
+  const HttpResult text_only = post_json(c, "/v1/chat/completions", chat_body("Describe it.", 3));
+  ASSERT_EQ(text_only.status, 200) << text_only.raw;
+
+  // The same image three ways gives the same prompt and the same greedy answer.
+  const HttpResult by_data = post_json(c, "/v1/chat/completions", media_body("image_url", "data:image/png;base64," + base64(png)));
+  ASSERT_EQ(by_data.status, 200) << by_data.raw;
+  EXPECT_GT(by_data.body["usage"]["prompt_tokens"].get<int>(), text_only.body["usage"]["prompt_tokens"].get<int>() + 20);
+  const HttpResult by_file = post_json(c, "/v1/chat/completions", media_body("image_url", "sub/tiny.png"));
+  ASSERT_EQ(by_file.status, 200) << by_file.raw;
+  EXPECT_EQ(by_file.body["usage"], by_data.body["usage"]);
+  EXPECT_EQ(by_file.body["choices"][0]["message"]["content"], by_data.body["choices"][0]["message"]["content"]);
+  httplib::Server files;
+  files.Get("/tiny.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(png, "image/png"); });
+  files.Get("/huge", [&](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(30 << 20, 'x'), "image/png"); });
+  const int port = files.bind_to_any_port("127.0.0.1");
+  std::thread ft([&] { files.listen_after_bind(); });
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const HttpResult by_url = post_json(c, "/v1/chat/completions", media_body("image_url", base + "/tiny.png"));
+  EXPECT_EQ(by_url.status, 200) << by_url.raw;
+  EXPECT_EQ(by_url.body["choices"][0]["message"]["content"], by_data.body["choices"][0]["message"]["content"]);
+  const HttpResult too_big = post_json(c, "/v1/chat/completions", media_body("image_url", base + "/huge"));
+  EXPECT_EQ(too_big.status, 413) << too_big.raw;
+  EXPECT_EQ(error_code(too_big), "media_too_large");
+  const HttpResult missing = post_json(c, "/v1/chat/completions", media_body("image_url", base + "/nothing.png"));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(error_code(missing), "media_fetch_failed");
+  files.stop();
+  ft.join();
+
+  // Refused paths: traversal, absolute outside, a symlink out of the directory, other schemes.
+  for (const std::string& url : std::vector<std::string>{"../" + fs::path(dir).filename().string() + "/../x.png", "sub/../../tiny.png",
+                                shared_path("images/tiny_32x24.png"), "escape.png", "file:///etc/passwd", "ftp://x/y.png"}) {
+    const HttpResult r = post_json(c, "/v1/chat/completions", media_body("image_url", url));
+    EXPECT_EQ(r.status, 400) << url << " " << r.raw;
+  }
+  // Limits: 640x480 > 100000 pixels -> 413; malformed base64 and non-images -> 400.
+  const std::string gray = read_text(shared_path("images/gray_640x480.png"));
+  const HttpResult pixels = post_json(c, "/v1/chat/completions", media_body("image_url", "data:image/png;base64," + base64(gray)));
+  EXPECT_EQ(pixels.status, 413) << pixels.raw;
+  EXPECT_EQ(error_code(pixels), "media_too_large");
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", media_body("image_url", "data:image/png;base64,!!!")).status, 400);
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", media_body("image_url", "data:image/png;base64," + base64("hello"))).status, 400);
+
+  // Video: a 2-second clip is sampled and answered; a 30-second one is over --max-video-seconds.
+  const HttpResult video = post_json(c, "/v1/chat/completions", media_body("video_url", "clip.mp4"));
+  ASSERT_EQ(video.status, 200) << video.raw;
+  EXPECT_GT(video.body["usage"]["prompt_tokens"].get<int>(), text_only.body["usage"]["prompt_tokens"].get<int>() + 20);
+  const HttpResult long_video = post_json(c, "/v1/chat/completions", media_body("video_url", "long.mp4"));
+  EXPECT_EQ(long_video.status, 413) << long_video.raw;
+  fs::remove_all(dir);
+}
+
+const json kTools = json::parse(R"([
+  {"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
+   "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+  {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}])");
+
+TEST(ServerTools, ForcedAndStreamedToolCalls) {
+  ServerProcess srv("-m " + model_path("tiny-ministral3-f16.gguf") + " -c 1024");
+  auto c = srv.client();
+  json body = chat_body("What is the weather in Paris?", 40);
+  body["tools"] = kTools;
+  body["tool_choice"] = {{"type", "function"}, {"function", {{"name", "get_weather"}}}};
+  const HttpResult r = post_json(c, "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& ch = r.body["choices"][0];
+  EXPECT_EQ(ch["finish_reason"], "tool_calls");
+  ASSERT_EQ(ch["message"]["tool_calls"].size(), 1u) << r.raw;
+  const json& call = ch["message"]["tool_calls"][0];
+  EXPECT_EQ(call["type"], "function");
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  EXPECT_TRUE(call["id"].is_string() && !call["id"].get<std::string>().empty());
+  EXPECT_TRUE(json::parse(call["function"]["arguments"].get<std::string>()).is_object());
+
+  // The call goes back into the conversation with a tool result.
+  json follow = chat_body("What is the weather in Paris?", 5);
+  follow["tools"] = kTools;
+  follow["messages"].push_back(ch["message"]);
+  follow["messages"].push_back(json{{"role", "tool"}, {"tool_call_id", call["id"]}, {"name", "get_weather"}, {"content", "sunny"}});
+  const HttpResult f = post_json(c, "/v1/chat/completions", follow);
+  EXPECT_EQ(f.status, 200) << f.raw;
+
+  // Streamed: tool_calls deltas, finish_reason tool_calls.
+  body["stream"] = true;
+  body["tool_choice"] = "required";
+  body["tools"] = json::array({kTools[1]});
+  auto s = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(s);
+  std::string name, finish;
+  for (const auto& e : sse_events(s->body)) {
+    if (e == "[DONE]") continue;
+    const json j = json::parse(e);
+    const json& d = j["choices"][0]["delta"];
+    if (d.contains("tool_calls")) {
+      EXPECT_EQ(d["tool_calls"][0]["index"], 0);
+      name = d["tool_calls"][0]["function"]["name"];
+    }
+    if (!j["choices"][0]["finish_reason"].is_null()) finish = j["choices"][0]["finish_reason"];
+  }
+  EXPECT_EQ(name, "get_time");
+  EXPECT_EQ(finish, "tool_calls");
+
+  // tool_choice none: plain content, no calls.
+  body["stream"] = false;
+  body["tool_choice"] = "none";
+  const HttpResult none = post_json(c, "/v1/chat/completions", body);
+  EXPECT_EQ(none.status, 200);
+  EXPECT_FALSE(none.body["choices"][0]["message"].contains("tool_calls"));
+  // Naming a tool that is not offered is a 400.
+  body["tool_choice"] = {{"type", "function"}, {"function", {{"name", "launch"}}}};
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", body).status, 400);
+}
+
+TEST(ServerTools, JsonObjectResponseFormat) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 1024");
+  auto c = srv.client();
+  for (int max_tokens : {3, 60}) {
+    for (double temp : {0.0, 1.0}) {
+      json body = chat_body("Answer in JSON", max_tokens);
+      body["temperature"] = temp;
+      body["seed"] = 42;
+      body["response_format"] = {{"type", "json_object"}};
+      const HttpResult r = post_json(c, "/v1/chat/completions", body);
+      ASSERT_EQ(r.status, 200) << r.raw;
+      const std::string content = r.body["choices"][0]["message"]["content"];
+      EXPECT_TRUE(json::parse(content, nullptr, false).is_object()) << content;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pocket::test
