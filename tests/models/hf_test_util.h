@@ -90,8 +90,12 @@ struct ExportOptions {
   std::string prefix = "model.";       // text weights prefix (model., model.text_model., model.language_model.)
   std::string dtype = "F32";           // F32, F16, BF16, or F8_E4M3 for matrices (others BF16)
   float fp8_scale = 1.0f / 32;         // per-tensor weight_scale_inv for F8_E4M3
+  int64_t fp8_block = 0;               // > 0: block scales over fp8_block x fp8_block tiles instead
   bool shard = false;                  // two files + model.safetensors.index.json
 };
+
+// The scale of tile (rb, cb) in block-scaled FP8 test checkpoints (powers of two: exact).
+inline float fp8_block_scale(int64_t rb, int64_t cb) { return std::ldexp(1.0f, -5 - static_cast<int>((rb + 2 * cb) % 3)); }
 
 // Writes every tensor of `g` (llama-family GGUF names) into `dir` with Hugging Face names.
 inline void export_checkpoint(const GgufFile& g, const std::string& dir, const ExportOptions& o, int64_t n_heads,
@@ -139,9 +143,21 @@ inline void export_checkpoint(const GgufFile& g, const std::string& dir, const E
     const bool matrix = t.n_dims == 2 && n != "token_embd.weight" && n != "output.weight";
     if (o.dtype == "F8_E4M3" && matrix) {
       StEntry e{hf, "F8_E4M3", shape, std::vector<uint8_t>(v.size())};
-      for (size_t i = 0; i < v.size(); ++i) e.bytes[i] = f8_e4m3_code(v[i] / o.fp8_scale);
+      const int64_t bs = o.fp8_block;
+      for (size_t i = 0; i < v.size(); ++i) {
+        const int64_t r = static_cast<int64_t>(i) / n_in, k = static_cast<int64_t>(i) % n_in;
+        e.bytes[i] = f8_e4m3_code(v[i] / (bs > 0 ? fp8_block_scale(r / bs, k / bs) : o.fp8_scale));
+      }
       entries.push_back(std::move(e));
-      entries.push_back(float_entry(hf + "_scale_inv", "F32", {}, {o.fp8_scale}));
+      if (bs > 0) {
+        const int64_t gr = (rows + bs - 1) / bs, gc = (n_in + bs - 1) / bs;
+        std::vector<float> grid;
+        for (int64_t r = 0; r < gr; ++r)
+          for (int64_t k = 0; k < gc; ++k) grid.push_back(fp8_block_scale(r, k));
+        entries.push_back(float_entry(hf + "_scale_inv", "F32", {gr, gc}, grid));
+      } else {
+        entries.push_back(float_entry(hf + "_scale_inv", "F32", {}, {o.fp8_scale}));
+      }
       entries.push_back(float_entry(hf.substr(0, hf.size() - 6) + "activation_scale", "F32", {}, {0.5f}));
     } else {
       entries.push_back(float_entry(hf, o.dtype == "F8_E4M3" ? "BF16" : o.dtype, shape, v));

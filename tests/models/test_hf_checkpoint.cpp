@@ -274,6 +274,7 @@ struct Synth {
   bool tied;
   bool shard;
   DType quant;
+  int64_t fp8_block = 0;  // block-scaled FP8 (weight_block_size) when > 0
 };
 
 float synth_value(std::mt19937& rng, const std::string& dtype, float fp8_scale) {
@@ -318,7 +319,13 @@ void run_synthetic(const Synth& s, const std::string& name) {
   auto mat = [&](const std::string& n, int64_t n_in, int64_t n_out, bool fp8_ok) {
     std::vector<float> v(static_cast<size_t>(n_in * n_out));
     const std::string dt = fp8_ok || s.dtype != "F8_E4M3" ? s.dtype : "BF16";
-    for (float& x : v) x = synth_value(rng, dt, fp8_scale);
+    // Block scales are tiles of 16 rows: a head (16 rows) stays in its tile when its rows are
+    // permuted, so GGUF-layout values can use the tile of their own row.
+    for (size_t i = 0; i < v.size(); ++i) {
+      const int64_t r = static_cast<int64_t>(i) / n_in, k = static_cast<int64_t>(i) % n_in;
+      const float sc = s.fp8_block > 0 ? test::fp8_block_scale(r / s.fp8_block, k / s.fp8_block) : fp8_scale;
+      v[i] = synth_value(rng, dt, sc);
+    }
     w.add_tensor_f32(n, DType::F32, {n_in, n_out}, v);
   };
   auto vec = [&](const std::string& n) {
@@ -374,6 +381,7 @@ void run_synthetic(const Synth& s, const std::string& name) {
   o.dtype = s.dtype;
   o.fp8_scale = fp8_scale;
   o.shard = s.shard;
+  o.fp8_block = s.fp8_block;
   test::export_checkpoint(*f32, dir, o, heads, kv);
   json cfg = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", d},
               {"intermediate_size", ff}, {"num_hidden_layers", layers}, {"num_attention_heads", heads},
@@ -382,6 +390,7 @@ void run_synthetic(const Synth& s, const std::string& name) {
               {"torch_dtype", "bfloat16"}};
   if (s.dtype == "F8_E4M3")
     cfg["quantization_config"] = {{"quant_method", "fp8"}, {"activation_scheme", "static"}, {"weight_block_size", nullptr}};
+  if (s.fp8_block > 0) cfg["quantization_config"]["weight_block_size"] = {s.fp8_block, s.fp8_block};
   test::write_text(dir + "/config.json", cfg.dump(1));
   write_ministral_tokenizer(*tok, dir);
 
@@ -406,6 +415,7 @@ void run_synthetic(const Synth& s, const std::string& name) {
 TEST(HfCheckpoint, SyntheticBf16Tied) { run_synthetic({"BF16", true, false, DType::Q8_0}, "bf16_tied"); }
 TEST(HfCheckpoint, SyntheticBf16UntiedQ4) { run_synthetic({"BF16", false, true, DType::Q4_0}, "bf16_untied_q4_0"); }
 TEST(HfCheckpoint, SyntheticFp8WithScales) { run_synthetic({"F8_E4M3", false, true, DType::Q8_0}, "fp8"); }
+TEST(HfCheckpoint, SyntheticFp8BlockScales) { run_synthetic({"F8_E4M3", true, false, DType::Q8_0, 16}, "fp8_block"); }
 TEST(HfCheckpoint, SyntheticF32) { run_synthetic({"F32", false, false, DType::F32}, "f32"); }
 
 // ---------------------------------------------------------------------------------------------
