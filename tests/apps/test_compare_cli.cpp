@@ -28,6 +28,18 @@ const std::string kPixtral = "models/tiny-pixtral-mmproj.gguf";
 
 std::string out_dir() { return binary_path("test_output/compare"); }
 
+// The shared run's files go to a folder named after the test that started it: CTest runs
+// each test in its own process, possibly in parallel, and they must not share files.
+std::string run_dir() {
+  static const std::string dir = [] {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string d = out_dir() + "/" + (info ? info->name() : "run");
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
 std::string models_args() {
   return shq(shared_path(kSmol) + "::" + shared_path(kSmolProj)) + " " + shq(shared_path(kMinistral)) +
          " --mmproj 2=" + shq(shared_path(kPixtral));
@@ -46,13 +58,12 @@ struct CompareRun {
 const CompareRun& full_run() {
   static CompareRun run = [] {
     CompareRun r;
-    fs::create_directories(out_dir());
-    const std::string clip = out_dir() + "/clip.mp4";
+    const std::string clip = run_dir() + "/clip.mp4";
     r.have_ffmpeg = std::system("ffmpeg -version > /dev/null 2>&1") == 0;
     if (r.have_ffmpeg)
       r.have_ffmpeg = std::system(("ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 -c:v mpeg4 " + shq(clip))
                                       .c_str()) == 0;
-    const std::string jsonl = out_dir() + "/suite.jsonl";
+    const std::string jsonl = run_dir() + "/suite.jsonl";
     std::ofstream f(jsonl);
     f << "{\"id\": \"capital\", \"prompt\": \"Capital of France? One word.\", \"reference\": \"Paris\", \"match\": \"contains\"}\n";
     f << "{\"id\": \"<b>esc&amp;</b>\", \"prompt\": \"Say <script>alert(1)</script> & stop\", \"reference\": [\"ok\", \"fine\"], \"match\": \"anls\"}\n";
@@ -63,8 +74,8 @@ const CompareRun& full_run() {
       << "]}\n";
     if (r.have_ffmpeg) f << "{\"id\": \"clip\", \"prompt\": \"What happens?\", \"video\": \"clip.mp4\", \"reference\": \"colours\", \"match\": \"exact\"}\n";
     f.close();
-    r.json_path = out_dir() + "/report.json";
-    r.html_path = out_dir() + "/report.html";
+    r.json_path = run_dir() + "/report.json";
+    r.html_path = run_dir() + "/report.html";
     std::string args = "compare " + models_args() + " --prompts " + shq(jsonl) + " -t 2 --runs 1 -n 4" +
                        " --scenario needs=video --scenario needs=tools --json " + shq(r.json_path) + " --html " +
                        shq(r.html_path);
@@ -85,7 +96,7 @@ const json* model_by_prefix(const json& report, const std::string& prefix) {
   return nullptr;
 }
 
-TEST(CompareCli, RunsAndPrintsTableAndProgress) {
+void check_RunsAndPrintsTableAndProgress() {
   const CompareRun& r = full_run();
   ASSERT_TRUE(r.have_ffmpeg) << "the ffmpeg CLI is needed to generate the test video; run scripts/setup";
   ASSERT_EQ(r.result.status, 0) << r.result.err;
@@ -98,7 +109,7 @@ TEST(CompareCli, RunsAndPrintsTableAndProgress) {
   EXPECT_NE(r.result.err.find("[2/2] tiny-ministral3-f16: image: 1920x1080"), std::string::npos);
 }
 
-TEST(CompareCli, JsonValidatesAgainstTheCheckedInSchema) {
+void check_JsonValidatesAgainstTheCheckedInSchema() {
   const CompareRun& r = full_run();
   ASSERT_FALSE(r.report.is_null()) << r.result.err;
   const json schema = json::parse(read_text(std::string(POCKET_SOURCE_DIR) + "/docs/compare.schema.json"));
@@ -112,7 +123,7 @@ TEST(CompareCli, JsonValidatesAgainstTheCheckedInSchema) {
   EXPECT_GE(SchemaLite(schema).validate(bad).size(), 2u);
 }
 
-TEST(CompareCli, EveryNumberPresentAndPositive) {
+void check_EveryNumberPresentAndPositive() {
   const CompareRun& r = full_run();
   ASSERT_EQ(r.report["models"].size(), 2u) << r.result.err;
   EXPECT_TRUE(r.report["failed"].empty());
@@ -177,12 +188,12 @@ TEST(CompareCli, EveryNumberPresentAndPositive) {
   EXPECT_TRUE((*smol)["answers"][3]["answered"]);  // two images
   EXPECT_TRUE((*mini)["answers"][3]["answered"]);
   EXPECT_EQ(r.report["settings"]["suite"], "prompts+video");
-  EXPECT_EQ(r.report["prompts"][5]["video"], out_dir() + "/clip.mp4");
+  EXPECT_EQ(r.report["prompts"][5]["video"], run_dir() + "/clip.mp4");
 }
 
 std::string winner(const json& verdict) { return verdict["winner"].is_null() ? "" : verdict["winner"].get<std::string>(); }
 
-TEST(CompareCli, NeedsChangesTheVerdict) {
+void check_NeedsChangesTheVerdict() {
   const CompareRun& r = full_run();
   ASSERT_EQ(r.report["verdicts"].size(), 3u) << r.result.err;
   const json& video = r.report["verdicts"][1];
@@ -205,6 +216,27 @@ TEST(CompareCli, NeedsChangesTheVerdict) {
   EXPECT_TRUE(free["ranking"][0]["eligible"] && free["ranking"][1]["eligible"]);
 }
 
+// One test over the shared run: CTest runs each test in a process of its own, and every
+// process would measure again.
+TEST(CompareCli, EndToEndReport) {
+  {
+    SCOPED_TRACE("RunsAndPrintsTableAndProgress");
+    check_RunsAndPrintsTableAndProgress();
+  }
+  {
+    SCOPED_TRACE("JsonValidatesAgainstTheCheckedInSchema");
+    check_JsonValidatesAgainstTheCheckedInSchema();
+  }
+  {
+    SCOPED_TRACE("EveryNumberPresentAndPositive");
+    check_EveryNumberPresentAndPositive();
+  }
+  {
+    SCOPED_TRACE("NeedsChangesTheVerdict");
+    check_NeedsChangesTheVerdict();
+  }
+}
+
 TEST(CompareCli, MaxRamChangesTheVerdict) {
   const CompareRun& r = full_run();
   const json* smol = model_by_prefix(r.report, "tiny-smol");
@@ -218,12 +250,12 @@ TEST(CompareCli, MaxRamChangesTheVerdict) {
   const std::string big = ps < pm ? "tiny-ministral3-f16" : "tiny-smol-q8_0";
   const uint64_t mid = static_cast<uint64_t>((ps + pm) / 2);
   // This run also covers --images DIR (a folder with one image, linked from ../shared).
-  const std::string dir = out_dir() + "/images";
+  const std::string dir = run_dir() + "/images";
   fs::create_directories(dir);
   std::error_code ec;
   fs::remove(dir + "/tiny.png", ec);
   fs::create_symlink(shared_path("images/tiny_32x24.png"), dir + "/tiny.png");
-  const std::string json_path = out_dir() + "/report_max_ram.json";
+  const std::string json_path = run_dir() + "/report_max_ram.json";
   CmdResult c = run_pocket("compare " + models_args() + " --images " + shq(dir) + " -t 2 -n 2 --max-ram " +
                            std::to_string(mid) + " --scenario max-ram=1M -q --json " + shq(json_path));
   ASSERT_EQ(c.status, 0) << c.err;
@@ -261,7 +293,7 @@ TEST(CompareCli, BadArgumentsFailCleanly) {
 
 // Runs chromium headless with a private profile; returns its exit status.
 int chromium(const std::string& args, const std::string& stdout_file) {
-  const std::string profile = out_dir() + "/chromium-profile";
+  const std::string profile = run_dir() + "/chromium-profile";
   return std::system(("timeout 120 chromium --headless=new --no-sandbox --disable-gpu --no-first-run "
                       "--user-data-dir=" + shq(profile) + " " + args + " > " + shq(stdout_file) + " 2>/dev/null")
                          .c_str());
@@ -277,7 +309,7 @@ TEST(CompareCli, HtmlRendersInHeadlessChromium) {
   for (const char* banned : {"<script", "<link", "@import", "url(", "src=\"http", "href=\"http"})
     EXPECT_EQ(html.find(banned), std::string::npos) << banned;
   const std::string url = "file://" + fs::absolute(r.html_path).string();
-  const std::string dom_file = out_dir() + "/report_dom.html";
+  const std::string dom_file = run_dir() + "/report_dom.html";
   ASSERT_EQ(chromium("--dump-dom " + shq(url), dom_file), 0);
   const std::string dom = read_text(dom_file);
   for (const char* section : {"id=\"verdict\"", "id=\"table\"", "id=\"charts\"", "id=\"answers\""})
@@ -299,7 +331,7 @@ TEST(CompareCli, HtmlRendersInHeadlessChromium) {
   const std::string png = out_dir() + "/report.png";
   std::error_code ec;
   fs::remove(png, ec);
-  ASSERT_EQ(chromium("--screenshot=" + shq(png) + " --window-size=1280,2000 " + shq(url), out_dir() + "/screenshot.log"), 0);
+  ASSERT_EQ(chromium("--screenshot=" + shq(png) + " --window-size=1280,2000 " + shq(url), run_dir() + "/screenshot.log"), 0);
   ASSERT_TRUE(fs::exists(png));
   const std::string bytes = read_text(png);
   ASSERT_GT(bytes.size(), 20000u) << "screenshot looks blank";
