@@ -387,6 +387,10 @@ void quantize_model(const std::string& in, const std::string& out, DType type, i
     ConvertOptions opt;
     opt.quant = type;
     auto c = prepare_checked(in, opt, pool);
+    POCKET_CHECK(c->has_tokenizer,
+                 "checkpoint '{}': its tokenizer.json has no GGUF form Pocket can write (a normalizer, or a "
+                 "pre-tokenizer other than smollm, gpt-2, llama-bpe, tekken or qwen2); run the folder directly with -m",
+                 in);
     finish_metadata(*c);
     c->out.write_file(out);
     return;

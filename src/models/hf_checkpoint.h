@@ -56,6 +56,7 @@ struct HfConversion {
   DType quant = DType::Q8_0;
   ThreadPool* pool = nullptr;
   std::vector<int64_t> fp8_block;  // quantization_config.weight_block_size ([rows, cols]) or empty
+  bool has_tokenizer = false;      // tokenizer.ggml.* written (else Engine uses tokenizer.json)
 
   // A HF matrix [n_out, n_in] as GGUF `name` [n_in, n_out] of the conversion's matrix type.
   // permute_heads > 0 reorders each head's rows from rotate_half to adjacent pairs.
@@ -78,7 +79,8 @@ int64_t convert_llama_family(HfConversion& c, const std::string& arch, const std
                              const std::string& lm_head);
 
 // Tokenizer (tokenizer.json, tokenizer_config.json, chat template files) as tokenizer.ggml.*
-// keys, padded to n_vocab rows. Returns false (writing nothing but the chat template) when the
+// keys, padded to n_vocab rows; generation_config.json's end-of-generation ids other than the
+// tokenizer's EOS become tokenizer.ggml.eot_token_id. Returns false (writing nothing but the chat template) when the
 // tokenizer has no GGUF form Pocket can reproduce; the folder's tokenizer.json is used then.
 bool convert_hf_tokenizer(const std::string& dir, const nlohmann::json& config, int64_t n_vocab, GgufWriter& w);
 

@@ -47,7 +47,7 @@ void hf_llama_convert(HfConversion& c) {
     c.text = c.config;
   }
   const int64_t n_vocab = convert_llama_family(c, "llama", prefix, "lm_head.weight");
-  convert_hf_tokenizer(c.dir, c.config, n_vocab, c.meta);
+  c.has_tokenizer = convert_hf_tokenizer(c.dir, c.config, n_vocab, c.meta);
 }
 
 }  // namespace pocket

@@ -58,7 +58,7 @@ void hf_mistral3_convert(HfConversion& c) {
   if (beta == 0.0 && c.text.contains("llama_4_scaling") && c.text["llama_4_scaling"].is_object())
     beta = cfg_float_or(c.text["llama_4_scaling"], "beta", 0.0);
   if (beta != 0.0) c.meta.set_f32("mistral3.attention.temperature_scale", static_cast<float>(beta));
-  convert_hf_tokenizer(c.dir, c.config, n_vocab, c.meta);
+  c.has_tokenizer = convert_hf_tokenizer(c.dir, c.config, n_vocab, c.meta);
 }
 
 }  // namespace pocket

@@ -186,6 +186,7 @@ bool convert_hf_tokenizer(const std::string& dir_s, const json& config, int64_t 
   w.set_array_string("tokenizer.ggml.merges", merges);
 
   // Special ids: tokenizer_config.json by content, then config.json's *_token_id.
+  int64_t eos_written = -1;
   for (const char* typ : {"bos", "eos", "unknown", "padding"}) {
     const std::string short_name = std::string(typ) == "unknown" ? "unk" : std::string(typ) == "padding" ? "pad" : typ;
     int64_t id = -1;
@@ -200,7 +201,23 @@ bool convert_hf_tokenizer(const std::string& dir_s, const json& config, int64_t 
         else if (v->is_array() && !v->empty() && (*v)[0].is_number_integer()) id = (*v)[0].get<int64_t>();
       }
     }
-    if (id >= 0 && id < n_vocab) w.set_u32(std::string("tokenizer.ggml.") + typ + "_token_id", static_cast<uint32_t>(id));
+    if (id < 0 || id >= n_vocab) continue;
+    w.set_u32(std::string("tokenizer.ggml.") + typ + "_token_id", static_cast<uint32_t>(id));
+    if (std::string(typ) == "eos") eos_written = id;
+  }
+  // generation_config.json may stop on more ids than the tokenizer's EOS (SmolVLM2:
+  // <end_of_utterance>); the first other one becomes the EOT id, which ends generation.
+  if (auto gen = read_json_if_exists(dir / "generation_config.json")) {
+    std::vector<int64_t> stop;
+    const json& e = at(*gen, "eos_token_id");
+    if (e.is_number_integer()) stop.push_back(e.get<int64_t>());
+    for (const json& x : e.is_array() ? e : json::array())
+      if (x.is_number_integer()) stop.push_back(x.get<int64_t>());
+    for (int64_t id : stop)
+      if (id >= 0 && id < n_vocab && id != eos_written) {
+        w.set_u32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(id));
+        break;
+      }
   }
   // add_bos / add_eos: tokenizer_config.json, else the TemplateProcessing post-processor.
   std::optional<bool> add_bos, add_eos;

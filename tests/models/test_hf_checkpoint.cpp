@@ -470,6 +470,33 @@ TEST(HfCheckpoint, MalformedFoldersFailClearly) {
   EXPECT_NE(load_error(notok).find("no tokenizer.json"), std::string::npos);
 }
 
+// generation_config.json's extra stop id ends generation; a tokenizer.json without a GGUF form
+// (here: a normalizer) is used directly at load, and `quantize` refuses to write a GGUF without
+// a vocabulary.
+TEST(HfCheckpoint, GenerationConfigAndTokenizerFallback) {
+  const json good = json::parse(test::read_text(smol_checkpoint() + "/config.json"));
+  const std::string gen = variant("genconfig", good.dump());
+  test::write_text(gen + "/generation_config.json", json({{"eos_token_id", {49279, 49200}}, {"bos_token_id", 1}}).dump());
+  auto e = Engine::load(gen, engine_opts(DType::Q8_0));
+  EXPECT_EQ(e->file().get_int("tokenizer.ggml.eot_token_id"), std::optional<int64_t>(49200));
+  EXPECT_TRUE(e->tokenizer().is_eog(49200));
+  EXPECT_FALSE(e->tokenizer().is_eog(49201));
+
+  const std::string fb = variant("tokfallback", good.dump());
+  json tj = json::parse(test::read_text(fb + "/tokenizer.json"));
+  tj["normalizer"] = {{"type", "NFC"}};
+  test::write_text(fb + "/tokenizer.json", tj.dump());
+  auto f = Engine::load(fb, engine_opts(DType::Q8_0));
+  EXPECT_FALSE(f->file().find("tokenizer.ggml.model"));
+  EXPECT_EQ(f->tokenizer().encode("Hello world", false, true), (std::vector<int32_t>{19556, 905}));
+  try {
+    quantize_model(fb, scratch("tokfallback_out") + "/x.gguf", DType::Q8_0, 2);
+    ADD_FAILURE() << "quantize wrote a GGUF without a vocabulary";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("no GGUF form"), std::string::npos) << err.what();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CLI
 
