@@ -271,9 +271,16 @@ int64_t convert_llama_family(HfConversion& c, const std::string& arch, const std
                              const std::string& lm_head) {
   const json& t = c.text;
   const std::string& w = c.dir;
-  const int64_t d_model = cfg_int(t, "hidden_size", w);
+  // hidden_size and intermediate_size fall back to the weights' shapes: some multimodal
+  // text_configs leave them to the class defaults.
+  auto dim_of = [&](const std::string& name, size_t axis) -> int64_t {
+    const StTensor* x = c.st->find(name);
+    return x && x->shape.size() == 2 ? x->shape[axis] : -1;
+  };
+  const int64_t d_model = t.contains("hidden_size") ? cfg_int(t, "hidden_size", w) : dim_of(prefix + "embed_tokens.weight", 1);
   const int64_t n_layers = cfg_int(t, "num_hidden_layers", w);
-  const int64_t d_ff = cfg_int(t, "intermediate_size", w);
+  const int64_t d_ff = t.contains("intermediate_size") ? cfg_int(t, "intermediate_size", w)
+                                                        : dim_of(prefix + "layers.0.mlp.gate_proj.weight", 0);
   const int64_t n_heads = cfg_int(t, "num_attention_heads", w);
   const int64_t n_kv = cfg_int_or(t, "num_key_value_heads", n_heads);
   POCKET_CHECK(d_model > 0 && d_model <= (1 << 16) && n_layers > 0 && n_layers <= 1024 && d_ff > 0 && d_ff <= (1 << 20) &&

@@ -194,12 +194,12 @@ bool convert_hf_tokenizer(const std::string& dir_s, const json& config, int64_t 
       const std::string content = token_content(at(*tcfg, (short_name + "_token").c_str()));
       if (auto it = ids.find(content); !content.empty() && it != ids.end()) id = it->second;
     }
-    if (id < 0) {
-      const auto v = config.find(short_name + "_token_id");
-      if (v != config.end()) {
-        if (v->is_number_integer()) id = v->get<int64_t>();
-        else if (v->is_array() && !v->empty() && (*v)[0].is_number_integer()) id = (*v)[0].get<int64_t>();
-      }
+    // Multimodal configs may keep the ids in text_config only.
+    for (const json* cfg : {&config, &at(config, "text_config")}) {
+      if (id >= 0) break;
+      const json& v = at(*cfg, (short_name + "_token_id").c_str());
+      if (v.is_number_integer()) id = v.get<int64_t>();
+      else if (v.is_array() && !v.empty() && v[0].is_number_integer()) id = v[0].get<int64_t>();
     }
     if (id < 0 || id >= n_vocab) continue;
     w.set_u32(std::string("tokenizer.ggml.") + typ + "_token_id", static_cast<uint32_t>(id));
