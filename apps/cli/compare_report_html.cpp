@@ -203,8 +203,10 @@ std::string render_compare_html(const CompareReport& r) {
     return m.caps.vision_family.empty() ? m.arch : m.arch + " + " + m.caps.vision_family;
   });
   h += "</tbody></table>\n";
-  for (const ModelMeasurement& m : r.models)
+  for (const ModelMeasurement& m : r.models) {
     if (!m.error.empty()) h += fmt::format("<p class=\"out\">{}: failed: {}</p>\n", esc(m.label), esc(m.error));
+    for (const std::string& n : m.notes) h += fmt::format("<p class=\"out\">{}: {}</p>\n", esc(m.label), esc(n));
+  }
   h += "</section>\n";
 
   // Charts.

@@ -38,7 +38,7 @@ Json model_json(const ModelMeasurement& m) {
   j["throughput"] = {{"prefill_tokens_per_second", m.prefill_tokens_per_second},
                      {"decode_tokens_per_second", m.decode_tokens_per_second}};
   j["image"] = {{"encode_ms_per_tile", opt_num(m.encode_ms_per_tile)},
-                {"tiles_1920x1080", m.caps.images ? Json(m.image_tiles_1080p) : Json(nullptr)}};
+                {"tiles_1920x1080", m.image_tiles_1080p > 0 ? Json(m.image_tiles_1080p) : Json(nullptr)}};
   j["cpu_seconds_per_answer"] = m.cpu_seconds_per_answer > 0 ? Json(m.cpu_seconds_per_answer) : Json(nullptr);
   j["quality"] = {{"n_scored", m.n_scored},
                   {"score", opt_num(m.quality)},
@@ -72,6 +72,7 @@ Json model_json(const ModelMeasurement& m) {
     answers.push_back(std::move(a));
   }
   j["answers"] = std::move(answers);
+  j["notes"] = m.notes;
   return j;
 }
 

@@ -92,8 +92,10 @@ std::string render_compare_table(const CompareReport& r) {
       out += std::string(total, '-') + "\n";
     }
   }
-  for (const ModelMeasurement& m : r.models)
+  for (const ModelMeasurement& m : r.models) {
     if (!m.error.empty()) out += fmt::format("{}: failed: {}\n", m.label, m.error);
+    for (const std::string& n : m.notes) out += fmt::format("{}: {}\n", m.label, n);
+  }
   for (const CompareVerdict& v : r.verdicts) {
     out += fmt::format("\nverdict [{}; constraints: {}]\n  {}\n", v.constraints.name, v.constraints.describe(), v.summary);
     for (const ModelVerdict& mv : v.models) {

@@ -153,7 +153,7 @@ Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const 
   }
   POCKET_CHECK(!tokens.empty(), "the prompt is empty");
   POCKET_CHECK(static_cast<int64_t>(tokens.size()) + n_predict < session.n_ctx(),
-               "prompt ({} tokens) + {} generated do not fit the context ({})", tokens.size(), n_predict,
+               "prompt ({} tokens) + {} generated do not fit the context ({}; raise -c)", tokens.size(), n_predict,
                session.n_ctx());
   const double t_prepared = now_seconds();
   session.reset();
@@ -246,38 +246,52 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
   if (!enc) return;
   const bool smol = enc->projector() == ProjectorType::Idefics3;
 
-  say("image: one tile");
-  v.clear();
-  for (int r = 0; r < runs; ++r) {
-    if (smol) {
-      // SmolVLM2 splits every still image into crops + a global tile; its one-tile input is a
-      // single frame (frames are never split).
-      const SmolVlmVideoParams vp = smolvlm_video_params(*enc);
-      SmolVlmVideo one;
-      one.tiles.push_back(make_synthetic_image(vp.tile_size, vp.tile_size, 3));
-      one.prompt = smolvlm_video_prompt({"00:00"}, 1.0, vp.image_seq_len, vp.tokens);
-      one.num_image_tokens = vp.image_seq_len;
-      v.push_back(run_turn(engine, enc, session, opt.render, "Describe.", {}, {one}, 1, false).ttft_s);
-    } else {
-      v.push_back(run_turn(engine, enc, session, opt.render, "Describe.",
-                           {make_synthetic_image(kTileProbeSide, kTileProbeSide, 3)}, {}, 1, false)
-                      .ttft_s);
+  // A media probe that cannot run (e.g. the prompt does not fit -c) leaves its number unset
+  // and says why in the notes; the other measurements still count.
+  auto probe = [&](const char* what, const std::function<void()>& body) {
+    say(what);
+    try {
+      body();
+    } catch (const Error& e) {
+      m.notes.push_back(fmt::format("{} probe failed: {}", what, e.what()));
+      say(m.notes.back());
     }
-  }
-  m.ttft_tile_ms = 1e3 * median(v);
+  };
 
-  say("image: 1920x1080");
-  v.clear();
-  std::vector<double> enc_per_tile;
-  const Image hd = make_synthetic_image(1920, 1080, 5);
-  for (int r = 0; r < runs; ++r) {
-    Turn t = run_turn(engine, enc, session, opt.render, "Describe this image.", {hd}, {}, 1, false);
-    v.push_back(t.ttft_s);
-    m.image_tiles_1080p = t.tiles;
-    if (t.tiles > 0) enc_per_tile.push_back(1e3 * t.encode_s / static_cast<double>(t.tiles));
-  }
-  m.ttft_image_ms = 1e3 * median(v);
-  if (!enc_per_tile.empty()) m.encode_ms_per_tile = median(enc_per_tile);
+  probe("image: one tile", [&] {
+    v.clear();
+    for (int r = 0; r < runs; ++r) {
+      if (smol) {
+        // SmolVLM2 splits every still image into crops + a global tile; its one-tile input is a
+        // single frame (frames are never split).
+        const SmolVlmVideoParams vp = smolvlm_video_params(*enc);
+        SmolVlmVideo one;
+        one.tiles.push_back(make_synthetic_image(vp.tile_size, vp.tile_size, 3));
+        one.prompt = smolvlm_video_prompt({"00:00"}, 1.0, vp.image_seq_len, vp.tokens);
+        one.num_image_tokens = vp.image_seq_len;
+        v.push_back(run_turn(engine, enc, session, opt.render, "Describe.", {}, {one}, 1, false).ttft_s);
+      } else {
+        v.push_back(run_turn(engine, enc, session, opt.render, "Describe.",
+                             {make_synthetic_image(kTileProbeSide, kTileProbeSide, 3)}, {}, 1, false)
+                        .ttft_s);
+      }
+    }
+    m.ttft_tile_ms = 1e3 * median(v);
+  });
+
+  probe("image: 1920x1080", [&] {
+    v.clear();
+    std::vector<double> enc_per_tile;
+    const Image hd = make_synthetic_image(1920, 1080, 5);
+    for (int r = 0; r < runs; ++r) {
+      Turn t = run_turn(engine, enc, session, opt.render, "Describe this image.", {hd}, {}, 1, false);
+      v.push_back(t.ttft_s);
+      m.image_tiles_1080p = t.tiles;
+      if (t.tiles > 0) enc_per_tile.push_back(1e3 * t.encode_s / static_cast<double>(t.tiles));
+    }
+    m.ttft_image_ms = 1e3 * median(v);
+    if (!enc_per_tile.empty()) m.encode_ms_per_tile = median(enc_per_tile);
+  });
 
   if (!smol) return;  // video input exists for SmolVLM2 projectors only
   const SmolVlmVideoParams vp = smolvlm_video_params(*enc);
@@ -301,11 +315,12 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
       videos = {std::move(sv)};
     };
   }
-  say("video: time to first token");
-  v.clear();
-  for (int r = 0; r < runs; ++r)
-    v.push_back(run_turn(engine, enc, session, opt.render, "Describe this video.", {}, {}, 1, false, prepare).ttft_s);
-  m.ttft_video_ms = 1e3 * median(v);
+  probe("video: time to first token", [&] {
+    v.clear();
+    for (int r = 0; r < runs; ++r)
+      v.push_back(run_turn(engine, enc, session, opt.render, "Describe this video.", {}, {}, 1, false, prepare).ttft_s);
+    m.ttft_video_ms = 1e3 * median(v);
+  });
 }
 
 void run_prompts(ModelMeasurement& m, Engine& engine, const VisionEncoder* enc, Session& session,

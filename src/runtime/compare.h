@@ -106,6 +106,7 @@ struct ModelMeasurement {
 
   CompareCapabilities caps;
   std::vector<ComparePromptResult> prompts;  // in suite order
+  std::vector<std::string> notes;  // probes that could not run, and why
 };
 
 // Measures each model in turn (see the file comment). A model that fails to load or run is

@@ -191,15 +191,21 @@ CompareVerdict decide(const std::vector<ModelMeasurement>& models, const Compare
         if (!has_need(m, n)) mv.violations.push_back(fmt::format("no {} support", n));
       if (c.max_ttft_ms) {
         auto check = [&](const char* what, std::optional<double> ms) {
-          if (ms && *ms > *c.max_ttft_ms)
+          if (!ms) {
+            mv.violations.push_back(fmt::format("{} time to first token not measured", what));
+            return;
+          }
+          if (*ms > *c.max_ttft_ms)
             mv.violations.push_back(fmt::format("{} time to first token {} ms > max-ttft {} ms", what, fmt_num(*ms),
                                                 fmt_num(*c.max_ttft_ms)));
         };
         check("text", m.ttft_text_ms);
         const bool need_img = std::find(c.needs.begin(), c.needs.end(), "images") != c.needs.end() ||
                               std::find(c.needs.begin(), c.needs.end(), "multi-image") != c.needs.end();
-        if (need_img) check("1920x1080 image", m.ttft_image_ms);
-        if (std::find(c.needs.begin(), c.needs.end(), "video") != c.needs.end()) check("video", m.ttft_video_ms);
+        // A model without the needed input is already out for it; only a failed probe remains.
+        if (need_img && m.caps.images) check("1920x1080 image", m.ttft_image_ms);
+        if (m.caps.video && std::find(c.needs.begin(), c.needs.end(), "video") != c.needs.end())
+          check("video", m.ttft_video_ms);
       }
       if (c.min_tokens_per_second && m.decode_tokens_per_second < *c.min_tokens_per_second)
         mv.violations.push_back(fmt::format("decode {} tokens/s < min {} tokens/s", fmt_num(m.decode_tokens_per_second),

@@ -64,6 +64,7 @@ CompareReport report() {
   r.models.back().ttft_image_ms = 300;
   r.models.back().encode_ms_per_tile = 20;
   r.models.back().image_tiles_1080p = 13;
+  r.models.back().notes.push_back("video: time to first token probe failed: <too long>");
   ModelMeasurement failed;
   failed.spec = failed.label = "gamma";
   failed.error = "cannot open 'gamma': <missing>";
@@ -88,6 +89,7 @@ TEST(CompareReport, HtmlEscapesEverything) {
   EXPECT_NE(h.find("alpha&lt;i&gt;"), std::string::npos);
   EXPECT_NE(h.find("Is 1 &lt; 2 &amp; 3 &gt; 2?"), std::string::npos);
   EXPECT_NE(h.find("cannot open &#39;gamma&#39;: &lt;missing&gt;"), std::string::npos);
+  EXPECT_NE(h.find("probe failed: &lt;too long&gt;"), std::string::npos);
   // Unsupported inputs show as n/a, in the table and the charts.
   EXPECT_NE(h.find("class=\"na\">n/a</text>"), std::string::npos);
   EXPECT_NE(h.find("id=\"verdict\""), std::string::npos);
@@ -105,6 +107,8 @@ TEST(CompareReport, JsonSurvivesBadUtf8AndMatchesTheSchema) {
   EXPECT_TRUE(j["models"][0]["latency_ms"]["ttft_tile"].is_null());
   EXPECT_TRUE(j["models"][0]["files"]["mmproj_bytes"].is_null());
   EXPECT_EQ(j["verdicts"][1]["winner"], "beta");
+  EXPECT_EQ(j["models"][1]["notes"][0], "video: time to first token probe failed: <too long>");
+  EXPECT_TRUE(j["models"][0]["image"]["tiles_1920x1080"].is_null());
   const auto schema = nlohmann::json::parse(pocket::test::read_text(std::string(POCKET_SOURCE_DIR) + "/docs/compare.schema.json"));
   for (const std::string& e : pocket::test::SchemaLite(schema).validate(j)) ADD_FAILURE() << e;
 }
@@ -115,6 +119,7 @@ TEST(CompareReport, TableListsVerdictsAndExclusions) {
   EXPECT_NE(t.find("gamma: failed: cannot open"), std::string::npos);
   EXPECT_NE(t.find("verdict [needs=images; constraints: needs images]"), std::string::npos);
   EXPECT_NE(t.find("out: alpha<i>: no images support"), std::string::npos);
+  EXPECT_NE(t.find("beta: video: time to first token probe failed: <too long>"), std::string::npos);
 }
 
 }  // namespace

@@ -155,6 +155,12 @@ TEST(CompareVerdictDecide, ConstraintsChangeTheWinner) {
   v = decide(ms, c);
   EXPECT_FALSE(v.winner.has_value());
   EXPECT_NE(v.models[0].violations.back().find("video time to first token 900 ms > max-ttft 500 ms"), std::string::npos);
+  // A needed input whose probe could not run (e.g. -c too small) cannot be shown to meet it.
+  ms[0].ttft_video_ms.reset();
+  c.max_ttft_ms = 5000;
+  v = decide(ms, c);
+  EXPECT_FALSE(v.winner.has_value());
+  EXPECT_EQ(v.models[0].violations.back(), "video time to first token not measured");
 }
 
 TEST(CompareVerdictDecide, RankingRuleWithTies) {
