@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <random>
 
 #include "core/error.h"
 #include "core/timer.h"
@@ -57,6 +58,62 @@ void GenRequest::finish(const std::string& reason, const std::string& error) {
   cv_.notify_all();
 }
 
+// ---- sampling ---------------------------------------------------------------------------
+
+namespace {
+
+struct Prob {
+  float p;
+  int32_t id;
+};
+
+// Temperature + nucleus sampling (the two knobs of OpenAI's API) without sorting the whole
+// vocabulary: Sampler sorts every candidate when top-k is off, which costs milliseconds per
+// token on a 49k vocabulary and would serialise the batch behind the sampling. Only the
+// prefix holding top_p of the mass is sorted, grown geometrically.
+int32_t sample_nucleus(const float* logits, int32_t n, float temp, float top_p, std::mt19937_64& rng,
+                       std::vector<Prob>& c) {
+  float mx = logits[0];
+  for (int32_t i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    const float p = std::exp((logits[i] - mx) / temp);
+    c[i] = {p, i};
+    sum += p;
+  }
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  if (top_p >= 1.0f) {
+    const double r = u(rng) * sum;
+    double cum = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      cum += c[i].p;
+      if (r < cum) return c[i].id;
+    }
+    return n - 1;
+  }
+  auto by_p = [](const Prob& a, const Prob& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); };
+  size_t k = 64, keep = 0;
+  double cum = 0;
+  for (;;) {
+    k = std::min<size_t>(k, static_cast<size_t>(n));
+    std::partial_sort(c.begin(), c.begin() + static_cast<long>(k), c.begin() + n, by_p);
+    cum = 0;
+    keep = 0;
+    while (keep < k && cum < top_p * sum) cum += c[keep++].p;
+    if (cum >= top_p * sum || k == static_cast<size_t>(n)) break;
+    k *= 4;
+  }
+  const double r = u(rng) * cum;
+  double acc = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += c[i].p;
+    if (r < acc) return c[i].id;
+  }
+  return c[keep - 1].id;
+}
+
+}  // namespace
+
 // ---- Scheduler --------------------------------------------------------------------------
 
 struct Scheduler::Slot {
@@ -64,7 +121,9 @@ struct Scheduler::Slot {
   KvCache kv;
   std::shared_ptr<GenRequest> req;
   bool prefilled = false;
-  std::optional<Sampler> sampler;
+  std::optional<Sampler> sampler;       // penalties / top-k / min-p requests
+  std::mt19937_64 rng;                   // temperature + top-p requests
+  std::vector<Prob> probs;               // [n_vocab]
   std::optional<StreamDecoder> dec;
   std::vector<int32_t> history;
   std::vector<float> masked;             // logits copy for constrained sampling
@@ -146,7 +205,14 @@ void Scheduler::stop() {
 void Scheduler::start_request(Slot& s) {
   GenRequest& r = *s.req;
   SamplerParams sp = r.sampling;
-  s.sampler.emplace(sp, static_cast<int32_t>(engine_.hparams().n_vocab));
+  const int32_t nv = static_cast<int32_t>(engine_.hparams().n_vocab);
+  s.sampler.reset();
+  if (sp.temperature > 0 && (sp.top_k > 0 || sp.min_p > 0 || sp.repeat_penalty != 1.0f)) {
+    s.sampler.emplace(sp, nv);
+  } else if (sp.temperature > 0) {
+    s.rng.seed(sp.seed == 0xFFFFFFFFull ? std::random_device{}() : sp.seed);
+    s.probs.resize(static_cast<size_t>(nv));
+  }
   s.dec.emplace(engine_.tokenizer());
   s.history = r.prompt;
   s.history.reserve(r.prompt.size() + static_cast<size_t>(std::max<int64_t>(0, r.max_tokens)) + 1);
@@ -194,10 +260,19 @@ void Scheduler::finish(Slot& s, const std::string& reason, const std::string& er
   r->finish(reason, error);
 }
 
-// Next token: forced closing text first, then the sampler, constrained to JSON when asked.
+// Greedy, the full Sampler chain, or temperature + top-p.
+int32_t Scheduler::sample(Slot& s, const float* logits) {
+  const int32_t nv = static_cast<int32_t>(engine_.hparams().n_vocab);
+  const SamplerParams& sp = s.req->sampling;
+  if (sp.temperature <= 0) return argmax(logits, nv);
+  if (s.sampler) return s.sampler->sample(logits, s.history);
+  return sample_nucleus(logits, nv, sp.temperature, sp.top_p, s.rng, s.probs);
+}
+
+// Next token: forced closing text first, then sampling, constrained to JSON when asked.
 int32_t Scheduler::choose(Slot& s, const float* logits) {
   if (s.forced_next < s.forced.size()) return s.forced[s.forced_next++];
-  if (!s.json) return s.sampler->sample(logits, s.history);
+  if (!s.json) return sample(s, logits);
   const Tokenizer& tok = engine_.tokenizer();
   const int64_t left = s.req->max_tokens - s.n_gen;
   std::string suffix = s.json->closing_suffix();
@@ -211,7 +286,7 @@ int32_t Scheduler::choose(Slot& s, const float* logits) {
   // Try the sampler's choices best-first, masking each one the object cannot continue with
   // (for greedy this is the highest-scoring valid token).
   for (int tries = 0; tries < 128; ++tries) {
-    const int32_t id = s.sampler->sample(s.masked.data(), s.history);
+    const int32_t id = sample(s, s.masked.data());
     if (id < 0 || id >= nv) break;
     JsonObjectPrefix trial = *s.json;
     if (!pieces_[id].empty() && trial.push(pieces_[id])) return id;

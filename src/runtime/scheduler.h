@@ -98,6 +98,7 @@ class Scheduler {
   void start_request(Slot& s);
   void emit(Slot& s, int32_t id);
   int32_t choose(Slot& s, const float* logits);
+  int32_t sample(Slot& s, const float* logits);
   void finish(Slot& s, const std::string& reason, const std::string& error = "");
   void flush_text(Slot& s, bool final);
 
