@@ -105,7 +105,8 @@ void register_compare(CLI::App& app) {
   auto a = std::make_shared<Args>();
   cmd->add_option("models", a->models, "Models: GGUF file, checkpoint directory, short name or Hub repo; MODEL::MMPROJ adds a projector")
       ->required();
-  cmd->add_option("--mmproj", a->mmproj, "Projector for one model: N=FILE (1-based position) or MODEL=FILE (repeatable)");
+  cmd->add_option("--mmproj", a->mmproj, "Projector for one model: N=FILE (1-based position) or MODEL=FILE (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--prompts", a->prompts, "Prompt suite, JSON Lines (see docs/compare.md)");
   cmd->add_option("--images", a->images, "Folder of images: one 'Describe this image.' prompt each");
   cmd->add_option("--video", a->video, "Video file: a 'Describe this video.' prompt, and the video latency probe");
@@ -118,9 +119,11 @@ void register_compare(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--min-tokens-per-second,--min-tps", a->min_tps, "Constraint: decode tokens per second")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--needs", a->needs, "Constraint: images, multi-image, video, tools (repeatable or comma list)");
+  cmd->add_option("--needs", a->needs, "Constraint: images, multi-image, video, tools (repeatable or comma list)")
+      ->allow_extra_args(false);
   cmd->add_option("--scenario", a->scenarios,
-                  "Extra constraint set, e.g. 'max-ram=1G,needs=video+tools,max-ttft=500,min-tps=10' (repeatable)");
+                  "Extra constraint set, e.g. 'max-ram=1G,needs=video+tools,max-ttft=500,min-tps=10' (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--json", a->json, "Write the report as JSON (docs/compare.schema.json)");
   cmd->add_option("--html", a->html, "Write a self-contained HTML report");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress on stderr");

@@ -256,8 +256,11 @@ TEST(CompareCli, MaxRamChangesTheVerdict) {
   fs::remove(dir + "/tiny.png", ec);
   fs::create_symlink(shared_path("images/tiny_32x24.png"), dir + "/tiny.png");
   const std::string json_path = run_dir() + "/report_max_ram.json";
-  CmdResult c = run_pocket("compare " + models_args() + " --images " + shq(dir) + " -t 2 -n 2 --max-ram " +
-                           std::to_string(mid) + " --scenario max-ram=1M -q --json " + shq(json_path));
+  // Repeatable options before the positionals must not swallow them.
+  CmdResult c = run_pocket("compare --scenario max-ram=1M --mmproj 2=" + shq(shared_path(kPixtral)) + " " +
+                           shq(shared_path(kSmol) + "::" + shared_path(kSmolProj)) + " " + shq(shared_path(kMinistral)) +
+                           " --images " + shq(dir) + " -t 2 -n 2 --max-ram " + std::to_string(mid) + " -q --json " +
+                           shq(json_path));
   ASSERT_EQ(c.status, 0) << c.err;
   const json rep = json::parse(read_text(json_path));
   EXPECT_EQ(rep["settings"]["suite"], "images");
