@@ -33,6 +33,11 @@ bool is_checkpoint_dir(const std::string& path);
 // Converts the checkpoint into an in-memory GGUF image named after the folder.
 std::unique_ptr<GgufFile> load_checkpoint(const std::string& dir, const ConvertOptions& opt);
 
+// The vision tower and connector of a SmolVLM/Idefics3 checkpoint as an in-memory mmproj GGUF
+// (projector idefics3) for VisionEncoder::load; nullptr for checkpoints of other families
+// (Ministral 3's Pixtral tower is not converted yet). Throws pocket::Error on malformed input.
+std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir);
+
 // `pocket quantize`: IN is a GGUF file or a checkpoint folder, OUT a GGUF file. Matrices go to
 // `type` (or the nearest type whose block fits their rows, as llama.cpp falls back), 1-D
 // tensors (norms) to F32. Throws pocket::Error on bad input.

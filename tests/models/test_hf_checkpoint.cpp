@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "apps/cli_util.h"
@@ -19,6 +20,7 @@
 #include "models/hf_test_util.h"
 #include "runtime/engine.h"
 #include "test_util.h"
+#include "vision/vision_encoder.h"
 
 namespace pocket {
 namespace {
@@ -495,6 +497,75 @@ TEST(HfCheckpoint, GenerationConfigAndTokenizerFallback) {
   } catch (const Error& err) {
     EXPECT_NE(std::string(err.what()).find("no GGUF form"), std::string::npos) << err.what();
   }
+}
+
+// The SmolVLM2 vision tower and connector of a checkpoint (tiny-idefics3-mmproj's weights under
+// their HF names, F32) become an mmproj that reproduces llama.cpp's image embeddings in
+// ../shared/golden/vision (tolerance from that README: NMSE <= 1e-3).
+TEST(HfCheckpoint, SmolVlmVisionTowerMatchesGolden) {
+  const std::string dir = scratch("smolvlm_vision");
+  for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja"})
+    fs::copy_file(smol_checkpoint() + "/" + f, dir + "/" + f);
+  json cfg = json::parse(test::read_text(dir + "/config.json"));
+  cfg["scale_factor"] = 2;
+  cfg["vision_config"] = {{"hidden_size", 64}, {"intermediate_size", 128}, {"num_hidden_layers", 2},
+                          {"num_attention_heads", 4}, {"image_size", 64}, {"patch_size", 16},
+                          {"layer_norm_eps", 1e-6}, {"hidden_act", "gelu_pytorch_tanh"}};
+  test::write_text(dir + "/config.json", cfg.dump(1));
+  test::write_text(dir + "/preprocessor_config.json",
+                   json({{"image_mean", {0.5, 0.5, 0.5}}, {"image_std", {0.5, 0.5, 0.5}}, {"size", {{"longest_edge", 256}}}}).dump());
+  test::ExportOptions o;
+  o.prefix = "model.text_model.";
+  test::export_checkpoint(*GgufFile::open(test::shared_path("models/tiny-smol-f16.gguf")), dir, o, 4, 2);
+  // Vision tensors: GGUF dims reversed are the PyTorch shapes, memory order unchanged.
+  auto mm = GgufFile::open(test::shared_path("models/tiny-idefics3-mmproj.gguf"));
+  std::vector<test::StEntry> es;
+  for (const GgufTensorInfo& t : mm->tensors()) {
+    std::string n = t.name, hf;
+    const std::string v = "model.vision_model.";
+    if (n == "v.patch_embd.weight") hf = v + "embeddings.patch_embedding.weight";
+    else if (n == "v.patch_embd.bias") hf = v + "embeddings.patch_embedding.bias";
+    else if (n == "v.position_embd.weight") hf = v + "embeddings.position_embedding.weight";
+    else if (n == "v.post_ln.weight") hf = v + "post_layernorm.weight";
+    else if (n == "v.post_ln.bias") hf = v + "post_layernorm.bias";
+    else if (n == "mm.model.fc.weight") hf = "model.connector.modality_projection.proj.weight";
+    else {
+      const size_t dot = n.find('.', 6);
+      const std::string il = n.substr(6, dot - 6), rest = n.substr(dot + 1);
+      const std::map<std::string, std::string> names = {
+          {"attn_q", "self_attn.q_proj"}, {"attn_k", "self_attn.k_proj"}, {"attn_v", "self_attn.v_proj"},
+          {"attn_out", "self_attn.out_proj"}, {"ffn_up", "mlp.fc1"}, {"ffn_down", "mlp.fc2"},
+          {"ln1", "layer_norm1"}, {"ln2", "layer_norm2"}};
+      const size_t d2 = rest.find('.');
+      hf = v + "encoder.layers." + il + "." + names.at(rest.substr(0, d2)) + rest.substr(d2);
+    }
+    std::vector<float> vals(static_cast<size_t>(t.n_elements()));
+    const int64_t rows = t.n_elements() / t.ne[0];
+    for (int64_t r = 0; r < rows; ++r)
+      dequantize_row(t.type, t.data + r * row_bytes(t.type, t.ne[0]), vals.data() + r * t.ne[0], t.ne[0]);
+    std::vector<int64_t> shape(t.ne, t.ne + t.n_dims);
+    std::reverse(shape.begin(), shape.end());
+    es.push_back(test::float_entry(hf, "F32", shape, vals));
+  }
+  test::write_bytes(dir + "/model-vision.safetensors", test::safetensors_bytes(es));
+
+  auto enc = VisionEncoder::load(load_checkpoint_mmproj(dir));
+  EXPECT_EQ(enc->hparams().scale_factor, 2);
+  EXPECT_EQ(enc->hparams().preproc_image_size, 256);
+  ThreadPool pool(2);
+  for (const char* name : {"idefics3-tile64-a", "idefics3-tile64-b"}) {
+    const std::vector<float> px = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".pixels.f32"));
+    const std::vector<float> want = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".embd.f32"));
+    std::vector<float> got;
+    enc->encode(px.data(), 64, 64, got, pool);
+    ASSERT_EQ(got.size(), want.size());
+    const double err = test::nmse(got.data(), want.data(), got.size());
+    EXPECT_LE(err, 1e-3) << name;
+    std::printf("  %-40s nmse %.3e\n", name, err);
+  }
+  // The text model of the same folder still loads; other families have no converted tower.
+  EXPECT_EQ(Engine::load(dir, engine_opts(DType::Q8_0))->hparams().n_vocab, 49280);
+  EXPECT_EQ(load_checkpoint_mmproj(ministral_checkpoint()), nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
