@@ -12,6 +12,7 @@
 #include "chat/chat.h"
 #include "core/error.h"
 #include "io/gguf.h"
+#include "models/hf_checkpoint.h"
 #include "runtime/model_ref.h"
 #include "runtime/multimodal.h"
 
@@ -112,8 +113,15 @@ void register_run(CLI::App& app) {
     std::vector<int32_t> prompt;
     MultimodalPrompt mm;
     if (!a->images.empty() || !a->videos.empty()) {
-      POCKET_CHECK(!a->mmproj.empty(), "--image and --video need --mmproj");
-      auto enc = VisionEncoder::load(a->mmproj);
+      // A checkpoint folder brings its own vision tower, converted in memory (models/hf_checkpoint.h).
+      std::unique_ptr<GgufFile> folder_mmproj;
+      if (a->mmproj.empty() && is_checkpoint_dir(a->m.model)) {
+        folder_mmproj = load_checkpoint_mmproj(a->m.model);
+        POCKET_CHECK(folder_mmproj != nullptr, "checkpoint '{}' has no vision tower Pocket can convert: pass --mmproj",
+                     a->m.model);
+      }
+      POCKET_CHECK(!a->mmproj.empty() || folder_mmproj, "--image and --video need --mmproj");
+      auto enc = folder_mmproj ? VisionEncoder::load(std::move(folder_mmproj)) : VisionEncoder::load(a->mmproj);
       std::vector<Image> images;
       for (const std::string& path : a->images) images.push_back(load_image_for(*enc, path));
       std::vector<SmolVlmVideo> videos;

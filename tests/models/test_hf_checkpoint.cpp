@@ -563,6 +563,14 @@ TEST(HfCheckpoint, SmolVlmVisionTowerMatchesGolden) {
     EXPECT_LE(err, 1e-3) << name;
     std::printf("  %-40s nmse %.3e\n", name, err);
   }
+  // End to end: `pocket run` on the folder with an image uses the folder's tower.
+  const test::CmdResult r = test::run_pocket("run -m '" + dir + "' --quant F16 -t 2 -n 4 --image '" +
+                                             test::shared_path("images/square_386.png") + "' -p 'Describe.'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  const test::CmdResult bad = test::run_pocket("run -m '" + ministral_checkpoint() + "' -t 2 -n 1 --image '" +
+                                               test::shared_path("images/square_386.png") + "' -p x");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("no vision tower"), std::string::npos) << bad.err;
   // The text model of the same folder still loads; other families have no converted tower.
   EXPECT_EQ(Engine::load(dir, engine_opts(DType::Q8_0))->hparams().n_vocab, 49280);
   EXPECT_EQ(load_checkpoint_mmproj(ministral_checkpoint()), nullptr);
