@@ -35,7 +35,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kSyntheticVideoFrames = 8;
-constexpr int kTileProbeSide = 512;  // Pixtral "one tile" image side (SmolVLM2's tile size)
+constexpr int kTileProbeSide = 512;
+constexpr double kMinProbeSeconds = 0.1;  // Pixtral "one tile" image side (SmolVLM2's tile size)
 
 double cpu_seconds_now() {
   rusage ru{};
@@ -224,21 +225,33 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
   ptoks.resize(static_cast<size_t>(n_prefill));
   const int n_decode = std::max(8, opt.max_tokens);
   const int32_t n_vocab = static_cast<int32_t>(engine.hparams().n_vocab);
+  // Each throughput run lasts at least kMinProbeSeconds (repeating the prefill, extending the
+  // decode while the context allows): on small models a single pass takes microseconds and
+  // one scheduler hiccup would otherwise decide the ranking.
   std::vector<double> pp, tg;
   for (int r = 0; r < runs; ++r) {
-    session.reset();
-    double t0 = now_seconds();
-    session.eval(ptoks);
-    pp.push_back(static_cast<double>(n_prefill) / std::max(1e-9, now_seconds() - t0));
+    int64_t done = 0;
+    double t0 = now_seconds(), dt = 0;
+    do {
+      session.reset();
+      session.eval(ptoks);
+      done += n_prefill;
+      dt = now_seconds() - t0;
+    } while (dt < kMinProbeSeconds);
+    pp.push_back(static_cast<double>(done) / std::max(1e-9, dt));
     // Decode: greedy steps after a short prompt (EOG ignored, so every model makes n steps).
     session.reset();
     const float* logits = session.eval(std::vector<int32_t>(ptoks.begin(), ptoks.begin() + std::min<int64_t>(16, n_prefill)));
+    int64_t steps = 0;
     t0 = now_seconds();
-    for (int i = 0; i < n_decode; ++i) {
+    dt = 0;
+    while ((steps < n_decode || dt < kMinProbeSeconds) && session.pos() < session.n_ctx()) {
       const int32_t tok = static_cast<int32_t>(std::max_element(logits, logits + n_vocab) - logits);
       logits = session.step(tok);
+      ++steps;
+      dt = now_seconds() - t0;
     }
-    tg.push_back(n_decode / std::max(1e-9, now_seconds() - t0));
+    tg.push_back(static_cast<double>(steps) / std::max(1e-9, dt));
   }
   m.prefill_tokens_per_second = median(pp);
   m.decode_tokens_per_second = median(tg);
