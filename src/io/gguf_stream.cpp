@@ -128,6 +128,13 @@ void GgufStreamWriter::write_fd(int fd, const std::string& what) const {
   const uint64_t total = data_start + off;
   if (::ftruncate(fd, static_cast<off_t>(total)) != 0)
     fail("cannot size '{}' to {} bytes: {}", what, total, std::strerror(errno));
+  // Reserve the blocks now: a full disk (or tmpfs) must be an error here, not a SIGBUS when a
+  // page of the shared mapping is first written.
+  if (total > 0) {
+    const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(total));
+    if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL)
+      fail("cannot reserve {} bytes for '{}': {}", total, what, std::strerror(rc));
+  }
   void* p = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) fail("cannot map '{}' for writing: {}", what, std::strerror(errno));
   auto* base = static_cast<uint8_t*>(p);
