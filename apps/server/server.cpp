@@ -1,9 +1,12 @@
 // Server lifecycle: bind, load the model in the background, serve, and shut down cleanly on
 // SIGTERM/SIGINT (stop accepting; in-flight requests get a grace period, then are cancelled;
 // exit status 0).
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
 #include <csignal>
 #include <cstdio>
-#include <pthread.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +21,25 @@ namespace {
 
 void log(const ServerOptions& o, const std::string& s) {
   if (!o.quiet) std::fprintf(stderr, "pocket serve: %s\n", s.c_str());
+}
+
+// cpp-httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the
+// shared library): a burst of clients connecting at once overflows it, and the kernel then
+// drops completed handshakes, which clients see as failed reads. listen() on a listening
+// socket only updates its backlog, so find ours (listening, bound to `port`) and raise it.
+void raise_listen_backlog(int port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = -1;
+    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
 }
 
 }  // namespace
@@ -62,6 +84,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
     std::fprintf(stderr, "error: cannot listen on %s:%d\n", opt.host.c_str(), opt.port);
     return 1;
   }
+  raise_listen_backlog(port);
   // Printed even with --quiet: with --port 0 it is how a caller learns the port.
   std::fprintf(stderr, "pocket serve: listening on http://%s:%d\n", opt.host.c_str(), port);
 
