@@ -173,7 +173,7 @@ std::string render_compare_html(const CompareReport& r) {
   };
   auto oms = [](const std::optional<double>& v) { return v ? num(*v) + " ms" : std::string("n/a"); };
   row("file size (model + mmproj)", [](const ModelMeasurement& m) {
-    return m.mmproj_path.empty() ? format_size_iec(m.model_bytes) : format_size_iec(m.model_bytes) + " + " + format_size_iec(m.mmproj_bytes);
+    return m.mmproj_bytes == 0 ? format_size_iec(m.model_bytes) : format_size_iec(m.model_bytes) + " + " + format_size_iec(m.mmproj_bytes);
   });
   row("load time", [](const ModelMeasurement& m) { return num(m.load_ms) + " ms"; });
   row("peak resident memory", [](const ModelMeasurement& m) { return format_size_iec(m.peak_rss_bytes); });

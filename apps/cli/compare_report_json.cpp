@@ -23,7 +23,7 @@ Json model_json(const ModelMeasurement& m) {
   j["name"] = m.name;
   j["threads"] = m.threads;
   j["files"] = {{"model_bytes", m.model_bytes},
-                {"mmproj_bytes", m.mmproj_path.empty() ? Json(nullptr) : Json(m.mmproj_bytes)},
+                {"mmproj_bytes", m.mmproj_bytes > 0 ? Json(m.mmproj_bytes) : Json(nullptr)},
                 {"total_bytes", m.model_bytes + m.mmproj_bytes}};
   j["load_ms"] = m.load_ms;
   j["memory"] = {{"peak_rss_bytes", m.peak_rss_bytes},

@@ -47,7 +47,7 @@ std::string render_compare_table(const CompareReport& r) {
     return m.caps.vision_family.empty() ? m.arch : m.arch + " + " + m.caps.vision_family;
   });
   row("file size (model + mmproj)", [](const ModelMeasurement& m) {
-    return m.mmproj_path.empty() ? format_size_iec(m.model_bytes)
+    return m.mmproj_bytes == 0 ? format_size_iec(m.model_bytes)
                                  : format_size_iec(m.model_bytes) + " + " + format_size_iec(m.mmproj_bytes);
   });
   row("load time", [](const ModelMeasurement& m) { return num(m.load_ms) + " ms"; });

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "media/frame_sampling.h"
+#include "models/hf_checkpoint.h"
 #include "runtime/model_ref.h"
 #include "runtime/multimodal.h"
 #include "vision/vision_encoder.h"
@@ -406,7 +407,7 @@ void measure_model(ModelMeasurement& m, const CompareModelSpec& spec, const std:
   m.model_path = rm.model_path;
   m.mmproj_path = spec.mmproj.empty() ? rm.mmproj_path : spec.mmproj;
   m.model_bytes = file_bytes(m.model_path);
-  m.mmproj_bytes = file_bytes(m.mmproj_path);
+  m.mmproj_bytes = file_bytes(m.mmproj_path);  // stays 0 for a tower inside a checkpoint folder
 
   PeakRss rss;
   m.baseline_rss_bytes = rss.baseline();
@@ -417,7 +418,16 @@ void measure_model(ModelMeasurement& m, const CompareModelSpec& spec, const std:
   eo.n_threads = opt.n_threads;
   std::unique_ptr<Engine> engine = Engine::load(m.model_path, eo);
   std::unique_ptr<VisionEncoder> enc;
-  if (!m.mmproj_path.empty()) enc = VisionEncoder::load(m.mmproj_path);
+  if (!m.mmproj_path.empty()) {
+    enc = VisionEncoder::load(m.mmproj_path);
+  } else if (is_checkpoint_dir(m.model_path)) {
+    // A checkpoint folder brings its own vision tower, converted in memory (as `pocket run`);
+    // its bytes are already in the folder's size.
+    if (std::unique_ptr<GgufFile> tower = load_checkpoint_mmproj(m.model_path)) {
+      enc = VisionEncoder::load(std::move(tower));
+      m.mmproj_path = m.model_path;
+    }
+  }
   m.load_ms = 1e3 * (now_seconds() - t0);
   m.threads = engine->pool().size();
 
