@@ -161,6 +161,16 @@ void register_compare(CLI::App& app) {
       report.prompts = smoke_suite();
       parts.push_back("smoke");
     }
+    // Missing media files are reported now rather than as a skipped prompt per model later.
+    for (const ComparePrompt& p : report.prompts) {
+      std::vector<std::string> files = p.images;
+      if (!p.video.empty()) files.push_back(p.video);
+      for (const std::string& f : files) {
+        std::error_code ec;
+        POCKET_CHECK(f.rfind("synthetic:", 0) == 0 || std::filesystem::is_regular_file(f, ec),
+                     "prompt '{}': no such file '{}'", p.id, f);
+      }
+    }
     report.suite = fmt::format("{}", fmt::join(parts, "+"));
     report.runs = a->runs;
     report.max_tokens = a->max_tokens;

@@ -292,6 +292,11 @@ TEST(CompareCli, BadArgumentsFailCleanly) {
   c = run_pocket("compare " + shq(shared_path(kSmol)) + " --prompts /nonexistent.jsonl -q");
   EXPECT_EQ(c.status, 1);
   EXPECT_NE(c.err.find("cannot read prompts file"), std::string::npos) << c.err;
+  const std::string jsonl = run_dir() + "/missing_image.jsonl";
+  std::ofstream(jsonl) << "{\"id\": \"x\", \"prompt\": \"p\", \"images\": [\"nope.png\"]}\n";
+  c = run_pocket("compare " + shq(shared_path(kSmol)) + " --prompts " + shq(jsonl) + " -q");
+  EXPECT_EQ(c.status, 1);
+  EXPECT_NE(c.err.find("prompt 'x': no such file '" + run_dir() + "/nope.png'"), std::string::npos) << c.err;
 }
 
 // Runs chromium headless with a private profile; returns its exit status.
