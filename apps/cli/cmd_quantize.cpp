@@ -1,15 +1,18 @@
 // `pocket quantize IN OUT TYPE`: IN is a GGUF file or a Hugging Face checkpoint folder (or any
 // model reference resolve_model() knows), OUT a GGUF file whose matrices are TYPE (norms and
 // other 1-D tensors F32, as llama.cpp keeps them). The conversion streams tensor by tensor.
+// --mmproj also writes a SmolVLM folder's vision tower as a separate mmproj GGUF.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "apps/cli/commands.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "io/gguf_stream.h"
 #include "models/hf_checkpoint.h"
 #include "runtime/model_ref.h"
 
@@ -17,7 +20,7 @@ namespace pocket::cli {
 
 void register_quantize(CLI::App& app) {
   struct Opts {
-    std::string in, out, type;
+    std::string in, out, type, mmproj;
     int threads = 0;
   };
   auto o = std::make_shared<Opts>();
@@ -28,6 +31,7 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("output", o->out, "GGUF file to write")->required();
   cmd->add_option("type", o->type, "Weight type")->required();
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--mmproj", o->mmproj, "Also write the folder's vision tower (SmolVLM) as an mmproj GGUF (F16)");
   cmd->callback([o] {
     const auto type = dtype_from_name(o->type);
     POCKET_CHECK(type.has_value(), "unknown type '{}'", o->type);
@@ -40,6 +44,20 @@ void register_quantize(CLI::App& app) {
     const auto bytes = std::filesystem::file_size(o->out, ec2);
     std::printf("wrote %s (%s, %.1f MiB) in %.2f s\n", o->out.c_str(), dtype_name(*type),
                 ec2 ? 0.0 : static_cast<double>(bytes) / (1 << 20), now_seconds() - t0);
+    if (!o->mmproj.empty()) {
+      POCKET_CHECK(is_checkpoint_dir(in), "--mmproj needs a checkpoint folder as input");
+      auto mm = load_checkpoint_mmproj(in);
+      POCKET_CHECK(mm != nullptr, "checkpoint '{}' has no vision tower Pocket can convert", in);
+      GgufStreamWriter w;  // the in-memory image, copied as it is
+      w.copy_metadata(*mm);
+      for (const GgufTensorInfo& t : mm->tensors()) {
+        const GgufTensorInfo* src = &t;
+        w.add_tensor(t.name, t.type, std::vector<int64_t>(t.ne, t.ne + t.n_dims),
+                     [src](uint8_t* dst) { std::memcpy(dst, src->data, src->nbytes); });
+      }
+      w.write_file(o->mmproj);
+      std::printf("wrote %s (vision tower)\n", o->mmproj.c_str());
+    }
   });
 }
 

@@ -571,6 +571,19 @@ TEST(HfCheckpoint, SmolVlmVisionTowerMatchesGolden) {
                                                test::shared_path("images/square_386.png") + "' -p x");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("no vision tower"), std::string::npos) << bad.err;
+  // `pocket quantize DIR OUT TYPE --mmproj MM` writes both halves; the mmproj file encodes alike.
+  const std::string q = scratch("smolvlm_vision_out");
+  const test::CmdResult qr =
+      test::run_pocket("quantize '" + dir + "' '" + q + "/m.gguf' Q8_0 -t 2 --mmproj '" + q + "/mm.gguf'");
+  ASSERT_EQ(qr.status, 0) << qr.err;
+  {
+    auto enc2 = VisionEncoder::load(q + "/mm.gguf");
+    const std::vector<float> px = test::read_f32(test::shared_path("golden/vision/idefics3-tile64-a.pixels.f32"));
+    const std::vector<float> want = test::read_f32(test::shared_path("golden/vision/idefics3-tile64-a.embd.f32"));
+    std::vector<float> got;
+    enc2->encode(px.data(), 64, 64, got, pool);
+    EXPECT_LE(test::nmse(got.data(), want.data(), want.size()), 1e-3);
+  }
   // The text model of the same folder still loads; other families have no converted tower.
   EXPECT_EQ(Engine::load(dir, engine_opts(DType::Q8_0))->hparams().n_vocab, 49280);
   EXPECT_EQ(load_checkpoint_mmproj(ministral_checkpoint()), nullptr);
