@@ -22,6 +22,9 @@ struct CompareReport {
   std::string host;                      // CPU model name and core count
 };
 
+// A model's standing in a verdict: "ships", "#2", ..., or "out".
+std::string verdict_standing(const CompareVerdict& v, size_t model);
+
 // Side-by-side table (metrics as rows, models as columns) followed by the verdicts.
 std::string render_compare_table(const CompareReport& r);
 // The JSON document described by docs/compare.schema.json (pretty-printed).

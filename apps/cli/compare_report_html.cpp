@@ -121,6 +121,8 @@ svg text{font:12px system-ui,sans-serif;fill:#1d2330}svg text.na{fill:#8a92a3;fo
 pre.ans{white-space:pre-wrap;word-break:break-word;margin:0;font:12.5px/1.4 ui-monospace,Menlo,Consolas,monospace;max-height:16em;overflow:auto}
 .skip{color:#8a92a3;font-style:italic}.score{font-size:12px;color:#3b4456;margin-top:4px}
 .good{color:#109618}.bad{color:#c0392b}
+.badge{font-size:11px;font-weight:600;padding:1px 6px;border-radius:8px;margin-left:6px;color:#fff}
+.badge.ship{background:#109618}.badge.rank{background:#6b7385}.badge.outb{background:#c0392b}
 )";
 
 }  // namespace
@@ -164,7 +166,15 @@ std::string render_compare_html(const CompareReport& r) {
 
   // Side-by-side table.
   h += "<section id=\"table\"><h2>Side by side</h2>\n<table><thead><tr><th>metric</th>";
-  for (size_t i : ok) h += fmt::format("<th>{}</th>", esc(r.models[i].label));
+  for (size_t i : ok) {
+    // The first verdict's standing under each name, so an excluded model is visibly out.
+    const std::string standing = r.verdicts.empty() ? "" : verdict_standing(r.verdicts[0], i);
+    h += fmt::format("<th>{}{}</th>", esc(r.models[i].label),
+                     standing.empty() ? std::string()
+                                      : fmt::format(" <span class=\"badge {}\">{}</span>",
+                                                    standing == "ships" ? "ship" : standing == "out" ? "outb" : "rank",
+                                                    esc(standing)));
+  }
   h += "</tr></thead><tbody>\n";
   auto row = [&](const std::string& name, auto&& cell) {
     h += fmt::format("<tr><th>{}</th>", esc(name));

@@ -31,6 +31,12 @@ std::string pad(const std::string& s, size_t w) { return s + std::string(w > wid
 
 }  // namespace
 
+std::string verdict_standing(const CompareVerdict& v, size_t model) {
+  for (const ModelVerdict& mv : v.models)
+    if (mv.model == model) return !mv.eligible ? "out" : mv.rank == 1 ? "ships" : fmt::format("#{}", mv.rank);
+  return "";
+}
+
 std::string render_compare_table(const CompareReport& r) {
   std::vector<const ModelMeasurement*> ok;
   for (const ModelMeasurement& m : r.models)
@@ -43,6 +49,9 @@ std::string render_compare_table(const CompareReport& r) {
     rows.push_back({name, std::move(cells)});
   };
   row("", [](const ModelMeasurement& m) { return m.label; });
+  if (!r.verdicts.empty())
+    row("verdict (" + r.verdicts[0].constraints.name + ")",
+        [&](const ModelMeasurement& m) { return verdict_standing(r.verdicts[0], static_cast<size_t>(&m - r.models.data())); });
   row("architecture", [](const ModelMeasurement& m) {
     return m.caps.vision_family.empty() ? m.arch : m.arch + " + " + m.caps.vision_family;
   });

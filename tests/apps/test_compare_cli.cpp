@@ -335,6 +335,7 @@ TEST(CompareCli, HtmlRendersInHeadlessChromium) {
   EXPECT_NE(dom.find("Say &lt;script&gt;alert(1)&lt;/script&gt; &amp; stop"), std::string::npos);
   EXPECT_NE(dom.find("&lt;b&gt;esc&amp;amp;&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(dom.find("Ship tiny-"), std::string::npos);
+  EXPECT_NE(dom.find("class=\"badge ship\">ships</span>"), std::string::npos);
 
   const std::string png = out_dir() + "/report.png";
   std::error_code ec;
