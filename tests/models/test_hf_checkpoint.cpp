@@ -9,6 +9,7 @@
 // - Malformed folders fail with pocket::Error naming the problem.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -265,6 +266,36 @@ TEST(HfCheckpoint, QuantizeGgufMatchesGoldens) {
     std::printf("  tiny-smol-f16 -> %-23s nmse %.3e  argmax %zu/%zu  %.2f%% identical bytes\n", name.c_str(), err, agree,
                 gd.ids.size(), 100.0 * same / total);
   }
+}
+
+// The row order the exporter (and so, by the round trips above, the converter) uses is the one
+// under which RoPE on adjacent pairs (GGUF, llama.cpp's NORM mode) equals HF's rotate_half RoPE
+// (pairs d and d + hd/2, frequency index d): checked on one head numerically, independently of
+// any model file. ref: transformers models/llama/modeling_llama.py rotate_half/apply_rotary_pos_emb.
+TEST(HfCheckpoint, PermutationTurnsRotateHalfIntoAdjacentPairs) {
+  const int hd = 16;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> q_hf(hd);
+  for (double& x : q_hf) x = u(rng);
+  const int64_t pos = 5;
+  auto freq = [&](int i) { return pos * std::pow(10000.0, -2.0 * i / hd); };
+  std::vector<double> rot_hf(hd);  // HF: out[d] = q[d] cos - q[d+hd/2] sin; out[d+hd/2] = q[d+hd/2] cos + q[d] sin
+  for (int d = 0; d < hd / 2; ++d) {
+    const double c = std::cos(freq(d)), sn = std::sin(freq(d));
+    rot_hf[d] = q_hf[d] * c - q_hf[d + hd / 2] * sn;
+    rot_hf[d + hd / 2] = q_hf[d + hd / 2] * c + q_hf[d] * sn;
+  }
+  // GGUF order: row k = 2i + j holds HF row j*hd/2 + i (as export_checkpoint writes Q and K).
+  auto hf_row = [&](int k) { return (k % 2) * (hd / 2) + k / 2; };
+  std::vector<double> q_gg(hd), rot_gg(hd);
+  for (int k = 0; k < hd; ++k) q_gg[k] = q_hf[hf_row(k)];
+  for (int i = 0; i < hd / 2; ++i) {  // adjacent pairs (2i, 2i+1), frequency index i
+    const double c = std::cos(freq(i)), sn = std::sin(freq(i));
+    rot_gg[2 * i] = q_gg[2 * i] * c - q_gg[2 * i + 1] * sn;
+    rot_gg[2 * i + 1] = q_gg[2 * i + 1] * c + q_gg[2 * i] * sn;
+  }
+  for (int k = 0; k < hd; ++k) EXPECT_NEAR(rot_gg[k], rot_hf[hf_row(k)], 1e-12) << k;
 }
 
 // ---------------------------------------------------------------------------------------------
