@@ -72,6 +72,11 @@ std::string Metrics::render(const Scheduler* sched, bool ready) const {
   out += fmt::format("pocket_active_sequences {}\n", sched ? sched->active() : 0);
   out += "# HELP pocket_kv_cells_used KV cache cells holding tokens, over all sequences.\n# TYPE pocket_kv_cells_used gauge\n";
   out += fmt::format("pocket_kv_cells_used {}\n", sched ? sched->kv_cells_used() : 0);
+  out += "# HELP pocket_decode_steps_total Batched decode steps (one forward call each).\n# TYPE pocket_decode_steps_total counter\n";
+  out += fmt::format("pocket_decode_steps_total {}\n", sched ? sched->decode_steps() : 0);
+  out += "# HELP pocket_decode_rows_total Sequence rows carried by decode steps (rows / steps = mean batch).\n";
+  out += "# TYPE pocket_decode_rows_total counter\n";
+  out += fmt::format("pocket_decode_rows_total {}\n", sched ? sched->decode_rows() : 0);
   out += "# HELP pocket_kv_cells_total KV cache cells allocated, over all sequences.\n# TYPE pocket_kv_cells_total gauge\n";
   out += fmt::format("pocket_kv_cells_total {}\n", sched ? sched->kv_cells_total() : 0);
   return out;

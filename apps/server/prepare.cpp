@@ -147,6 +147,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
     gen = make_gen(st, tok.encode(text, false, true), req.gen);
   }
   gen->json_object = constrain;
+  gen->keep_control_text = p.parse_tools;
   gen->suffix_text = suffix;
   p.gen = std::move(gen);
   return p;

@@ -124,7 +124,8 @@ struct Scheduler::Slot {
   std::optional<Sampler> sampler;       // penalties / top-k / min-p requests
   std::mt19937_64 rng;                   // temperature + top-p requests
   std::vector<Prob> probs;               // [n_vocab]
-  std::optional<StreamDecoder> dec;
+  std::string utf8;                      // token bytes not yet complete UTF-8 characters
+  bool started = false;                  // a first piece was produced (leading-space rule)
   std::vector<int32_t> history;
   std::vector<float> masked;             // logits copy for constrained sampling
   std::optional<JsonObjectPrefix> json;
@@ -157,10 +158,14 @@ Scheduler::Scheduler(Engine& engine, const SchedulerOptions& opt) : engine_(engi
   kvs_.resize(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) kvs_[i] = &slots_[i]->kv;
   const Tokenizer& tok = engine.tokenizer();
+  // Token bytes, looked up per generated token: Tokenizer::stream_piece builds strings per
+  // call, which would be the decode loop's only allocations.
   pieces_.resize(static_cast<size_t>(hp.n_vocab));
+  kind_.resize(static_cast<size_t>(hp.n_vocab));
   for (int32_t id = 0; id < hp.n_vocab; ++id) {
     const TokenAttr a = tok.token_attr(id);
-    if (a == TokenAttr::Normal || a == TokenAttr::Byte) pieces_[id] = tok.token_to_piece(id);
+    pieces_[id] = tok.stream_piece(id, false);
+    kind_[id] = a == TokenAttr::Normal || a == TokenAttr::Byte ? 0 : (a == TokenAttr::Control ? 2 : 1);
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -173,6 +178,7 @@ bool Scheduler::submit(const std::shared_ptr<GenRequest>& r) {
     if (stopping_) return false;
     if (static_cast<int>(queue_.size()) >= opt_.max_queue) return false;
     r->t_submit_ = now_seconds();
+    r->text_.reserve(4096);  // taken by the caller as it goes; sized so appends do not reallocate
     queue_.push_back(r);
     queued_ = static_cast<int>(queue_.size());
   }
@@ -213,7 +219,10 @@ void Scheduler::start_request(Slot& s) {
     s.rng.seed(sp.seed == 0xFFFFFFFFull ? std::random_device{}() : sp.seed);
     s.probs.resize(static_cast<size_t>(nv));
   }
-  s.dec.emplace(engine_.tokenizer());
+  s.utf8.clear();
+  s.utf8.reserve(64);
+  s.pending.reserve(1024);
+  s.started = false;
   s.history = r.prompt;
   s.history.reserve(r.prompt.size() + static_cast<size_t>(std::max<int64_t>(0, r.max_tokens)) + 1);
   s.json.reset();
@@ -250,12 +259,41 @@ void Scheduler::flush_text(Slot& s, bool final) {
   s.pending.erase(0, s.pending.size() - keep);
 }
 
+// Moves the complete UTF-8 characters of s.utf8 to s.pending; a character whose bytes may
+// still come with the next token is held back (all of it at the end), invalid bytes become
+// U+FFFD, as StreamDecoder does.
+void Scheduler::flush_utf8(Slot& s, bool final) {
+  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
+  const std::string& u = s.utf8;
+  size_t i = 0;
+  while (i < u.size()) {
+    const auto b = static_cast<unsigned char>(u[i]);
+    const size_t need = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 && b >= 0xC2 ? 2 : (b & 0xF0) == 0xE0 ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    if (need == 0) {
+      s.pending += kReplacement;
+      ++i;
+      continue;
+    }
+    size_t k = 1;
+    while (k < need && i + k < u.size() && (static_cast<unsigned char>(u[i + k]) & 0xC0) == 0x80) ++k;
+    if (k == need) {
+      s.pending.append(u, i, need);
+      i += need;
+    } else if (i + k == u.size() && !final) {
+      break;  // a valid prefix: wait for the rest
+    } else {
+      s.pending += kReplacement;
+      i += k;
+    }
+  }
+  s.utf8.erase(0, i);
+}
+
 void Scheduler::finish(Slot& s, const std::string& reason, const std::string& error) {
-  if (s.dec) s.pending += s.dec->flush();
+  flush_utf8(s, true);
   if (reason != "cancelled" && reason != "error") flush_text(s, true);
   std::shared_ptr<GenRequest> r = std::move(s.req);
   s.sampler.reset();
-  s.dec.reset();
   --active_;  // before the waiter wakes, so it sees the slot free
   r->finish(reason, error);
 }
@@ -289,7 +327,7 @@ int32_t Scheduler::choose(Slot& s, const float* logits) {
     const int32_t id = sample(s, s.masked.data());
     if (id < 0 || id >= nv) break;
     JsonObjectPrefix trial = *s.json;
-    if (!pieces_[id].empty() && trial.push(pieces_[id])) return id;
+    if (kind_[id] == 0 && !pieces_[id].empty() && trial.push(pieces_[id])) return id;
     s.masked[id] = -std::numeric_limits<float>::infinity();
   }
   s.forced = tok.encode(suffix, false, false);
@@ -318,14 +356,25 @@ void Scheduler::emit(Slot& s, int32_t id) {
   r.n_generated_ = s.n_gen;
   s.history.push_back(id);
   s.last = id;
-  const std::string piece = s.dec->push(id);
-  if (s.json) s.json->push(piece);
-  s.pending += piece;
+  // Control tokens print nothing (as `pocket run` without --special) unless the tool-call
+  // parser needs their text ([TOOL_CALLS], ...).
+  if (kind_[id] != 2 || r.keep_control_text) {
+    if (!s.started) {
+      // ref: StreamDecoder: the first piece follows decode()'s leading-space rule.
+      s.utf8 += engine_.tokenizer().stream_piece(id, true);
+      s.started = !s.utf8.empty();
+    } else {
+      s.utf8 += pieces_[id];
+    }
+  }
+  const size_t before = s.pending.size();
+  flush_utf8(s, false);
+  if (s.json) s.json->push(std::string_view(s.pending).substr(before));
   for (const std::string& stop : r.stop) {
     const size_t at = s.pending.find(stop);
     if (at != std::string::npos) {
       s.pending.resize(at);
-      s.dec.reset();
+      s.utf8.clear();
       finish(s, "stop");
       return;
     }
@@ -412,6 +461,8 @@ void Scheduler::loop() {
       for (int64_t i = 0; i < n; ++i) finish(*row_slot_[i], "error", e.what());
       continue;
     }
+    ++steps_;
+    rows_total_ += static_cast<uint64_t>(n);
     const int64_t nv = engine_.hparams().n_vocab;
     for (int64_t i = 0; i < n; ++i) {
       Slot& s = *row_slot_[i];

@@ -33,6 +33,7 @@ struct GenRequest {
   std::vector<std::string> stop;      // stop strings (excluded from the text)
   bool json_object = false;           // constrain the output to one JSON object
   std::string suffix_text;            // appended to the text when a JSON object completes
+  bool keep_control_text = false;     // control tokens' text is kept (for tool-call markers)
 
   // ---- output (written by the scheduler) ----
   std::atomic<bool> cancel{false};    // set by the caller (client went away)
@@ -91,6 +92,9 @@ class Scheduler {
   int64_t kv_cells_total() const { return n_ctx_ * static_cast<int64_t>(slots_.size()); }
   int64_t n_ctx() const { return n_ctx_; }
   int n_parallel() const { return static_cast<int>(slots_.size()); }
+  // Batched decode steps run, and the sequence rows they carried (rows / steps = mean batch).
+  uint64_t decode_steps() const { return steps_.load(); }
+  uint64_t decode_rows() const { return rows_total_.load(); }
 
  private:
   struct Slot;
@@ -106,7 +110,9 @@ class Scheduler {
   SchedulerOptions opt_;
   int64_t n_ctx_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<std::string> pieces_;  // [n_vocab] bytes of each token; empty for control tokens
+  void flush_utf8(Slot& s, bool final);
+  std::vector<std::string> pieces_;  // [n_vocab] bytes of each token (stream_piece, not first)
+  std::vector<uint8_t> kind_;        // [n_vocab] 0 = text/byte token, 1 = other special, 2 = control
   DecoderActivations prefill_act_, step_act_;
   std::vector<DecoderRow> rows_;
   std::vector<KvCache*> kvs_;
@@ -118,6 +124,7 @@ class Scheduler {
   bool stopping_ = false;
   std::atomic<int> queued_{0}, active_{0};
   std::atomic<int64_t> kv_cells_{0};
+  std::atomic<uint64_t> steps_{0}, rows_total_{0};
   std::thread thread_;
 };
 

@@ -3,11 +3,29 @@
 // the JSON-object constraint always yields one parseable object.
 #include <gtest/gtest.h>
 
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/json_constraint.h"
 #include "runtime/scheduler.h"
 #include "test_util.h"
+
+// Counts heap allocations made by a thread while its `t_counting` is set.
+static thread_local bool t_counting = false;
+static std::atomic<long> g_allocs{0};
+
+void* operator new(size_t n) {
+  if (t_counting) g_allocs.fetch_add(1);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace pocket {
 namespace {
@@ -124,6 +142,31 @@ TEST(Scheduler, JsonObjectConstraint) {
       EXPECT_LE(r->n_generated(), budget);
     }
   }
+}
+
+TEST(Scheduler, SteadyStateDecodeDoesNotAllocate) {
+  auto e = load("models/tiny-smol-q8_0.gguf");
+  SchedulerOptions so;
+  so.n_parallel = 2;
+  so.n_ctx = 512;
+  // The token observer runs on the scheduler thread between steps: count that thread's
+  // allocations from the 50th to the 250th token (scratch has reached its size by then).
+  std::atomic<int> tokens{0};
+  so.on_token = [&](double) {
+    const int n = ++tokens;
+    t_counting = n >= 50 && n < 250;
+  };
+  Scheduler s(*e, so);
+  auto a = make(*e, "Hello there, how are you", 200), b = make(*e, "Tell me a story", 200);
+  b->sampling.temperature = 0.8f;
+  b->sampling.top_p = 0.9f;
+  b->sampling.seed = 3;
+  ASSERT_TRUE(s.submit(a));
+  ASSERT_TRUE(s.submit(b));
+  drain(*a);
+  drain(*b);
+  EXPECT_GE(tokens.load(), 250);
+  EXPECT_EQ(g_allocs.load(), 0);
 }
 
 TEST(JsonObjectPrefix, AcceptsObjectsRejectsRest) {
