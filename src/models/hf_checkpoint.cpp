@@ -264,6 +264,44 @@ void HfConversion::add_vector(const std::string& name, const std::string& hf_nam
   });
 }
 
+json read_json_or_empty(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return json::object();
+  return read_json_file(path);
+}
+
+void add_tensor_as(GgufStreamWriter& out, const SafetensorsCheckpoint& st, const std::string& name, const std::string& hf,
+                   const std::vector<int64_t>& shape, DType type, int64_t permute_heads) {
+  const StTensor& t = st.get(hf);
+  POCKET_CHECK(t.shape == shape, "checkpoint '{}': tensor '{}' has shape {} but the config implies {}", st.dir(), hf,
+               shape_str(t.shape), shape_str(shape));
+  POCKET_CHECK(st_dtype_is_float(t.dtype), "checkpoint '{}': tensor '{}' has dtype {}, expected a float type", st.dir(),
+               hf, st_dtype_name(t.dtype));
+  const int64_t rows = shape.size() == 2 ? shape[0] : 1, cols = shape.size() == 2 ? shape[1] : t.n_elements();
+  const int64_t head = permute_heads > 0 ? rows / permute_heads : 0;
+  POCKET_CHECK(permute_heads == 0 || (shape.size() == 2 && rows % permute_heads == 0 && head % 2 == 0),
+               "checkpoint '{}': tensor '{}' does not split into {} heads of even size", st.dir(), hf, permute_heads);
+  const StTensor* src = &t;
+  out.add_tensor(name, type, std::vector<int64_t>(shape.rbegin(), shape.rend()), [=](uint8_t* dst) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    const size_t rb = row_bytes(type, cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t sr = r;  // same row order as HfConversion::add_matrix
+      if (head > 0) sr = (r / head) * head + (r % head % 2) * (head / 2) + (r % head) / 2;
+      src->read_f32(sr * cols, cols, row.data());
+      quantize_row(type, row.data(), dst + static_cast<size_t>(r) * rb, cols);
+    }
+  });
+}
+
+std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir) {
+  const json config = read_json_file((std::filesystem::path(dir) / "config.json").string());
+  const std::string mt = config.is_object() ? config.value("model_type", std::string()) : "";
+  if (mt == "smolvlm" || mt == "idefics3") return load_idefics3_mmproj(dir, config);
+  if (mt == "mistral3") return load_pixtral_mmproj(dir, config);
+  return nullptr;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Llama-family hyperparameters and tensors
 

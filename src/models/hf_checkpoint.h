@@ -34,8 +34,8 @@ bool is_checkpoint_dir(const std::string& path);
 std::unique_ptr<GgufFile> load_checkpoint(const std::string& dir, const ConvertOptions& opt);
 
 // The vision tower and connector of a SmolVLM/Idefics3 checkpoint as an in-memory mmproj GGUF
-// (projector idefics3) for VisionEncoder::load; nullptr for checkpoints of other families
-// (Ministral 3's Pixtral tower is not converted yet). Throws pocket::Error on malformed input.
+// (projector idefics3), or of a Mistral3 (Ministral 3) checkpoint (projector pixtral), for
+// VisionEncoder::load; nullptr for text-only checkpoints. Throws pocket::Error on malformed input.
 std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir);
 
 // `pocket quantize`: IN is a GGUF file or a checkpoint folder, OUT a GGUF file. Matrices go to
@@ -88,6 +88,18 @@ int64_t convert_llama_family(HfConversion& c, const std::string& arch, const std
 // tokenizer's EOS become tokenizer.ggml.eot_token_id. Returns false (writing nothing but the chat template) when the
 // tokenizer has no GGUF form Pocket can reproduce; the folder's tokenizer.json is used then.
 bool convert_hf_tokenizer(const std::string& dir, const nlohmann::json& config, int64_t n_vocab, GgufWriter& w);
+
+// Adds HF tensor `hf` (any rank) as GGUF `name` in `type` (F16 or F32), dims = the HF shape
+// reversed (same memory order); the shape must be `shape`. permute_heads > 0: 2-D Q/K rows go
+// from rotate_half to adjacent pairs as in HfConversion::add_matrix.
+void add_tensor_as(GgufStreamWriter& out, const SafetensorsCheckpoint& st, const std::string& name, const std::string& hf,
+                   const std::vector<int64_t>& shape, DType type, int64_t permute_heads = 0);
+// Parses a JSON file; an absent file is an empty object.
+nlohmann::json read_json_or_empty(const std::string& path);
+
+// Vision towers (hf_idefics3.cpp, hf_pixtral.cpp) behind load_checkpoint_mmproj.
+std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const nlohmann::json& config);
+std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const nlohmann::json& config);
 
 // Per-architecture entry points (hf_llama.cpp, hf_mistral3.cpp): `matches` looks at config.json,
 // `convert` fills the conversion.

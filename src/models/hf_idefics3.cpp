@@ -10,7 +10,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/mmap.h"
 #include "models/hf_checkpoint.h"
 
 namespace pocket {
@@ -20,45 +19,11 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-json read_json(const fs::path& p, bool required) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) {
-    POCKET_CHECK(!required, "'{}' is missing", p.string());
-    return json::object();
-  }
-  MappedFile m(p.string());
-  try {
-    return json::parse(reinterpret_cast<const char*>(m.data()), reinterpret_cast<const char*>(m.data()) + m.size());
-  } catch (const json::exception& e) {
-    fail("'{}' is not valid JSON: {}", p.string(), e.what());
-  }
-}
-
-// Adds HF tensor `hf` as GGUF `name` in `type`, dims = the HF shape reversed; checks the shape.
-void add_as(GgufStreamWriter& out, const SafetensorsCheckpoint& st, const std::string& name, const std::string& hf,
-            std::vector<int64_t> want_shape, DType type) {
-  const StTensor& t = st.get(hf);
-  POCKET_CHECK(t.shape == want_shape && st_dtype_is_float(t.dtype),
-               "checkpoint '{}': tensor '{}' has shape/dtype {}x{} where [{}] floats are expected", st.dir(), hf,
-               t.shape.size(), st_dtype_name(t.dtype), fmt::join(want_shape, ", "));
-  std::vector<int64_t> dims(want_shape.rbegin(), want_shape.rend());
-  const StTensor* src = &t;
-  out.add_tensor(name, type, dims, [src, type](uint8_t* dst) {
-    const int64_t n = src->n_elements();
-    std::vector<float> tmp(static_cast<size_t>(n));
-    src->read_f32(0, n, tmp.data());
-    quantize_row(type, tmp.data(), dst, n);  // F16/F32: element-wise, any length
-  });
-}
-
 }  // namespace
 
-std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir) {
+std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const json& config) {
   const fs::path root(dir);
-  const json config = read_json(root / "config.json", true);
   try {
-    const std::string mt = config.value("model_type", std::string());
-    if (mt != "smolvlm" && mt != "idefics3") return nullptr;
     POCKET_CHECK(config.contains("vision_config") && config["vision_config"].is_object(),
                  "checkpoint '{}': no vision_config", dir);
     const json& vc = config["vision_config"];
@@ -98,7 +63,7 @@ std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir) {
     m.set_f32("clip.vision.attention.layer_norm_epsilon", static_cast<float>(cfg_float_or(vc, "layer_norm_eps", 1e-6)));
     m.set_u32("clip.vision.projector.scale_factor", static_cast<uint32_t>(scale));
     m.set_bool("clip.use_gelu", true);
-    const json pp = read_json(root / "preprocessor_config.json", false);
+    const json pp = read_json_or_empty((root / "preprocessor_config.json").string());
     auto rgb = [&](const char* key, std::vector<float> def) {
       if (pp.contains(key) && pp[key].is_array() && pp[key].size() == 3 && pp[key][0].is_number())
         return std::vector<float>{pp[key][0].get<float>(), pp[key][1].get<float>(), pp[key][2].get<float>()};
@@ -112,29 +77,29 @@ std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir) {
 
     GgufStreamWriter out;
     const int64_t n_pos = (image / patch) * (image / patch);
-    add_as(out, *st, "v.patch_embd.weight", v + "embeddings.patch_embedding.weight", {d, channels, patch, patch}, DType::F16);
-    add_as(out, *st, "v.patch_embd.bias", v + "embeddings.patch_embedding.bias", {d}, DType::F32);
-    add_as(out, *st, "v.position_embd.weight", v + "embeddings.position_embedding.weight", {n_pos, d}, DType::F32);
+    add_tensor_as(out, *st, "v.patch_embd.weight", v + "embeddings.patch_embedding.weight", {d, channels, patch, patch}, DType::F16);
+    add_tensor_as(out, *st, "v.patch_embd.bias", v + "embeddings.patch_embedding.bias", {d}, DType::F32);
+    add_tensor_as(out, *st, "v.position_embd.weight", v + "embeddings.position_embedding.weight", {n_pos, d}, DType::F32);
     for (int64_t il = 0; il < layers; ++il) {
       const std::string b = "v.blk." + std::to_string(il) + ".", h = v + "encoder.layers." + std::to_string(il) + ".";
       const std::pair<const char*, const char*> lin[] = {{"attn_q", "self_attn.q_proj"}, {"attn_k", "self_attn.k_proj"},
                                                          {"attn_v", "self_attn.v_proj"}, {"attn_out", "self_attn.out_proj"}};
       for (const auto& [g, hfn] : lin) {
-        add_as(out, *st, b + g + ".weight", h + hfn + ".weight", {d, d}, DType::F16);
-        add_as(out, *st, b + g + ".bias", h + hfn + ".bias", {d}, DType::F32);
+        add_tensor_as(out, *st, b + g + ".weight", h + hfn + ".weight", {d, d}, DType::F16);
+        add_tensor_as(out, *st, b + g + ".bias", h + hfn + ".bias", {d}, DType::F32);
       }
-      add_as(out, *st, b + "ffn_up.weight", h + "mlp.fc1.weight", {ff, d}, DType::F16);
-      add_as(out, *st, b + "ffn_up.bias", h + "mlp.fc1.bias", {ff}, DType::F32);
-      add_as(out, *st, b + "ffn_down.weight", h + "mlp.fc2.weight", {d, ff}, DType::F16);
-      add_as(out, *st, b + "ffn_down.bias", h + "mlp.fc2.bias", {d}, DType::F32);
+      add_tensor_as(out, *st, b + "ffn_up.weight", h + "mlp.fc1.weight", {ff, d}, DType::F16);
+      add_tensor_as(out, *st, b + "ffn_up.bias", h + "mlp.fc1.bias", {ff}, DType::F32);
+      add_tensor_as(out, *st, b + "ffn_down.weight", h + "mlp.fc2.weight", {d, ff}, DType::F16);
+      add_tensor_as(out, *st, b + "ffn_down.bias", h + "mlp.fc2.bias", {d}, DType::F32);
       for (const auto& [g, hfn] : {std::pair{"ln1", "layer_norm1"}, std::pair{"ln2", "layer_norm2"}}) {
-        add_as(out, *st, b + g + ".weight", h + hfn + ".weight", {d}, DType::F32);
-        add_as(out, *st, b + g + ".bias", h + hfn + ".bias", {d}, DType::F32);
+        add_tensor_as(out, *st, b + g + ".weight", h + hfn + ".weight", {d}, DType::F32);
+        add_tensor_as(out, *st, b + g + ".bias", h + hfn + ".bias", {d}, DType::F32);
       }
     }
-    add_as(out, *st, "v.post_ln.weight", v + "post_layernorm.weight", {d}, DType::F32);
-    add_as(out, *st, "v.post_ln.bias", v + "post_layernorm.bias", {d}, DType::F32);
-    add_as(out, *st, "mm.model.fc.weight", "model.connector.modality_projection.proj.weight", {n_embd, d * scale * scale},
+    add_tensor_as(out, *st, "v.post_ln.weight", v + "post_layernorm.weight", {d}, DType::F32);
+    add_tensor_as(out, *st, "v.post_ln.bias", v + "post_layernorm.bias", {d}, DType::F32);
+    add_tensor_as(out, *st, "mm.model.fc.weight", "model.connector.modality_projection.proj.weight", {n_embd, d * scale * scale},
            DType::F16);
     const std::vector<uint8_t> bytes = m.to_bytes();
     out.copy_metadata(*GgufFile::parse(bytes.data(), bytes.size(), "<metadata>"));
