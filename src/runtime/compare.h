@@ -28,14 +28,7 @@ struct CompareModelSpec {
 // One prompt of the suite. Media paths are absolute or relative to the working directory
 // (the JSONL loader resolves them against the file's folder). An image path of the form
 // "synthetic:WxH" is generated in memory (used by the built-in smoke suite).
-struct ComparePrompt {
-  std::string id;
-  std::string prompt;
-  std::vector<std::string> images;
-  std::string video;
-  std::vector<std::string> references;  // empty: not scored
-  MatchKind match = MatchKind::Anls;
-};
+using ComparePrompt = PromptSpec;  // one prompt of the suite (io/prompt_suite.h)
 
 // Renders one user turn with the model's chat template (media part types, in order, before
 // the text); template_text overrides the model's template when non-empty. Supplied by the

@@ -13,9 +13,8 @@ namespace pocket {
 // "reference": text | [texts], "match": "exact|contains|anls", "id": text}. Blank lines and
 // lines starting with '#' are skipped. Relative media paths are resolved against the file's
 // folder. Throws pocket::Error naming the line on any malformed entry.
+// (The parser itself is io/prompt_suite.h's parse_prompt_suite.)
 std::vector<ComparePrompt> load_prompts_jsonl(const std::string& path);
-std::vector<ComparePrompt> parse_prompts_jsonl(const std::string& text, const std::string& base_dir,
-                                               const std::string& source_name);
 
 // One "Describe this image." prompt (no reference) per image file in `dir` (.png .jpg .jpeg
 // .webp .gif .tif .tiff), in name order. Throws when the folder has none.

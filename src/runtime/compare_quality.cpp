@@ -8,22 +8,6 @@
 
 namespace pocket {
 
-MatchKind parse_match_kind(std::string_view s) {
-  if (s == "exact") return MatchKind::Exact;
-  if (s == "contains") return MatchKind::Contains;
-  if (s == "anls") return MatchKind::Anls;
-  fail("unknown match kind '{}' (expected exact, contains or anls)", s);
-}
-
-const char* match_kind_name(MatchKind k) {
-  switch (k) {
-    case MatchKind::Exact: return "exact";
-    case MatchKind::Contains: return "contains";
-    case MatchKind::Anls: return "anls";
-  }
-  return "?";
-}
-
 std::string normalize_answer(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -6,13 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "io/prompt_suite.h"
+
 namespace pocket {
 
-enum class MatchKind { Exact, Contains, Anls };
-
-// "exact" | "contains" | "anls"; throws pocket::Error otherwise.
-MatchKind parse_match_kind(std::string_view s);
-const char* match_kind_name(MatchKind k);
+// MatchKind, parse_match_kind and match_kind_name come from io/prompt_suite.h.
 
 // The comparison form of an answer: ASCII letters lowercased, leading/trailing whitespace
 // removed, inner whitespace runs collapsed to one space. Non-ASCII bytes are kept as they

@@ -202,7 +202,7 @@ TEST(ComparePrompts, Jsonl) {
       "\n"
       "{\"id\": \"img\", \"prompt\": \"Describe.\", \"images\": [\"a.png\", \"/abs/b.png\"], \"reference\": [\"x\", \"y\"]}\n"
       "{\"prompt\": \"Video?\", \"video\": \"clip.mp4\"}\n";
-  std::vector<ComparePrompt> p = parse_prompts_jsonl(text, "/data", "suite.jsonl");
+  std::vector<ComparePrompt> p = parse_prompt_suite(text, "/data", "suite.jsonl");
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].id, "p1");
   EXPECT_EQ(p[0].match, MatchKind::Exact);
@@ -215,7 +215,7 @@ TEST(ComparePrompts, Jsonl) {
   EXPECT_TRUE(p[2].references.empty());
   auto error_of = [](const std::string& t) {
     try {
-      parse_prompts_jsonl(t, "", "s.jsonl");
+      parse_prompt_suite(t, "", "s.jsonl");
     } catch (const Error& e) {
       return std::string(e.what());
     }
