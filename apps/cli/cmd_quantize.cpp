@@ -1,7 +1,7 @@
 // `pocket quantize IN OUT TYPE`: IN is a GGUF file or a Hugging Face checkpoint folder (or any
 // model reference resolve_model() knows), OUT a GGUF file whose matrices are TYPE (norms and
 // other 1-D tensors F32, as llama.cpp keeps them). The conversion streams tensor by tensor.
-// --mmproj also writes a SmolVLM folder's vision tower as a separate mmproj GGUF.
+// --mmproj also writes a folder's vision tower (SmolVLM2, Ministral 3) as a separate mmproj GGUF.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -31,7 +31,7 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("output", o->out, "GGUF file to write")->required();
   cmd->add_option("type", o->type, "Weight type")->required();
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--mmproj", o->mmproj, "Also write the folder's vision tower (SmolVLM) as an mmproj GGUF (F16)");
+  cmd->add_option("--mmproj", o->mmproj, "Also write the folder's vision tower (SmolVLM2, Ministral 3) as an mmproj GGUF (F16)");
   cmd->callback([o] {
     const auto type = dtype_from_name(o->type);
     POCKET_CHECK(type.has_value(), "unknown type '{}'", o->type);

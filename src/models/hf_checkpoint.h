@@ -3,7 +3,8 @@
 // GGUF keys, Q/K rows permuted to the adjacent-pair RoPE layout, BF16/FP8 dequantized and
 // every matrix quantized to the requested type. The result is a GGUF image in memory
 // (Engine::load on a folder) or a GGUF file (`pocket quantize DIR OUT TYPE`).
-// One file per architecture (hf_llama.cpp, hf_mistral3.cpp); this file holds what they share.
+// One file per architecture (hf_llama.cpp, hf_mistral3.cpp; vision towers hf_idefics3.cpp,
+// hf_pixtral.cpp; vocabulary hf_tokenizer.cpp); this file holds what they share.
 #pragma once
 
 #include <functional>
