@@ -129,6 +129,11 @@ struct Scheduler::Slot {
   std::vector<int32_t> history;
   std::vector<float> masked;             // logits copy for constrained sampling
   std::optional<JsonObjectPrefix> json;
+  std::vector<std::vector<int32_t>> choice_toks;  // GenRequest::choices, tokenized
+  std::vector<uint8_t> choice_alive;     // [choices] still matching the tokens chosen so far
+  size_t choice_pos = 0;                 // tokens of the choice emitted so far
+  bool in_choice = false;                // still choosing one of the choices
+  bool choice_token = false;             // the token being emitted belongs to the choice
   std::vector<int32_t> forced;           // tokens to emit before sampling again
   size_t forced_next = 0;
   std::string pending;                   // text held back while it may begin a stop string
@@ -215,7 +220,8 @@ void Scheduler::start_request(Slot& s) {
   s.sampler.reset();
   if (sp.temperature > 0 && (sp.top_k > 0 || sp.min_p > 0 || sp.repeat_penalty != 1.0f)) {
     s.sampler.emplace(sp, nv);
-  } else if (sp.temperature > 0) {
+  }
+  if (sp.temperature > 0) {
     s.rng.seed(sp.seed == 0xFFFFFFFFull ? std::random_device{}() : sp.seed);
     s.probs.resize(static_cast<size_t>(nv));
   }
@@ -232,6 +238,15 @@ void Scheduler::start_request(Slot& s) {
   }
   s.forced.clear();
   s.forced_next = 0;
+  s.choice_toks.clear();
+  for (const std::string& c : r.choices) {
+    s.choice_toks.push_back(engine_.tokenizer().encode(c, false, true));
+    if (s.choice_toks.back().empty()) s.choice_toks.pop_back();
+  }
+  s.choice_alive.assign(s.choice_toks.size(), 1);
+  s.choice_pos = 0;
+  s.in_choice = !s.choice_toks.empty();
+  s.choice_token = false;
   s.pending.clear();
   s.pos = 0;
   s.n_gen = 0;
@@ -307,9 +322,58 @@ int32_t Scheduler::sample(Slot& s, const float* logits) {
   return sample_nucleus(logits, nv, sp.temperature, sp.top_p, s.rng, s.probs);
 }
 
-// Next token: forced closing text first, then sampling, constrained to JSON when asked.
+// One token of a choice: a walk down the choices' token sequences, taking at each position
+// the model's best-scoring (or, with a temperature, a sampled) token among those the still
+// matching choices continue with.
+int32_t Scheduler::choose_choice(Slot& s, const float* logits) {
+  const SamplerParams& sp = s.req->sampling;
+  int32_t best = -1;
+  double total = 0, pick = -1;
+  if (sp.temperature > 0) pick = std::uniform_real_distribution<double>(0.0, 1.0)(s.rng);
+  // Greedy: argmax; sampled: draw in proportion to exp(logit / T) over the distinct tokens.
+  float mx = -std::numeric_limits<float>::infinity();
+  for (size_t c = 0; c < s.choice_toks.size(); ++c)
+    if (s.choice_alive[c]) mx = std::max(mx, logits[s.choice_toks[c][s.choice_pos]]);
+  for (int pass = 0; pass < (pick >= 0 ? 2 : 1) && best < 0; ++pass) {
+    double acc = 0;
+    for (size_t c = 0; c < s.choice_toks.size(); ++c) {
+      if (!s.choice_alive[c]) continue;
+      const int32_t t = s.choice_toks[c][s.choice_pos];
+      bool seen = false;
+      for (size_t e = 0; e < c && !seen; ++e) seen = s.choice_alive[e] && s.choice_toks[e][s.choice_pos] == t;
+      if (seen) continue;
+      if (pick < 0) {
+        if (best < 0 || logits[t] > logits[best]) best = t;
+        continue;
+      }
+      const double w = std::exp((logits[t] - mx) / sp.temperature);
+      if (pass == 0) {
+        total += w;
+      } else if ((acc += w) >= pick * total) {
+        best = t;
+        break;
+      }
+    }
+  }
+  if (best < 0) best = s.choice_toks[0][s.choice_pos];
+  bool done = false;
+  for (size_t c = 0; c < s.choice_toks.size(); ++c) {
+    if (!s.choice_alive[c]) continue;
+    if (s.choice_toks[c][s.choice_pos] != best) s.choice_alive[c] = 0;
+    else if (s.choice_toks[c].size() == s.choice_pos + 1) done = true;
+  }
+  ++s.choice_pos;
+  if (done) s.in_choice = false;
+  s.choice_token = true;
+  return best;
+}
+
+// Next token: forced closing text first, then a choice, then sampling, constrained to JSON
+// when asked.
 int32_t Scheduler::choose(Slot& s, const float* logits) {
+  s.choice_token = false;
   if (s.forced_next < s.forced.size()) return s.forced[s.forced_next++];
+  if (s.in_choice) return choose_choice(s, logits);
   if (!s.json) return sample(s, logits);
   const Tokenizer& tok = engine_.tokenizer();
   const int64_t left = s.req->max_tokens - s.n_gen;
@@ -369,7 +433,7 @@ void Scheduler::emit(Slot& s, int32_t id) {
   }
   const size_t before = s.pending.size();
   flush_utf8(s, false);
-  if (s.json) s.json->push(std::string_view(s.pending).substr(before));
+  if (s.json && !s.choice_token) s.json->push(std::string_view(s.pending).substr(before));
   for (const std::string& stop : r.stop) {
     const size_t at = s.pending.find(stop);
     if (at != std::string::npos) {

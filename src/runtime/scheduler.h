@@ -34,6 +34,9 @@ struct GenRequest {
   bool json_object = false;           // constrain the output to one JSON object
   std::string suffix_text;            // appended to the text when a JSON object completes
   bool keep_control_text = false;     // control tokens' text is kept (for tool-call markers)
+  // The output must begin with one of these texts (special tokens parsed), e.g. the names of
+  // the tools a forced call may use; the JSON-object constraint (if set) applies after it.
+  std::vector<std::string> choices;
 
   // ---- output (written by the scheduler) ----
   std::atomic<bool> cancel{false};    // set by the caller (client went away)
@@ -103,6 +106,7 @@ class Scheduler {
   void emit(Slot& s, int32_t id);
   int32_t choose(Slot& s, const float* logits);
   int32_t sample(Slot& s, const float* logits);
+  int32_t choose_choice(Slot& s, const float* logits);
   void finish(Slot& s, const std::string& reason, const std::string& error = "");
   void flush_text(Slot& s, bool final);
 

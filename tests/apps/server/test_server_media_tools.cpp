@@ -167,6 +167,24 @@ TEST(ServerTools, ForcedAndStreamedToolCalls) {
   EXPECT_EQ(name, "get_time");
   EXPECT_EQ(finish, "tool_calls");
 
+  // required with several tools: the model picks one of the offered names.
+  body["stream"] = false;
+  body["tool_choice"] = "required";
+  body["tools"] = kTools;
+  for (double temp : {0.0, 1.0}) {
+    body["temperature"] = temp;
+    body["seed"] = 5;
+    const HttpResult req = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(req.status, 200) << req.raw;
+    const json& calls = req.body["choices"][0]["message"]["tool_calls"];
+    ASSERT_EQ(calls.size(), 1u) << req.raw;
+    const std::string n = calls[0]["function"]["name"];
+    EXPECT_TRUE(n == "get_weather" || n == "get_time") << n;
+    EXPECT_TRUE(json::parse(calls[0]["function"]["arguments"].get<std::string>()).is_object());
+    EXPECT_EQ(req.body["choices"][0]["finish_reason"], "tool_calls");
+  }
+  body["temperature"] = 0;
+
   // tool_choice none: plain content, no calls.
   body["stream"] = false;
   body["tool_choice"] = "none";
