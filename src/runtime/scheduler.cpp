@@ -67,10 +67,10 @@ struct Prob {
   int32_t id;
 };
 
-// Temperature + nucleus sampling (the two knobs of OpenAI's API) without sorting the whole
-// vocabulary: Sampler sorts every candidate when top-k is off, which costs milliseconds per
-// token on a 49k vocabulary and would serialise the batch behind the sampling. Only the
-// prefix holding top_p of the mass is sorted, grown geometrically.
+// Temperature + nucleus sampling (the two knobs of OpenAI's API), in the order OpenAI-style
+// servers and transformers' warpers apply them: temperature first, then top-p on the
+// tempered distribution (Sampler follows llama.cpp's chain, top-p before temperature).
+// Only the prefix holding top_p of the mass is sorted, grown geometrically.
 int32_t sample_nucleus(const float* logits, int32_t n, float temp, float top_p, std::mt19937_64& rng,
                        std::vector<Prob>& c) {
   float mx = logits[0];

@@ -49,13 +49,6 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
   }
 
   auto by_logit = [](const Cand& a, const Cand& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
-  size_t n = cand_.size();
-  if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
-    std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
-    n = p_.top_k;
-  } else {
-    std::sort(cand_.begin(), cand_.end(), by_logit);
-  }
   auto softmax = [&](size_t m, float temp) {
     const float mx = cand_[0].logit;
     double sum = 0;
@@ -65,7 +58,42 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
     }
     for (size_t i = 0; i < m; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
   };
-  softmax(n, 1.0f);
+  size_t n = cand_.size();
+  if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
+    std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
+    n = p_.top_k;
+    softmax(n, 1.0f);
+  } else {
+    // Without top-k, only the prefix that top-p or min-p keeps needs to be in order: sorting
+    // a 100k+ vocabulary per token costs milliseconds. Probabilities over all candidates first
+    // (order-free), then the prefix is sorted, grown geometrically until it holds top_p.
+    float mx = cand_[0].logit;
+    for (const Cand& c : cand_) mx = std::max(mx, c.logit);
+    double sum = 0;
+    for (Cand& c : cand_) {
+      c.p = std::exp(c.logit - mx);
+      sum += c.p;
+    }
+    for (Cand& c : cand_) c.p = static_cast<float>(c.p / sum);
+    if (p_.top_p < 1.0f) {
+      size_t k = std::min<size_t>(64, n);
+      for (;;) {
+        std::partial_sort(cand_.begin(), cand_.begin() + static_cast<long>(k), cand_.end(), by_logit);
+        double cum = 0;
+        for (size_t i = 0; i < k; ++i) cum += cand_[i].p;
+        if (cum >= p_.top_p || k == n) break;
+        k = std::min(n, k * 4);
+      }
+      n = k;
+    } else if (p_.min_p > 0.0f) {
+      const float thr = static_cast<float>(1.0 / sum) * p_.min_p;  // the top token's p, times min_p
+      auto mid = std::partition(cand_.begin(), cand_.end(), [&](const Cand& c) { return c.p >= thr; });
+      std::sort(cand_.begin(), mid, by_logit);
+      n = static_cast<size_t>(mid - cand_.begin());
+    } else {
+      std::sort(cand_.begin(), cand_.end(), by_logit);
+    }
+  }
   if (p_.top_p < 1.0f) {
     double cum = 0;
     size_t keep = n;

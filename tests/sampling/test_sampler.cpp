@@ -1,6 +1,7 @@
 // Sampler semantics: greedy, seeded reproducibility, truncation rules and penalties.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -75,6 +76,34 @@ TEST(Sampler, TopKTopPMinPTruncate) {
   p.top_p = 1.0f;
   p.min_p = 0.25f;  // keeps p >= 0.125
   EXPECT_EQ(support(p), (std::vector<int>{1, 1, 1, 0}));
+}
+
+// A flat distribution over a large vocabulary: the nucleus holds thousands of tokens, so the
+// sorted prefix has to grow several times; the support must be exactly the nucleus computed
+// by brute force (here the ids are already in decreasing-logit order).
+TEST(Sampler, LargeNucleusMatchesBruteForce) {
+  const int nv = 8000;
+  std::vector<float> l(nv);
+  for (int i = 0; i < nv; ++i) l[i] = -0.001f * static_cast<float>(i);
+  double sum = 0;
+  for (float x : l) sum += std::exp(static_cast<double>(x));
+  for (float top_p : {0.5f, 0.9f}) {
+    int nucleus = 0;
+    double cum = 0;
+    while (cum < top_p) cum += std::exp(static_cast<double>(l[nucleus++])) / sum;
+    SamplerParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = top_p;
+    p.min_p = 0;
+    p.seed = 11;
+    Sampler s(p, nv);
+    int max_id = 0;
+    for (int i = 0; i < 500; ++i) max_id = std::max(max_id, s.sample(l.data(), {}));
+    EXPECT_LT(max_id, nucleus) << top_p;
+    EXPECT_GT(max_id, nucleus * 95 / 100) << top_p;  // the tail of the nucleus is reached
+    EXPECT_GT(nucleus, 500);
+  }
 }
 
 TEST(Sampler, RepetitionPenalty) {
