@@ -12,6 +12,7 @@
 #include "kernels/matmul.h"
 #include "kernels/repack.h"
 #include "kernels/x86/gemm_avx2.h"
+#include "kernels/x86/gemm_packed_vnni.h"
 #include "kernels/x86/gemm_vnni.h"
 #include "quant/types.h"
 
@@ -97,6 +98,53 @@ TEST(Matmul, RepackedWeightsMatchReference) {
         ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
         ASSERT_NEAR(got2[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
       }
+    }
+  }
+}
+
+// The server batches tokens of different sequences: a row's result must be bit-identical
+// whatever tile (16 or 8 rows) and token count computed it.
+TEST(Matmul, RepackedTilesAreBitIdentical) {
+  ThreadPool pool(2);
+  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    const int64_t n_in = 256, n_out = 56, nb = n_in / 32;  // 3 chunks of 16 + one of 8 rows
+    const auto wf = randv(n_in * n_out, 11);
+    std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
+    for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
+    WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
+    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels on this CPU";
+    AlignedBuffer<uint8_t> storage;
+    repack_weight(w, storage, pool);
+    SCOPED_TRACE(dtype_name(t));
+    // Kernel level: one 16-row call == two 8-row calls, for every token count.
+    const int64_t n_tok = 4;
+    const auto x = randv(n_in * n_tok, 300);
+    const size_t ar = row_bytes(DType::Q8_0, n_in);
+    std::vector<uint8_t> act(ar * n_tok);
+    std::vector<int32_t> asum(nb * n_tok);
+    for (int64_t i = 0; i < n_tok; ++i) {
+      type_kernels_ref(DType::Q8_0).quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
+      vnni::q8_0_block_sums(act.data() + i * ar, nb, asum.data() + i * nb);
+    }
+    const size_t group_bytes = row_bytes(t, n_in) * kPackRows;
+    const auto k8 = t == DType::Q8_0 ? vnni::packed_q8_0_8xT : vnni::packed_q4_0_8xT;
+    const auto k16 = t == DType::Q8_0 ? vnni::packed_q8_0_16xT : vnni::packed_q4_0_16xT;
+    for (int nt = 1; nt <= 4; ++nt) {
+      float y16[4 * 16], y8[4 * 16];
+      k16(nb, w.packed + 2 * group_bytes, act.data(), ar, asum.data(), nt, y16, 16);
+      k8(nb, w.packed + 2 * group_bytes, act.data(), ar, asum.data(), nt, y8, 16);
+      k8(nb, w.packed + 3 * group_bytes, act.data(), ar, asum.data(), nt, y8 + 8, 16);
+      for (int i = 0; i < nt * 16; ++i) ASSERT_EQ(y16[i], y8[i]) << "tokens " << nt << " lane " << i;
+    }
+    // Through matmul: token i alone == token i inside a batch of 9.
+    const int64_t n_big = 9;
+    const auto xb = randv(n_in * n_big, 301);
+    std::vector<float> big(n_big * n_out), one(n_out);
+    MatmulScratch scratch;
+    matmul(w, xb.data(), n_big, big.data(), scratch, pool);
+    for (int64_t i = 0; i < n_big; ++i) {
+      matmul(w, xb.data() + i * n_in, 1, one.data(), scratch, pool);
+      for (int64_t r = 0; r < n_out; ++r) ASSERT_EQ(one[r], big[i * n_out + r]) << "token " << i << " row " << r;
     }
   }
 }
