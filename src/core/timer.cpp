@@ -1,8 +1,9 @@
-// Reads /proc/self/status for resident-memory figures.
+// Reads /proc/self/status for resident-memory figures; UTC time stamps.
 #include "core/timer.h"
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace pocket {
 
@@ -27,5 +28,14 @@ uint64_t read_status_kb(const char* key) {
 
 uint64_t peak_rss_bytes() { return read_status_kb("VmHWM:"); }
 uint64_t current_rss_bytes() { return read_status_kb("VmRSS:"); }
+
+std::string utc_now_iso() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 }  // namespace pocket

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace pocket {
 
@@ -15,5 +16,8 @@ inline double now_seconds() {
 uint64_t peak_rss_bytes();
 // Current resident set size in bytes (VmRSS), 0 if unknown.
 uint64_t current_rss_bytes();
+
+// The current UTC time as ISO 8601, e.g. "2026-11-24T05:28:26Z" (report and manifest stamps).
+std::string utc_now_iso();
 
 }  // namespace pocket

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/timer.h"
 #include "core/sha256.h"
 
 namespace pocket {
@@ -52,15 +53,6 @@ int quant_rank(const std::string& label) {
   for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i)
     if (label == kOrder[i]) return i;
   return static_cast<int>(std::size(kOrder));
-}
-
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 void write_atomic(const std::string& path, const std::string& text) {
@@ -269,7 +261,7 @@ StoreEntry ModelStore::pull(const ModelRef& ref, const HubClient& client) {
   m["model"] = sel.model_file;
   m["mmproj"] = sel.mmproj_file;
   m["endpoint"] = client.config().endpoint;
-  m["pulled_at"] = now_utc();
+  m["pulled_at"] = utc_now_iso();
   json files = json::array();
   for (const HubFile& f : sel.files) files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
   m["files"] = std::move(files);
