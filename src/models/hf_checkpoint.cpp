@@ -152,6 +152,28 @@ int64_t cfg_int_or(const json& j, const char* key, int64_t def) {
   return it->get<int64_t>();
 }
 
+std::string first_architecture(const json& config) {
+  const auto a = config.find("architectures");
+  if (a == config.end() || !a->is_array() || a->empty() || !(*a)[0].is_string()) return "";
+  return (*a)[0].get<std::string>();
+}
+
+void write_clip_header(GgufWriter& m, const ClipTowerHeader& h) {
+  m.set_string("general.architecture", "clip");
+  m.set_string("general.type", "mmproj");
+  m.set_string("general.name", h.name);
+  m.set_bool("clip.has_vision_encoder", true);
+  m.set_string("clip.projector_type", h.projector_type);
+  m.set_u32("clip.vision.image_size", static_cast<uint32_t>(h.image_size));
+  m.set_u32("clip.vision.patch_size", static_cast<uint32_t>(h.patch_size));
+  m.set_u32("clip.vision.embedding_length", static_cast<uint32_t>(h.width));
+  m.set_u32("clip.vision.feed_forward_length", static_cast<uint32_t>(h.ff));
+  m.set_u32("clip.vision.block_count", static_cast<uint32_t>(h.layers));
+  m.set_u32("clip.vision.attention.head_count", static_cast<uint32_t>(h.heads));
+  m.set_u32("clip.vision.projection_dim", static_cast<uint32_t>(h.projection_dim));
+  m.set_f32("clip.vision.attention.layer_norm_epsilon", static_cast<float>(h.layer_norm_eps));
+}
+
 double cfg_float_or(const json& j, const char* key, double def) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return def;

@@ -98,6 +98,18 @@ void add_tensor_as(GgufStreamWriter& out, const SafetensorsCheckpoint& st, const
 // Parses a JSON file; an absent file is an empty object.
 nlohmann::json read_json_or_empty(const std::string& path);
 
+// config.json's architectures[0], or "" when absent.
+std::string first_architecture(const nlohmann::json& config);
+
+// The clip.* hyperparameters both vision families share (llama.cpp's mmproj keys).
+struct ClipTowerHeader {
+  std::string projector_type;  // "idefics3" | "pixtral"
+  std::string name;
+  int64_t image_size = 0, patch_size = 0, width = 0, ff = 0, layers = 0, heads = 0, projection_dim = 0;
+  double layer_norm_eps = 0;
+};
+void write_clip_header(GgufWriter& m, const ClipTowerHeader& h);
+
 // Vision towers (hf_idefics3.cpp, hf_pixtral.cpp) behind load_checkpoint_mmproj.
 std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const nlohmann::json& config);
 std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const nlohmann::json& config);

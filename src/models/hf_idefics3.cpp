@@ -48,19 +48,8 @@ std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const jso
     const int64_t n_embd = proj.shape[0];
 
     GgufWriter m;
-    m.set_string("general.architecture", "clip");
-    m.set_string("general.type", "mmproj");
-    m.set_string("general.name", config.value("_name_or_path", root.filename().string()));
-    m.set_bool("clip.has_vision_encoder", true);
-    m.set_string("clip.projector_type", "idefics3");
-    m.set_u32("clip.vision.image_size", static_cast<uint32_t>(image));
-    m.set_u32("clip.vision.patch_size", static_cast<uint32_t>(patch));
-    m.set_u32("clip.vision.embedding_length", static_cast<uint32_t>(d));
-    m.set_u32("clip.vision.feed_forward_length", static_cast<uint32_t>(ff));
-    m.set_u32("clip.vision.block_count", static_cast<uint32_t>(layers));
-    m.set_u32("clip.vision.attention.head_count", static_cast<uint32_t>(heads));
-    m.set_u32("clip.vision.projection_dim", static_cast<uint32_t>(n_embd));
-    m.set_f32("clip.vision.attention.layer_norm_epsilon", static_cast<float>(cfg_float_or(vc, "layer_norm_eps", 1e-6)));
+    write_clip_header(m, {"idefics3", config.value("_name_or_path", root.filename().string()), image, patch, d, ff, layers,
+                          heads, n_embd, cfg_float_or(vc, "layer_norm_eps", 1e-6)});
     m.set_u32("clip.vision.projector.scale_factor", static_cast<uint32_t>(scale));
     m.set_bool("clip.use_gelu", true);
     const json pp = read_json_or_empty((root / "preprocessor_config.json").string());

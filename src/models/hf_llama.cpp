@@ -12,11 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string first_architecture(const json& config) {
-  const auto a = config.find("architectures");
-  if (a == config.end() || !a->is_array() || a->empty() || !(*a)[0].is_string()) return "";
-  return (*a)[0].get<std::string>();
-}
 
 bool is_vlm(const json& config) {
   const std::string arch = first_architecture(config);

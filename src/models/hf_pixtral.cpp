@@ -64,19 +64,8 @@ std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const json
     const int64_t n_embd = l1.shape[0];
 
     GgufWriter m;
-    m.set_string("general.architecture", "clip");
-    m.set_string("general.type", "mmproj");
-    m.set_string("general.name", config.value("_name_or_path", root.filename().string()));
-    m.set_bool("clip.has_vision_encoder", true);
-    m.set_string("clip.projector_type", "pixtral");
-    m.set_u32("clip.vision.image_size", static_cast<uint32_t>(image));
-    m.set_u32("clip.vision.patch_size", static_cast<uint32_t>(patch));
-    m.set_u32("clip.vision.embedding_length", static_cast<uint32_t>(d));
-    m.set_u32("clip.vision.feed_forward_length", static_cast<uint32_t>(ff));
-    m.set_u32("clip.vision.block_count", static_cast<uint32_t>(layers));
-    m.set_u32("clip.vision.attention.head_count", static_cast<uint32_t>(heads));
-    m.set_u32("clip.vision.projection_dim", static_cast<uint32_t>(n_embd));
-    m.set_f32("clip.vision.attention.layer_norm_epsilon", static_cast<float>(cfg_float_or(vc, "layer_norm_eps", 1e-5)));
+    write_clip_header(m, {"pixtral", config.value("_name_or_path", root.filename().string()), image, patch, d, ff, layers,
+                          heads, n_embd, cfg_float_or(vc, "layer_norm_eps", 1e-5)});
     m.set_u32("clip.vision.spatial_merge_size", static_cast<uint32_t>(merge));
     m.set_f32("clip.vision.rope.freq_base", static_cast<float>(cfg_float_or(vc, "rope_theta", 10000.0)));
     m.set_bool("clip.use_silu", true);
