@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/ops.h"
+#include "kernels/x86/attention_tile_avx2.h"
 
 namespace pocket::kernels {
 
@@ -103,12 +104,78 @@ void attention_blocked(const AttentionArgs& a, AlignedBuffer<float>& scratch, Th
   });
 }
 
+// Keys converted from f16 per step of the tiled path: 32 rows of up to 128 floats stay in L1.
+constexpr int64_t kKeyBlock = 32;
+
+// attention_blocked with the AVX2 tiles (x86/attention_tile_avx2.h): keys and values are
+// converted once per block of kKeyBlock rows, scores and value sums run without a call per
+// (query, key), and each output keeps its 64-float strip in registers over a key block.
+// Items are dealt round-robin: causal items late in the batch have more keys, and contiguous
+// ranges left one thread with ~3/4 of the work at 2 threads.
+void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  const OpsTable& op = ops();
+  const int group = a.n_heads / a.n_kv_heads;
+  const int n_q = group * kTokBlock;
+  int64_t max_keys = 0;
+  for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
+  const int64_t score_stride = ((max_keys + 15) / 16) * 16;
+  const int64_t per_thread = score_stride * n_q + kKeyBlock * a.head_dim;
+  const size_t need = static_cast<size_t>(per_thread) * static_cast<size_t>(pool.size());
+  if (scratch.size() < need) scratch.resize(need);
+  const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
+  const int64_t n_items = n_blocks * a.n_kv_heads;
+  const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
+
+  pool.run([&](int ith, int nth) {
+    float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
+    float* buf = scores + score_stride * n_q;            // [kKeyBlock, head_dim] converted K or V rows
+    for (int64_t it = ith; it < n_items; it += nth) {
+      const int64_t blk = it / a.n_kv_heads;
+      const int kvh = static_cast<int>(it % a.n_kv_heads);
+      const int64_t t0 = blk * kTokBlock;
+      const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
+      const uint16_t* kh = a.k + kvh * a.kv_head_stride;
+      const uint16_t* vh = a.v + kvh * a.kv_head_stride;
+      const float* qs[kTokBlock * 64];
+      float* outs[kTokBlock * 64];
+      int64_t nks[kTokBlock * 64];
+      int nq = 0;
+      int64_t nk_max = 0;
+      for (int i = 0; i < nt; ++i)
+        for (int g = 0; g < group; ++g) {
+          const int h = kvh * group + g;
+          qs[nq] = a.q + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
+          outs[nq] = a.out + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
+          nks[nq] = a.n_keys[t0 + i];
+          nk_max = std::max(nk_max, nks[nq]);
+          ++nq;
+        }
+      for (int64_t c0 = 0; c0 < nk_max; c0 += kKeyBlock) {
+        const int64_t nc = std::min<int64_t>(kKeyBlock, nk_max - c0);
+        avx2::f16_to_f32(kh + c0 * a.head_dim, buf, nc * a.head_dim);
+        avx2::attn_scores(buf, c0, nc, a.head_dim, qs, nks, nq, a.scale, scores, score_stride);
+      }
+      for (int j = 0; j < nq; ++j) {
+        op.softmax(scores + j * score_stride, nks[j]);
+        std::memset(outs[j], 0, sizeof(float) * a.head_dim);
+      }
+      for (int64_t c0 = 0; c0 < nk_max; c0 += kKeyBlock) {
+        const int64_t nc = std::min<int64_t>(kKeyBlock, nk_max - c0);
+        avx2::f16_to_f32(vh + c0 * a.head_dim, buf, nc * a.head_dim);
+        avx2::attn_values(buf, c0, nc, a.head_dim, scores, score_stride, nks, nq, outs);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void attention(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   // Decode (and tiny batches) spread single heads over threads; prefill shares K/V rows.
   if (a.n_tokens < kTokBlock || a.n_heads / a.n_kv_heads > 64) {
     attention_rows(a, scratch, pool);
+  } else if (&ops() != &ops_ref() && a.head_dim % 64 == 0) {  // the AVX2 ops table is in use
+    attention_tiled(a, scratch, pool);
   } else {
     attention_blocked(a, scratch, pool);
   }
