@@ -15,6 +15,12 @@ class GgufFile;
 
 enum class TokenAttr : uint8_t { Normal, Control, UserDefined, Unknown, Byte, Unused };
 
+// A byte range [begin, end) of a text.
+struct TextSpan {
+  size_t begin = 0, end = 0;
+  bool operator==(const TextSpan&) const = default;
+};
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -28,6 +34,15 @@ class Tokenizer {
   // or tokenizer.json's post-processor). parse_special: control/user-defined tokens written
   // in the text are matched whole (as llama.cpp's parse_special and HF's added tokens do).
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const = 0;
+  // Like encode(text, add_bos, true), except that special (control) token text starting
+  // inside one of the `literal` byte ranges is encoded as ordinary text: caller text (message
+  // contents) keeps its bytes while the chat template's own markers stay control tokens.
+  // The ranges must be sorted and disjoint. Only special-token matching changes:
+  // pre-tokenization and BPE see the same fragments as encode(), so text without special
+  // strings gets exactly encode()'s ids. A match that starts before a range belongs to the
+  // template and stays special; one that starts inside is text up to the range's end.
+  virtual std::vector<int32_t> encode_with_literal(std::string_view text, bool add_bos,
+                                                   const std::vector<TextSpan>& literal) const;
   // Concatenated bytes of the tokens (control tokens rendered unless skip_special).
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
   // Raw bytes of one token (may be an incomplete UTF-8 sequence).
@@ -44,6 +59,14 @@ class Tokenizer {
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
   bool add_bos_default() const { return add_bos_; }
+  // Whether the model's reference tokenizer never produces special tokens from caller text.
+  // True for Tekken vocabularies (Mistral/Ministral 3: mistral-common encodes message text
+  // as ordinary bytes and inserts control tokens by id only); false for Hugging Face
+  // tokenizers, whose AddedVocabulary splits special tokens out of any input text (the
+  // behaviour llama.cpp's parse_special reproduces). Chat prompts use it to decide between
+  // encode_with_literal() and encode(text, false, true) (chat/prompt_tokens.h).
+  bool literal_control_text() const { return literal_control_text_; }
+  void set_literal_control_text(bool on) { literal_control_text_ = on; }
   // Ids that end generation (eos, eot, eom, <end_of_utterance>, <|im_end|> ... as the vocab marks them).
   const std::vector<int32_t>& eog_ids() const { return eog_ids_; }
   bool is_eog(int32_t id) const;
@@ -52,6 +75,7 @@ class Tokenizer {
   int32_t bos_id_ = -1;
   int32_t eos_id_ = -1;
   bool add_bos_ = false;
+  bool literal_control_text_ = false;
   std::vector<int32_t> eog_ids_;
 };
 

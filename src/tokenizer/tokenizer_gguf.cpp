@@ -209,6 +209,9 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
   if (add_bos) t->prefix_ids_ = {bos};
   if (add_eos) t->suffix_ids_ = {eos};
   t->set_specials(bos, eos, add_bos);
+  // mistral-common (the reference for Tekken vocabularies) never parses control tokens out
+  // of message text. ref: mistral-common tokens/tokenizers/tekken.py (encode ignores specials).
+  t->set_literal_control_text(*model == "gpt2" && f.get_string_or("tokenizer.ggml.pre", "") == "tekken");
   t->finalize(eot, eom);
 
   // End-of-generation tokens are treated as control tokens (llama.cpp overrides their type).

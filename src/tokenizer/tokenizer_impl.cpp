@@ -208,10 +208,21 @@ TokenAttr VocabTokenizer::token_attr(int32_t id) const {
 // Encode
 
 std::vector<int32_t> VocabTokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  return encode_impl(text, add_bos, parse_special, nullptr);
+}
+
+std::vector<int32_t> VocabTokenizer::encode_with_literal(std::string_view text, bool add_bos,
+                                                         const std::vector<TextSpan>& literal) const {
+  return encode_impl(text, add_bos, true, literal.empty() ? nullptr : &literal);
+}
+
+std::vector<int32_t> VocabTokenizer::encode_impl(std::string_view text, bool add_bos, bool parse_special,
+                                                 const std::vector<TextSpan>* literal) const {
   std::vector<int32_t> out;
   if (add_bos) out = prefix_ids_;
   size_t frag = 0, pos = 0;
   bool prev_special = true;  // SPM: the first fragment gets the space prefix, as after a special token
+  size_t next_lit = 0;       // first literal range that may still contain or follow `pos`
   if (!raw_trie_.empty()) {
     while (pos < text.size()) {
       size_t len = 0;
@@ -224,6 +235,19 @@ std::vector<int32_t> VocabTokenizer::encode(std::string_view text, bool add_bos,
       size_t start = pos, stop = pos + len;
       pos = stop;  // a discarded match is consumed as plain text, as in leftmost_find_iter
       if (t.special && !parse_special) continue;
+      if (t.special && literal) {
+        // Inside caller text a special token is plain text (parse_special off there); the
+        // match is consumed only up to the range's end so a template marker right after the
+        // caller text is still found.
+        while (next_lit < literal->size() && (*literal)[next_lit].end <= start) ++next_lit;
+        if (next_lit < literal->size()) {
+          const TextSpan& r = (*literal)[next_lit];
+          if (r.begin <= start) {
+            pos = std::min(stop, r.end);
+            continue;
+          }
+        }
+      }
       if (t.single_word) {
         bool left_ok = true, right_ok = true;
         if (start > 0) {

@@ -93,6 +93,8 @@ enum class ModelKind { Bpe, Spm };
 class VocabTokenizer : public Tokenizer {
  public:
   std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const override;
+  std::vector<int32_t> encode_with_literal(std::string_view text, bool add_bos,
+                                           const std::vector<TextSpan>& literal) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const override;
   std::string token_to_piece(int32_t id, bool skip_special = false) const override;
   std::string stream_piece(int32_t id, bool first) const override;
@@ -140,6 +142,8 @@ class VocabTokenizer : public Tokenizer {
     int32_t rank;
     int32_t new_id;
   };
+  std::vector<int32_t> encode_impl(std::string_view text, bool add_bos, bool parse_special,
+                                   const std::vector<TextSpan>* literal) const;
   void encode_fragment(std::string_view text, bool at_start, bool prev_special, std::vector<int32_t>& out) const;
   void normalize(std::string& s) const;
   std::vector<Piece> pre_tokenize(std::string text, bool at_start) const;
