@@ -10,6 +10,7 @@
 #include "apps/cli/common.h"
 #include "apps/cli/commands.h"
 #include "chat/chat.h"
+#include "chat/prompt_tokens.h"
 #include "core/error.h"
 #include "io/gguf.h"
 #include "models/hf_checkpoint.h"
@@ -21,6 +22,12 @@ namespace pocket::cli {
 std::string render_chat_prompt(const Engine& engine, const std::string& template_file, const std::string& system,
                                const std::string& user, const std::vector<std::string>& media,
                                const std::string& template_text) {
+  return render_chat_prompt_literal(engine, template_file, system, user, media, template_text).text;
+}
+
+RenderedChat render_chat_prompt_literal(const Engine& engine, const std::string& template_file,
+                                        const std::string& system, const std::string& user,
+                                        const std::vector<std::string>& media, const std::string& template_text) {
   std::string source;
   const int n_media = static_cast<int>(media.size());
   if (!template_file.empty()) {
@@ -37,6 +44,7 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
                  engine.file().path());
   }
   const Tokenizer& tok = engine.tokenizer();
+  const ChatTemplate tmpl(source);
   auto render = [&](bool as_parts) {
     ChatRequest req;
     auto message = [&](const char* role, const std::string& text, int n) {
@@ -52,12 +60,13 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
     req.add_generation_prompt = true;
     if (tok.bos_id() >= 0) req.bos_token = tok.token_text(tok.bos_id());
     if (tok.eos_id() >= 0) req.eos_token = tok.token_text(tok.eos_id());
-    return render_chat_template(source, req.to_context());
+    const LiteralPrompt p = render_with_literal_spans(tmpl, req);
+    return RenderedChat{p.text, p.literal};
   };
   // Text-only templates take string content; multimodal ones (SmolVLM2) iterate typed parts
   // and silently drop a plain string, as transformers' processors always send parts.
-  std::string out = render(n_media > 0);
-  if (!user.empty() && out.find(user) == std::string::npos) out = render(true);
+  RenderedChat out = render(n_media > 0);
+  if (!user.empty() && out.text.find(user) == std::string::npos) out = render(true);
   return out;
 }
 
@@ -140,9 +149,9 @@ void register_run(CLI::App& app) {
       }
       for (size_t i = 0; i < images.size(); ++i) media.push_back("image");
       // transformers' SmolVLM processor renders video turns with its built-in template.
-      const std::string rendered = render_chat_prompt(*engine, a->template_file, a->system, a->prompt, media,
-                                                      videos.empty() ? "" : kSmolVlmVideoChatTemplate);
-      mm = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool(), videos);
+      const RenderedChat rendered = render_chat_prompt_literal(*engine, a->template_file, a->system, a->prompt, media,
+                                                               videos.empty() ? "" : kSmolVlmVideoChatTemplate);
+      mm = build_multimodal_prompt(*engine, *enc, rendered.text, rendered.literal, images, engine->pool(), videos);
       prompt = mm.tokens;
       if (!a->quiet)
         std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", images.size(),
@@ -150,8 +159,10 @@ void register_run(CLI::App& app) {
     } else if (a->chat || !a->template_file.empty()) {
       // Rendered like transformers' apply_chat_template(tokenize=True): the template writes
       // any BOS itself, so the text is tokenized without adding one.
-      const std::string rendered = render_chat_prompt(*engine, a->template_file, a->system, a->prompt);
-      prompt = tok.encode(rendered, false, true);
+      // Message text stays literal for Tekken models (mistral-common never parses control
+      // tokens out of it; chat/prompt_tokens.h).
+      const RenderedChat rendered = render_chat_prompt_literal(*engine, a->template_file, a->system, a->prompt);
+      prompt = tokenize_chat_prompt(tok, rendered.text, rendered.literal);
     } else {
       POCKET_CHECK(a->system.empty(), "--system needs --chat");
       prompt = tok.encode(a->prompt, tok.add_bos_default(), true);

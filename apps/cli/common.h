@@ -28,6 +28,17 @@ std::string render_chat_prompt(const Engine& engine, const std::string& template
                                const std::string& user, const std::vector<std::string>& media = {},
                                const std::string& template_text = "");
 
+// render_chat_prompt, plus where the caller's text (system, user) sits in the rendering, so
+// that tokenize_chat_prompt (chat/prompt_tokens.h) keeps it literal for Tekken models.
+struct RenderedChat {
+  std::string text;
+  std::vector<TextSpan> literal;
+};
+RenderedChat render_chat_prompt_literal(const Engine& engine, const std::string& template_file,
+                                        const std::string& system, const std::string& user,
+                                        const std::vector<std::string>& media = {},
+                                        const std::string& template_text = "");
+
 // Parses "1,2,3" into ids; throws pocket::Error on junk.
 std::vector<int32_t> parse_id_list(const std::string& s);
 

@@ -4,6 +4,7 @@
 
 #include "apps/server/state.h"
 #include "chat/chat.h"
+#include "chat/prompt_tokens.h"
 #include "runtime/multimodal.h"
 
 namespace pocket::server {
@@ -98,9 +99,11 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
 
   std::string source = videos.empty() ? st.chat_template : std::string(kSmolVlmVideoChatTemplate);
   if (source.empty()) bad("this model has no chat template; use /v1/completions", "unsupported_value");
-  std::string rendered;
+  // Caller text (messages, tool calls and results, tool schemas) is located in the rendering
+  // so Tekken models tokenize it literally, as mistral-common does (chat/prompt_tokens.h).
+  LiteralPrompt rendered;
   try {
-    rendered = render_chat_template(source, chat.to_context());
+    rendered = render_with_literal_spans(ChatTemplate(source), chat);
   } catch (const TemplateRaised& ex) {
     bad(fmt::format("the model's chat template rejected the conversation: {}", ex.what()), "invalid_value", "messages");
   } catch (const Error& ex) {
@@ -140,13 +143,14 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
     }
   }
 
-  const std::string text = rendered + p.forced_prefix;
+  // The forced prefix is Pocket's own structure (its control tokens are parsed).
+  const std::string text = rendered.text + p.forced_prefix;
   std::shared_ptr<GenRequest> gen;
   if (!images.empty() || !videos.empty()) {
     auto mm = std::make_shared<MultimodalPrompt>();
     try {
       std::lock_guard<std::mutex> lk(st.vision_mu);
-      *mm = build_multimodal_prompt(e, *st.vision, text, images, *st.vision_pool, videos);
+      *mm = build_multimodal_prompt(e, *st.vision, text, rendered.literal, images, *st.vision_pool, videos);
     } catch (const Error& ex) {
       bad(fmt::format("cannot build the multimodal prompt: {}", ex.what()), "invalid_value", "messages");
     }
@@ -154,7 +158,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
     gen->embd = mm->embd;
     gen->embd_owner = mm;
   } else {
-    gen = make_gen(st, tok.encode(text, false, true), req.gen);
+    gen = make_gen(st, tokenize_chat_prompt(tok, text, rendered.literal), req.gen);
   }
   gen->json_object = constrain;
   gen->keep_control_text = p.parse_tools;

@@ -142,14 +142,22 @@ Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const 
   const bool raw = media.empty() && engine.file().get_string_or("tokenizer.chat_template", "").empty();
   // transformers' SmolVLM processor renders video turns with its own template (as `pocket run`).
   const std::string rendered = raw ? user : render(engine, user, media, videos.empty() ? "" : kSmolVlmVideoChatTemplate);
+  // The user text stays literal for Tekken models (mistral-common never parses control
+  // tokens out of message text): it is the template's last caller string, so its last
+  // occurrence is the message itself (chat/prompt_tokens.h does this in general).
+  std::vector<TextSpan> literal;
+  if (const size_t at = user.empty() ? std::string::npos : rendered.rfind(user); !raw && at != std::string::npos)
+    literal.push_back({at, at + user.size()});
   MultimodalPrompt mm;
   std::vector<int32_t> tokens;
   if (raw) {
     tokens = engine.tokenizer().encode(user, engine.tokenizer().add_bos_default(), false);
   } else if (!media.empty()) {
     POCKET_CHECK(enc != nullptr, "images and videos need a vision projector (mmproj)");
-    mm = build_multimodal_prompt(engine, *enc, rendered, images, engine.pool(), videos);
+    mm = build_multimodal_prompt(engine, *enc, rendered, literal, images, engine.pool(), videos);
     tokens = mm.tokens;
+  } else if (engine.tokenizer().literal_control_text()) {
+    tokens = engine.tokenizer().encode_with_literal(rendered, false, literal);
   } else {
     tokens = engine.tokenizer().encode(rendered, false, true);
   }

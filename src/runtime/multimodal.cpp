@@ -1,6 +1,8 @@
 // Placeholder expansion, tokenization and image encoding for multimodal prompts.
 #include "runtime/multimodal.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/timer.h"
 #include "media/pixtral_preprocess.h"
@@ -10,18 +12,43 @@ namespace pocket {
 
 namespace {
 
-std::vector<std::string> split_on(const std::string& s, const std::string& sep) {
-  std::vector<std::string> parts;
-  size_t i = 0;
+// Text between occurrences of `sep` that lie outside every literal span (caller text
+// keeps a typed placeholder as text), with the spans re-based to each part.
+struct Part {
+  std::string text;
+  std::vector<TextSpan> literal;
+};
+
+std::vector<Part> split_on(const std::string& s, const std::string& sep, const std::vector<TextSpan>& literal) {
+  std::vector<Part> parts;
+  size_t i = 0, from = 0, li = 0;
+  auto part = [&](size_t b, size_t e) {
+    Part p;
+    p.text = s.substr(b, e - b);
+    for (; li < literal.size() && literal[li].begin < e; ++li)
+      p.literal.push_back({std::max(literal[li].begin, b) - b, std::min(literal[li].end, e) - b});
+    parts.push_back(std::move(p));
+  };
   for (;;) {
-    const size_t j = s.find(sep, i);
+    const size_t j = s.find(sep, from);
     if (j == std::string::npos) {
-      parts.push_back(s.substr(i));
+      part(i, s.size());
       return parts;
     }
-    parts.push_back(s.substr(i, j - i));
-    i = j + sep.size();
+    const auto inside = std::find_if(literal.begin(), literal.end(),
+                                     [&](const TextSpan& r) { return r.begin < j + sep.size() && j < r.end; });
+    if (inside != literal.end()) {
+      from = j + 1;
+      continue;
+    }
+    part(i, j);
+    i = from = j + sep.size();
   }
+}
+
+void append(std::string& text, std::vector<TextSpan>& literal, const Part& p) {
+  for (const TextSpan& r : p.literal) literal.push_back({r.begin + text.size(), r.end + text.size()});
+  text += p.text;
 }
 
 int32_t require_token(const Tokenizer& tok, const std::string& text) {
@@ -98,12 +125,24 @@ Image load_image_for(const VisionEncoder& enc, const std::string& path) {
 MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
                                          const std::vector<Image>& images, ThreadPool& pool,
                                          const std::vector<SmolVlmVideo>& videos) {
+  return build_multimodal_prompt(engine, enc, rendered, std::vector<TextSpan>{}, images, pool, videos);
+}
+
+MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
+                                         const std::vector<TextSpan>& literal_in, const std::vector<Image>& images,
+                                         ThreadPool& pool, const std::vector<SmolVlmVideo>& videos) {
   const Tokenizer& tok = engine.tokenizer();
+  // Only tokenizers whose reference never parses control tokens from text (Tekken) keep
+  // caller text literal; the others parse it as Hugging Face does.
+  const bool keep_literal = tok.literal_control_text() && enc.projector() == ProjectorType::Pixtral;
+  const std::vector<TextSpan> no_spans;
+  const std::vector<TextSpan>& literal = keep_literal ? literal_in : no_spans;
+  std::vector<TextSpan> out_literal;
   const int64_t d_model = engine.hparams().d_model;
   POCKET_CHECK(enc.n_embd() == d_model, "the projector outputs {}-wide embeddings but the text model expects {}",
                enc.n_embd(), d_model);
   const std::string placeholder = image_placeholder(enc);
-  const std::vector<std::string> pieces = split_on(rendered, placeholder);
+  const std::vector<Part> pieces = split_on(rendered, placeholder, literal);
   if (enc.projector() == ProjectorType::Pixtral) {
     POCKET_CHECK(videos.empty(), "this model ({} projector) has no video input", enc.hparams().projector_name);
     POCKET_CHECK(pieces.size() - 1 == images.size(), "the prompt has {} image placeholders but {} images were given",
@@ -114,7 +153,8 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
   const double t0 = now_seconds();
   std::vector<float>& rows = out.storage;
   int32_t image_id = -1;
-  std::string text = pieces[0];
+  std::string text;
+  append(text, out_literal, pieces[0]);
   if (enc.projector() == ProjectorType::Pixtral) {
     image_id = require_token(tok, "[IMG]");
     require_token(tok, "[IMG_BREAK]");
@@ -128,7 +168,7 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
       rows.insert(rows.end(), emb.begin(), emb.end());
       for (PixtralToken t : pixtral_token_layout(pi.plan))
         text += t == PixtralToken::Img ? "[IMG]" : t == PixtralToken::ImgBreak ? "[IMG_BREAK]" : "[IMG_END]";
-      text += pieces[k + 1];
+      append(text, out_literal, pieces[k + 1]);
       ++out.n_tiles;
     }
   } else {
@@ -145,6 +185,7 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
     };
     // Placeholders of both kinds, in text order.
     text.clear();
+    out_literal.clear();
     size_t pos = 0, next_image = 0, next_video = 0;
     for (;;) {
       const size_t pi = rendered.find("<image>", pos), pv = rendered.find("<video>", pos);
@@ -171,7 +212,7 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
   }
   out.encode_seconds = now_seconds() - t0;
 
-  out.tokens = tok.encode(text, false, true);
+  out.tokens = keep_literal ? tok.encode_with_literal(text, false, out_literal) : tok.encode(text, false, true);
   const int64_t n_rows = static_cast<int64_t>(rows.size()) / d_model;
   out.embd.assign(out.tokens.size(), nullptr);
   int64_t next = 0;

@@ -42,6 +42,15 @@ MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncod
                                          const std::vector<Image>& images, ThreadPool& pool,
                                          const std::vector<SmolVlmVideo>& videos = {});
 
+// The same, with `literal` byte ranges of `rendered` holding caller text (sorted, disjoint;
+// chat/prompt_tokens.h finds them). For tokenizers with literal_control_text() (Ministral 3's
+// Tekken) placeholders and control-token strings inside those ranges stay text, as
+// mistral-common encodes them; a user typing "[IMG]" gets bytes, not an image slot. Other
+// tokenizers ignore the ranges (Hugging Face parses special tokens everywhere).
+MultimodalPrompt build_multimodal_prompt(const Engine& engine, const VisionEncoder& enc, const std::string& rendered,
+                                         const std::vector<TextSpan>& literal, const std::vector<Image>& images,
+                                         ThreadPool& pool, const std::vector<SmolVlmVideo>& videos = {});
+
 // SmolVLM2 video parameters from the mmproj (tile size, longest edge, tokens per frame).
 SmolVlmVideoParams smolvlm_video_params(const VisionEncoder& enc);
 

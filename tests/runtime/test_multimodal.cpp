@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "chat/chat.h"
+#include "chat/prompt_tokens.h"
 #include "core/error.h"
 #include "runtime/multimodal.h"
 #include "test_util.h"
@@ -78,6 +81,45 @@ TEST(Multimodal, PixtralLayoutMatchesMistralCommon) {
   const std::vector<int32_t> got(p.tokens.begin() + 2, p.tokens.begin() + 2 + static_cast<long>(want.size()));
   EXPECT_EQ(got, want);
   EXPECT_EQ(greedy(*engine, p, 8), greedy(*engine, p, 8));
+}
+
+// mistral-common never turns message text into control tokens: a user typing "[IMG]" with
+// Ministral 3 gets those bytes, not an image slot (before, the placeholder count failed).
+TEST(Multimodal, PixtralUserTextPlaceholderStaysText) {
+  auto engine = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"));
+  auto enc = VisionEncoder::load(test::shared_path("models/tiny-pixtral-mmproj.gguf"));
+  const Tokenizer& tok = engine->tokenizer();
+  const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/pixtral/tiny_32x24.json")));
+  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  const std::string user = "Describe [IMG] and [INST] please";
+  ChatRequest req;
+  ChatMessage m;
+  m.role = "user";
+  m.parts = {{"image", "", nullptr}, {"text", user, nullptr}};
+  req.messages.push_back(m);
+  req.bos_token = "<s>";
+  const LiteralPrompt r = render_with_literal_spans(ChatTemplate(engine->file().get_string_or("tokenizer.chat_template", "")), req);
+  ASSERT_EQ(r.literal.size(), 1u);
+  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, r.text, images, engine->pool()), Error);  // parsed as before
+  const MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, r.text, r.literal, images, engine->pool());
+  EXPECT_EQ(p.n_image_tokens, golden["num_img_tokens"].get<int64_t>());
+  const int32_t img = *tok.token_id("[IMG]");
+  EXPECT_EQ(std::count(p.tokens.begin(), p.tokens.end(), img), p.n_image_tokens);
+  const std::vector<int32_t> text_ids = tok.encode(user, false, false);
+  EXPECT_NE(std::search(p.tokens.begin(), p.tokens.end(), text_ids.begin(), text_ids.end()), p.tokens.end());
+  EXPECT_EQ(p.tokens.back(), *tok.token_id("[/INST]"));
+}
+
+// SmolVLM2 keeps Hugging Face's behaviour: literal ranges change nothing.
+TEST(Multimodal, SmolVlm2IgnoresLiteralRanges) {
+  auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"));
+  auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
+  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  const std::string rendered = "<|im_start|>User:<image>What is <end_of_utterance> this?<end_of_utterance>\nAssistant:";
+  const size_t at = rendered.find("What");
+  const std::vector<TextSpan> literal = {{at, at + 32}};
+  EXPECT_EQ(build_multimodal_prompt(*engine, *enc, rendered, literal, images, engine->pool()).tokens,
+            build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool()).tokens);
 }
 
 TEST(Multimodal, SmolVlm2VideoEndToEnd) {
