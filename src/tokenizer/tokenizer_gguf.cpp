@@ -210,7 +210,8 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
   if (add_eos) t->suffix_ids_ = {eos};
   t->set_specials(bos, eos, add_bos);
   // mistral-common (the reference for Tekken vocabularies) never parses control tokens out
-  // of message text. ref: mistral-common tokens/tokenizers/tekken.py (encode ignores specials).
+  // of message text. ref: mistral-common src/mistral_common/tokens/tokenizers/tekken.py (its
+  // tiktoken Encoding is built with special_tokens={}; control tokens are added by id only).
   t->set_literal_control_text(*model == "gpt2" && f.get_string_or("tokenizer.ggml.pre", "") == "tekken");
   t->finalize(eot, eom);
 
