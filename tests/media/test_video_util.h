@@ -1,5 +1,5 @@
 // Helpers for the video tests: clips generated once into the build directory with Debian's
-// `ffmpeg` CLI, reference frames extracted by the CLI, PSNR. Tests skip without ffmpeg.
+// `ffmpeg` CLI, reference frames extracted by the CLI, PSNR. Tests fail without ffmpeg (scripts/setup installs it).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -36,7 +36,7 @@ inline bool have_encoder(const std::string& name) {
 }
 
 #define REQUIRE_FFMPEG() \
-  if (!::pocket::video_test::have_ffmpeg()) GTEST_SKIP() << "ffmpeg/ffprobe not installed"
+  if (!::pocket::video_test::have_ffmpeg()) FAIL() << "ffmpeg/ffprobe are missing: run scripts/setup"
 
 inline std::string video_dir() {
   const std::string dir = std::string(POCKET_BINARY_DIR) + "/test_video";

@@ -8,6 +8,7 @@
 // - GGUF -> GGUF and folder -> GGUF quantization, through the library and the CLI.
 // - Malformed folders fail with pocket::Error naming the problem.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -32,8 +33,10 @@ using json = nlohmann::json;
 constexpr const char* kTekkenRegex =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
+// Per process: CTest runs every test case as its own process, several at once (-j), and the
+// cached checkpoints below would otherwise be rebuilt under a concurrent reader.
 std::string scratch(const std::string& name) {
-  const std::string d = test::binary_path("hf_checkpoint_tmp/" + name);
+  const std::string d = test::binary_path("hf_checkpoint_tmp/" + std::to_string(getpid()) + "/" + name);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -123,7 +123,7 @@ TEST(Multimodal, SmolVlm2IgnoresLiteralRanges) {
 }
 
 TEST(Multimodal, SmolVlm2VideoEndToEnd) {
-  if (std::system("ffmpeg -version > /dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg CLI not installed";
+  ASSERT_EQ(std::system("ffmpeg -version > /dev/null 2>&1"), 0) << "the ffmpeg CLI is missing: run scripts/setup";
   const std::string clip = test::binary_path("mm_clip_3s.mp4");
   ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=10 -t 3 -c:v mpeg4 '" + clip + "'").c_str()), 0);
   EngineOptions eo;
