@@ -51,9 +51,9 @@ void run_rows_packed(const WeightRef& w, const uint8_t* act, size_t act_row, con
 }
 
 void run_rows(const TypeKernels& k, const WeightRef& w, const uint8_t* act, size_t act_row, int64_t n_tokens, float* y,
-              int64_t y_stride, int64_t r0, int64_t r1) {
+              int64_t y_stride, int64_t r0, int64_t r1, bool row_invariant) {
   int64_t t = 0;
-  if (k.gemm_tile) {
+  if (k.gemm_tile && !row_invariant) {
     const int64_t r_tiled = r0 + ((r1 - r0) / kGemmRows) * kGemmRows;
     for (; t + kGemmTokens <= n_tokens; t += kGemmTokens) {
       const uint8_t* a = act + t * act_row;
@@ -158,7 +158,8 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
       if (prep[j].packed) {
         run_rows_packed(w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
       } else {
-        run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1);
+        run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1,
+                 scratch.row_invariant);
       }
     }
   });
@@ -191,7 +192,8 @@ void matmul(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_toke
     const int64_t c1 = std::min<int64_t>(n_chunks, c0 + per);
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t r0 = c * kRowsPerChunk;
-      run_rows(k, plain, act, act_row, n_tokens, y, y_stride, r0, std::min<int64_t>(w.n_out, r0 + kRowsPerChunk));
+      run_rows(k, plain, act, act_row, n_tokens, y, y_stride, r0, std::min<int64_t>(w.n_out, r0 + kRowsPerChunk),
+               scratch.row_invariant);
     }
   });
 }

@@ -29,6 +29,12 @@ struct WeightRef {
 // so steady-state decoding does not allocate.
 struct MatmulScratch {
   AlignedBuffer<uint8_t> act;
+  // Every token through the same per-token kernel, so a token's outputs are bit-identical
+  // whatever else shares the call (continuous batching). Repacked weights always are; the
+  // other types would otherwise take 2x4 tiles for some tokens, whose float sums may differ
+  // in the last bits from the row kernel's. Costs little: a chunk's 16 weight rows stay in
+  // cache across the tokens.
+  bool row_invariant = false;
   void reserve(size_t bytes) {
     if (act.size() < bytes) act.resize(bytes);
   }

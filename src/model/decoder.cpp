@@ -177,6 +177,13 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
   POCKET_CHECK(n > 0 && n % kMultiRowPad == 0, "multi-sequence step of {} rows is not padded to {}", n, kMultiRowPad);
   POCKET_CHECK(n <= act.max_tokens && n <= act.max_logit_rows, "multi-sequence step of {} rows exceeds the buffers", n);
   POCKET_CHECK(hp.head_dim == hp.head_dim_v, "different K and V head sizes are not supported");
+  // Every product per token alone (see MatmulScratch::row_invariant); restored on exit, since
+  // the same activations may serve a prefill next.
+  struct RowInvariant {
+    kernels::MatmulScratch& mm;
+    explicit RowInvariant(kernels::MatmulScratch& m) : mm(m) { mm.row_invariant = true; }
+    ~RowInvariant() { mm.row_invariant = false; }
+  } row_invariant(act.mm);
   for (int64_t t = 0; t < n; ++t) {
     if (rows[t].seq < 0) continue;
     const KvCache& kv = *kvs[rows[t].seq];

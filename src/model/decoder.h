@@ -89,11 +89,11 @@ struct DecoderRow {
   int32_t seq = -1;
 };
 
-// Rows a multi-sequence step is padded to (DecoderModel::forward_multi): the matmul kernels
-// take 4-token tiles when 4 tokens remain and single rows otherwise, whose results may differ
-// in the last bits; padding every step to whole tiles keeps each sequence's arithmetic
-// independent of how many other sequences share the step.
-constexpr int64_t kMultiRowPad = 4;
+// Rows a multi-sequence step is padded to (DecoderModel::forward_multi). 1: no padding is
+// needed, because forward_multi runs its products row-invariant (MatmulScratch::row_invariant),
+// so each sequence's arithmetic is independent of how many others share the step. Kept as a
+// named constant so callers size their buffers through padded_rows().
+constexpr int64_t kMultiRowPad = 1;
 inline int64_t padded_rows(int64_t n) { return (n + kMultiRowPad - 1) / kMultiRowPad * kMultiRowPad; }
 
 class DecoderModel {
