@@ -16,6 +16,28 @@ namespace {
 // consecutive tokens. Each K and V row is converted from f16 once and used by all of them.
 constexpr int kTokBlock = 4;
 
+// The queries of one work item: kTokBlock tokens x the query heads of KV head kvh, with
+// their output rows and key counts (causal: each token sees its own number of keys).
+struct BlockQueries {
+  const float* qs[kTokBlock * 64];
+  float* outs[kTokBlock * 64];
+  int64_t nks[kTokBlock * 64];
+  int nq = 0;
+  int64_t nk_max = 0;
+  void gather(const AttentionArgs& a, int64_t t0, int nt, int kvh, int group) {
+    const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
+    for (int i = 0; i < nt; ++i)
+      for (int g = 0; g < group; ++g) {
+        const int64_t off = (t0 + i) * q_stride + static_cast<int64_t>(kvh * group + g) * a.head_dim;
+        qs[nq] = a.q + off;
+        outs[nq] = a.out + off;
+        nks[nq] = a.n_keys[t0 + i];
+        nk_max = std::max(nk_max, nks[nq]);
+        ++nq;
+      }
+  }
+};
+
 void attention_rows(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   const OpsTable& op = ops();
   int64_t max_keys = 0;
@@ -58,7 +80,6 @@ void attention_blocked(const AttentionArgs& a, AlignedBuffer<float>& scratch, Th
   if (scratch.size() < need) scratch.resize(need);
   const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
   const int64_t n_items = n_blocks * a.n_kv_heads;
-  const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
 
   pool.parallel_for(n_items, [&](int64_t b, int64_t e, int ith) {
     float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
@@ -70,20 +91,13 @@ void attention_blocked(const AttentionArgs& a, AlignedBuffer<float>& scratch, Th
       const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
       const uint16_t* kh = a.k + kvh * a.kv_head_stride;
       const uint16_t* vh = a.v + kvh * a.kv_head_stride;
-      const float* qs[kTokBlock * 64];
-      float* outs[kTokBlock * 64];
-      int64_t nks[kTokBlock * 64];
-      int nq = 0;
-      int64_t nk_max = 0;
-      for (int i = 0; i < nt; ++i)
-        for (int g = 0; g < group; ++g) {
-          const int h = kvh * group + g;
-          qs[nq] = a.q + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
-          outs[nq] = a.out + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
-          nks[nq] = a.n_keys[t0 + i];
-          nk_max = std::max(nk_max, nks[nq]);
-          ++nq;
-        }
+      BlockQueries bq;
+      bq.gather(a, t0, nt, kvh, group);
+      const float* const* qs = bq.qs;
+      float* const* outs = bq.outs;
+      const int64_t* nks = bq.nks;
+      const int nq = bq.nq;
+      const int64_t nk_max = bq.nk_max;
       for (int64_t c = 0; c < nk_max; ++c) {
         for (int d = 0; d < a.head_dim; ++d) row[d] = 0;
         op.axpy_f16(1.0f, kh + c * a.head_dim, row, a.head_dim);  // f16 -> f32 once per key
@@ -124,7 +138,6 @@ void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, Thre
   if (scratch.size() < need) scratch.resize(need);
   const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
   const int64_t n_items = n_blocks * a.n_kv_heads;
-  const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
 
   pool.run([&](int ith, int nth) {
     float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
@@ -136,20 +149,13 @@ void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, Thre
       const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
       const uint16_t* kh = a.k + kvh * a.kv_head_stride;
       const uint16_t* vh = a.v + kvh * a.kv_head_stride;
-      const float* qs[kTokBlock * 64];
-      float* outs[kTokBlock * 64];
-      int64_t nks[kTokBlock * 64];
-      int nq = 0;
-      int64_t nk_max = 0;
-      for (int i = 0; i < nt; ++i)
-        for (int g = 0; g < group; ++g) {
-          const int h = kvh * group + g;
-          qs[nq] = a.q + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
-          outs[nq] = a.out + (t0 + i) * q_stride + static_cast<int64_t>(h) * a.head_dim;
-          nks[nq] = a.n_keys[t0 + i];
-          nk_max = std::max(nk_max, nks[nq]);
-          ++nq;
-        }
+      BlockQueries bq;
+      bq.gather(a, t0, nt, kvh, group);
+      const float* const* qs = bq.qs;
+      float* const* outs = bq.outs;
+      const int64_t* nks = bq.nks;
+      const int nq = bq.nq;
+      const int64_t nk_max = bq.nk_max;
       for (int64_t c0 = 0; c0 < nk_max; c0 += kKeyBlock) {
         const int64_t nc = std::min<int64_t>(kKeyBlock, nk_max - c0);
         avx2::f16_to_f32(kh + c0 * a.head_dim, buf, nc * a.head_dim);
