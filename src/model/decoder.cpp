@@ -143,23 +143,7 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
     aa.v = vc;
     kernels::attention(aa, act.attn_scratch, pool);
     kernels::matmul(L.wo, act.attn.data(), n, act.proj.data(), act.mm, pool);
-    // --- MLP block ---
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) {
-        op.add(x + t * d, act.proj.data() + t * d, d);
-        op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
-      }
-    });
-    const kernels::MatmulJob gate_up[2] = {{L.w_gate, xn, act.gate.data()}, {L.w_up, xn, act.up.data()}};
-    kernels::matmul_multi(gate_up, 2, n, act.mm, pool);
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t)
-        op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);
-    });
-    kernels::matmul(L.w_down, act.gate.data(), n, act.proj.data(), act.mm, pool);
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) op.add(x + t * d, act.proj.data() + t * d, d);
-    });
+    mlp_block(L, n, act, pool);
   }
 
   if (b.n_logits > 0) {
@@ -167,6 +151,32 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
     for (int64_t t = first; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);
     kernels::matmul(w_.output, xn + first * d, b.n_logits, act.logits.data(), act.mm, pool);
   }
+}
+
+// The attention output (act.proj) joins the residual stream act.x, then the SwiGLU MLP
+// adds its own output: x += proj; x += down(swiglu(gate(norm(x)), up(norm(x)))). [n, d_model]
+void DecoderModel::mlp_block(const DecoderLayerWeights& L, int64_t n, DecoderActivations& act, ThreadPool& pool) const {
+  const TextHParams& hp = hp_;
+  const kernels::OpsTable& op = kernels::ops();
+  const int64_t d = hp.d_model;
+  float* x = act.x.data();
+  float* xn = act.xn.data();
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      op.add(x + t * d, act.proj.data() + t * d, d);
+      op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
+    }
+  });
+  const kernels::MatmulJob gate_up[2] = {{L.w_gate, xn, act.gate.data()}, {L.w_up, xn, act.up.data()}};
+  kernels::matmul_multi(gate_up, 2, n, act.mm, pool);
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t)
+      op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);
+  });
+  kernels::matmul(L.w_down, act.gate.data(), n, act.proj.data(), act.mm, pool);
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) op.add(x + t * d, act.proj.data() + t * d, d);
+  });
 }
 
 void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* const* kvs, DecoderActivations& act,
@@ -264,23 +274,7 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
       kernels::attention(aa, act.attn_scratch, pool);
     }
     kernels::matmul(L.wo, attn, n, act.proj.data(), act.mm, pool);
-    // --- MLP block ---
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) {
-        op.add(x + t * d, act.proj.data() + t * d, d);
-        op.rmsnorm(x + t * d, L.ffn_norm.data(), xn + t * d, d, hp.rms_eps);
-      }
-    });
-    const kernels::MatmulJob gate_up[2] = {{L.w_gate, xn, act.gate.data()}, {L.w_up, xn, act.up.data()}};
-    kernels::matmul_multi(gate_up, 2, n, act.mm, pool);
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t)
-        op.swiglu(act.gate.data() + t * hp.d_ff, act.up.data() + t * hp.d_ff, act.gate.data() + t * hp.d_ff, hp.d_ff);
-    });
-    kernels::matmul(L.w_down, act.gate.data(), n, act.proj.data(), act.mm, pool);
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) op.add(x + t * d, act.proj.data() + t * d, d);
-    });
+    mlp_block(L, n, act, pool);
   }
 
   for (int64_t t = 0; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);

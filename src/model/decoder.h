@@ -125,6 +125,7 @@ class DecoderModel {
   size_t repack_weights(ThreadPool& pool);
 
  private:
+  void mlp_block(const DecoderLayerWeights& L, int64_t n, DecoderActivations& act, ThreadPool& pool) const;
   TextHParams hp_;
   DecoderWeights w_;
   RopeTable rope_;
