@@ -19,16 +19,6 @@ namespace {
 constexpr uint32_t kMaxGgufType = static_cast<uint32_t>(GgufType::F64);
 constexpr uint64_t kDefaultAlignment = 32;  // ref: ggml/include/gguf.h GGUF_DEFAULT_ALIGNMENT
 
-// Byte size of a fixed-size value type; 0 for STRING/ARRAY.
-size_t fixed_size(GgufType t) {
-  switch (t) {
-    case GgufType::U8: case GgufType::I8: case GgufType::BOOL: return 1;
-    case GgufType::U16: case GgufType::I16: return 2;
-    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
-    case GgufType::U64: case GgufType::I64: case GgufType::F64: return 8;
-    default: return 0;
-  }
-}
 
 bool is_int_type(GgufType t) {
   switch (t) {
@@ -122,7 +112,7 @@ GgufValue read_value(Cursor& c, GgufType type, std::string_view key) {
     return out;
   }
   if (type != GgufType::ARRAY) {
-    decode_scalar(type, c.take(fixed_size(type), "value", key), out);
+    decode_scalar(type, c.take(gguf_type_size(type), "value", key), out);
     return out;
   }
   const size_t at = c.pos();
@@ -145,7 +135,7 @@ GgufValue read_value(Cursor& c, GgufType type, std::string_view key) {
     arr.strings.reserve(static_cast<size_t>(arr.count));
     for (uint64_t i = 0; i < arr.count; ++i) arr.strings.push_back(c.read_string("array string", key));
   } else {
-    const size_t es = fixed_size(arr.elem_type);
+    const size_t es = gguf_type_size(arr.elem_type);
     uint64_t nbytes = 0;
     if (__builtin_mul_overflow(arr.count, static_cast<uint64_t>(es), &nbytes) || nbytes > c.remaining()) {
       fail("gguf: key '{}' at offset {}: array of {} {} elements cannot fit in the {} remaining bytes", key,
@@ -222,7 +212,7 @@ double GgufArray::number_at(uint64_t i) const {
   if (elem_type == GgufType::STRING) fail("gguf: array of strings has no numeric elements");
   if (elem_type == GgufType::BOOL) return data[i] != 0 ? 1.0 : 0.0;
   GgufValue v;
-  decode_scalar(elem_type, data + i * fixed_size(elem_type), v);
+  decode_scalar(elem_type, data + i * gguf_type_size(elem_type), v);
   return v.as_double();
 }
 
@@ -231,7 +221,7 @@ int64_t GgufArray::int_at(uint64_t i) const {
   if (elem_type == GgufType::BOOL) return data[i] != 0 ? 1 : 0;
   if (!is_int_type(elem_type)) fail("gguf: array of {} has no integer elements", gguf_type_name(elem_type));
   GgufValue v;
-  decode_scalar(elem_type, data + i * fixed_size(elem_type), v);
+  decode_scalar(elem_type, data + i * gguf_type_size(elem_type), v);
   return v.as_int();
 }
 
@@ -298,7 +288,7 @@ std::string GgufValue::to_display(size_t max_items) const {
           out += quote(a.strings[static_cast<size_t>(i)], kMaxItemString);
         } else {
           GgufValue e;
-          decode_scalar(a.elem_type, a.data + i * fixed_size(a.elem_type), e);
+          decode_scalar(a.elem_type, a.data + i * gguf_type_size(a.elem_type), e);
           out += e.to_display();
         }
       }
@@ -532,6 +522,16 @@ bool GgufFile::get_bool_or(std::string_view key, bool def) const { return get_bo
 const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {
   auto it = tensor_index_.find(name);
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+}
+
+size_t gguf_type_size(GgufType t) {
+  switch (t) {
+    case GgufType::U8: case GgufType::I8: case GgufType::BOOL: return 1;
+    case GgufType::U16: case GgufType::I16: return 2;
+    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
+    case GgufType::U64: case GgufType::I64: case GgufType::F64: return 8;
+    default: return 0;
+  }
 }
 
 }  // namespace pocket

@@ -23,6 +23,9 @@ enum class GgufType : uint32_t {
   STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
 };
 
+// Byte size of a fixed-size value type; 0 for STRING/ARRAY (and unknown values).
+size_t gguf_type_size(GgufType t);
+
 const char* gguf_type_name(GgufType t);
 
 // One metadata value. Arrays keep their element type; string arrays are materialized as

@@ -33,16 +33,6 @@ void put_string(std::vector<uint8_t>& out, std::string_view s) {
   put_bytes(out, s.data(), s.size());
 }
 
-size_t scalar_size(GgufType t) {
-  switch (t) {
-    case GgufType::U8: case GgufType::I8: case GgufType::BOOL: return 1;
-    case GgufType::U16: case GgufType::I16: return 2;
-    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
-    case GgufType::U64: case GgufType::I64: case GgufType::F64: return 8;
-    default: return 0;
-  }
-}
-
 // Re-encodes a decoded scalar in its original width.
 void put_scalar(std::vector<uint8_t>& out, const GgufValue& v) {
   switch (v.type) {
@@ -51,7 +41,7 @@ void put_scalar(std::vector<uint8_t>& out, const GgufValue& v) {
     case GgufType::F64: put<double>(out, std::get<double>(v.v)); return;
     default: break;
   }
-  const size_t n = scalar_size(v.type);
+  const size_t n = gguf_type_size(v.type);
   POCKET_CHECK(n > 0, "gguf stream: cannot encode a value of type {}", gguf_type_name(v.type));
   uint64_t bits = std::holds_alternative<uint64_t>(v.v) ? std::get<uint64_t>(v.v)
                                                          : static_cast<uint64_t>(std::get<int64_t>(v.v));
@@ -74,7 +64,7 @@ void GgufStreamWriter::add_metadata(std::string_view key, const GgufValue& v) {
     if (a.elem_type == GgufType::STRING) {
       for (std::string_view s : a.strings) put_string(kv_, s);
     } else {
-      const size_t es = scalar_size(a.elem_type);
+      const size_t es = gguf_type_size(a.elem_type);
       POCKET_CHECK(es > 0, "gguf stream: key '{}': cannot encode arrays of {}", key, gguf_type_name(a.elem_type));
       put_bytes(kv_, a.data, static_cast<size_t>(a.count) * es);
     }

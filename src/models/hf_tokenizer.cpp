@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/mmap.h"
 #include "models/hf_checkpoint.h"
+#include "tokenizer/pretok_regex.h"
 
 namespace pocket {
 
@@ -18,13 +19,9 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-// As written in the models' tokenizer.json files (same strings as tokenizer_gguf.cpp).
-constexpr const char* kLlama3Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kTekkenRegex =
-    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kQwen2Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+using tok::kLlama3Regex;
+using tok::kQwen2Regex;
+using tok::kTekkenRegex;
 
 // GGUF token types (ref: llama.cpp gguf-py/gguf/constants.py TokenType).
 constexpr int32_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5;

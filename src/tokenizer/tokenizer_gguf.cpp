@@ -3,6 +3,7 @@
 // Key meanings and defaults follow llama.cpp src/llama-vocab.cpp (llama_vocab::impl::load).
 #include "core/error.h"
 #include "io/gguf.h"
+#include "tokenizer/pretok_regex.h"
 #include "tokenizer/tokenizer_impl.h"
 
 namespace pocket {
@@ -14,14 +15,10 @@ using tok::PreTokStep;
 using tok::SplitBehavior;
 using tok::SplitPattern;
 
-// Pre-tokenizer regexes as written in the models' tokenizer.json files.
-constexpr const char* kLlama3Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kTekkenRegex =
-    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kQwen2Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kGpt2Regex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
+using tok::kGpt2Regex;
+using tok::kLlama3Regex;
+using tok::kQwen2Regex;
+using tok::kTekkenRegex;
 
 PreTokStep regex_split(const char* pattern) {
   PreTokStep p;
