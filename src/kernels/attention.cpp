@@ -16,15 +16,23 @@ namespace {
 // consecutive tokens. Each K and V row is converted from f16 once and used by all of them.
 constexpr int kTokBlock = 4;
 
-// The queries of one work item: kTokBlock tokens x the query heads of KV head kvh, with
-// their output rows and key counts (causal: each token sees its own number of keys).
+// One prefill work item: kTokBlock consecutive tokens x the query heads sharing KV head kvh,
+// with their output rows and key counts (causal: each token sees its own number of keys).
 struct BlockQueries {
+  const uint16_t* kh;  // [n_keys, head_dim] f16 keys of this KV head
+  const uint16_t* vh;  // [n_keys, head_dim] f16 values
   const float* qs[kTokBlock * 64];
   float* outs[kTokBlock * 64];
   int64_t nks[kTokBlock * 64];
   int nq = 0;
   int64_t nk_max = 0;
-  void gather(const AttentionArgs& a, int64_t t0, int nt, int kvh, int group) {
+
+  BlockQueries(const AttentionArgs& a, int64_t item, int group) {
+    const int64_t t0 = item / a.n_kv_heads * kTokBlock;
+    const int kvh = static_cast<int>(item % a.n_kv_heads);
+    const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
+    kh = a.k + kvh * a.kv_head_stride;
+    vh = a.v + kvh * a.kv_head_stride;
     const int64_t q_stride = static_cast<int64_t>(a.n_heads) * a.head_dim;
     for (int i = 0; i < nt; ++i)
       for (int g = 0; g < group; ++g) {
@@ -36,7 +44,23 @@ struct BlockQueries {
         ++nq;
       }
   }
+
+  // scores [nq, score_stride] -> probabilities, and the outputs zeroed for the value sums.
+  void softmax_and_clear(const OpsTable& op, float* scores, int64_t score_stride, int head_dim) const {
+    for (int j = 0; j < nq; ++j) {
+      op.softmax(scores + j * score_stride, nks[j]);
+      std::memset(outs[j], 0, sizeof(float) * head_dim);
+    }
+  }
 };
+
+// Prefill work items (token blocks x KV heads) and the per-query score row length.
+int64_t n_block_items(const AttentionArgs& a) { return (a.n_tokens + kTokBlock - 1) / kTokBlock * a.n_kv_heads; }
+int64_t score_stride_for(const AttentionArgs& a) {
+  int64_t max_keys = 0;
+  for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
+  return ((max_keys + 15) / 16) * 16;
+}
 
 void attention_rows(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   const OpsTable& op = ops();
@@ -72,47 +96,29 @@ void attention_blocked(const AttentionArgs& a, AlignedBuffer<float>& scratch, Th
   const OpsTable& op = ops();
   const int group = a.n_heads / a.n_kv_heads;
   const int n_q = group * kTokBlock;  // queries per work item
-  int64_t max_keys = 0;
-  for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
-  const int64_t score_stride = ((max_keys + 15) / 16) * 16;
+  const int64_t score_stride = score_stride_for(a);
   const int64_t per_thread = score_stride * n_q + ((a.head_dim + 15) / 16) * 16;
   const size_t need = static_cast<size_t>(per_thread) * static_cast<size_t>(pool.size());
   if (scratch.size() < need) scratch.resize(need);
-  const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
-  const int64_t n_items = n_blocks * a.n_kv_heads;
+  const int64_t n_items = n_block_items(a);
 
   pool.parallel_for(n_items, [&](int64_t b, int64_t e, int ith) {
     float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
     float* row = scores + score_stride * n_q;            // [head_dim] converted K or V row
     for (int64_t it = b; it < e; ++it) {
-      const int64_t blk = it / a.n_kv_heads;
-      const int kvh = static_cast<int>(it % a.n_kv_heads);
-      const int64_t t0 = blk * kTokBlock;
-      const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
-      const uint16_t* kh = a.k + kvh * a.kv_head_stride;
-      const uint16_t* vh = a.v + kvh * a.kv_head_stride;
-      BlockQueries bq;
-      bq.gather(a, t0, nt, kvh, group);
-      const float* const* qs = bq.qs;
-      float* const* outs = bq.outs;
-      const int64_t* nks = bq.nks;
-      const int nq = bq.nq;
-      const int64_t nk_max = bq.nk_max;
-      for (int64_t c = 0; c < nk_max; ++c) {
+      const BlockQueries bq(a, it, group);
+      for (int64_t c = 0; c < bq.nk_max; ++c) {
         for (int d = 0; d < a.head_dim; ++d) row[d] = 0;
-        op.axpy_f16(1.0f, kh + c * a.head_dim, row, a.head_dim);  // f16 -> f32 once per key
-        for (int j = 0; j < nq; ++j)
-          if (c < nks[j]) scores[j * score_stride + c] = op.dot_f32(row, qs[j], a.head_dim) * a.scale;
+        op.axpy_f16(1.0f, bq.kh + c * a.head_dim, row, a.head_dim);  // f16 -> f32 once per key
+        for (int j = 0; j < bq.nq; ++j)
+          if (c < bq.nks[j]) scores[j * score_stride + c] = op.dot_f32(row, bq.qs[j], a.head_dim) * a.scale;
       }
-      for (int j = 0; j < nq; ++j) {
-        op.softmax(scores + j * score_stride, nks[j]);
-        std::memset(outs[j], 0, sizeof(float) * a.head_dim);
-      }
-      for (int64_t c = 0; c < nk_max; ++c) {
+      bq.softmax_and_clear(op, scores, score_stride, a.head_dim);
+      for (int64_t c = 0; c < bq.nk_max; ++c) {
         for (int d = 0; d < a.head_dim; ++d) row[d] = 0;
-        op.axpy_f16(1.0f, vh + c * a.head_dim, row, a.head_dim);
-        for (int j = 0; j < nq; ++j)
-          if (c < nks[j]) op.axpy_f32(scores[j * score_stride + c], row, outs[j], a.head_dim);
+        op.axpy_f16(1.0f, bq.vh + c * a.head_dim, row, a.head_dim);
+        for (int j = 0; j < bq.nq; ++j)
+          if (c < bq.nks[j]) op.axpy_f32(scores[j * score_stride + c], row, bq.outs[j], a.head_dim);
       }
     }
   });
@@ -130,45 +136,27 @@ void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, Thre
   const OpsTable& op = ops();
   const int group = a.n_heads / a.n_kv_heads;
   const int n_q = group * kTokBlock;
-  int64_t max_keys = 0;
-  for (int64_t t = 0; t < a.n_tokens; ++t) max_keys = std::max<int64_t>(max_keys, a.n_keys[t]);
-  const int64_t score_stride = ((max_keys + 15) / 16) * 16;
+  const int64_t score_stride = score_stride_for(a);
   const int64_t per_thread = score_stride * n_q + kKeyBlock * a.head_dim;
   const size_t need = static_cast<size_t>(per_thread) * static_cast<size_t>(pool.size());
   if (scratch.size() < need) scratch.resize(need);
-  const int64_t n_blocks = (a.n_tokens + kTokBlock - 1) / kTokBlock;
-  const int64_t n_items = n_blocks * a.n_kv_heads;
+  const int64_t n_items = n_block_items(a);
 
   pool.run([&](int ith, int nth) {
     float* scores = scratch.data() + per_thread * ith;  // [n_q, score_stride]
     float* buf = scores + score_stride * n_q;            // [kKeyBlock, head_dim] converted K or V rows
     for (int64_t it = ith; it < n_items; it += nth) {
-      const int64_t blk = it / a.n_kv_heads;
-      const int kvh = static_cast<int>(it % a.n_kv_heads);
-      const int64_t t0 = blk * kTokBlock;
-      const int nt = static_cast<int>(std::min<int64_t>(kTokBlock, a.n_tokens - t0));
-      const uint16_t* kh = a.k + kvh * a.kv_head_stride;
-      const uint16_t* vh = a.v + kvh * a.kv_head_stride;
-      BlockQueries bq;
-      bq.gather(a, t0, nt, kvh, group);
-      const float* const* qs = bq.qs;
-      float* const* outs = bq.outs;
-      const int64_t* nks = bq.nks;
-      const int nq = bq.nq;
-      const int64_t nk_max = bq.nk_max;
-      for (int64_t c0 = 0; c0 < nk_max; c0 += kKeyBlock) {
-        const int64_t nc = std::min<int64_t>(kKeyBlock, nk_max - c0);
-        avx2::f16_to_f32(kh + c0 * a.head_dim, buf, nc * a.head_dim);
-        avx2::attn_scores(buf, c0, nc, a.head_dim, qs, nks, nq, a.scale, scores, score_stride);
+      const BlockQueries bq(a, it, group);
+      for (int64_t c0 = 0; c0 < bq.nk_max; c0 += kKeyBlock) {
+        const int64_t nc = std::min<int64_t>(kKeyBlock, bq.nk_max - c0);
+        avx2::f16_to_f32(bq.kh + c0 * a.head_dim, buf, nc * a.head_dim);
+        avx2::attn_scores(buf, c0, nc, a.head_dim, bq.qs, bq.nks, bq.nq, a.scale, scores, score_stride);
       }
-      for (int j = 0; j < nq; ++j) {
-        op.softmax(scores + j * score_stride, nks[j]);
-        std::memset(outs[j], 0, sizeof(float) * a.head_dim);
-      }
-      for (int64_t c0 = 0; c0 < nk_max; c0 += kKeyBlock) {
-        const int64_t nc = std::min<int64_t>(kKeyBlock, nk_max - c0);
-        avx2::f16_to_f32(vh + c0 * a.head_dim, buf, nc * a.head_dim);
-        avx2::attn_values(buf, c0, nc, a.head_dim, scores, score_stride, nks, nq, outs);
+      bq.softmax_and_clear(op, scores, score_stride, a.head_dim);
+      for (int64_t c0 = 0; c0 < bq.nk_max; c0 += kKeyBlock) {
+        const int64_t nc = std::min<int64_t>(kKeyBlock, bq.nk_max - c0);
+        avx2::f16_to_f32(bq.vh + c0 * a.head_dim, buf, nc * a.head_dim);
+        avx2::attn_values(buf, c0, nc, a.head_dim, scores, score_stride, bq.nks, bq.nq, bq.outs);
       }
     }
   });
