@@ -5,22 +5,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include "kernels/x86/simd_util.h"
 
 namespace pocket::kernels::avx2 {
 
 namespace {
 
-// The same reduction as ops_avx2.cpp's hsum (order of the adds matters for bit-identity).
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  lo = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, lo);
-  lo = _mm_add_ss(lo, sh);
-  return _mm_cvtss_f32(lo);
-}
+using x86::hsum_ops;
 
 // Two keys at once against one query: two independent pairs of chains for the out-of-order
 // core, each pair exactly dot_f16's (a0 over the first 8 of every 16 elements, a1 the rest).
@@ -35,8 +26,8 @@ inline void dot2(const float* k0, const float* k1, const float* q, float& s0, fl
     b0 = _mm256_fmadd_ps(_mm256_loadu_ps(k1 + i), q0, b0);
     b1 = _mm256_fmadd_ps(_mm256_loadu_ps(k1 + i + 8), q1, b1);
   }
-  s0 = hsum(_mm256_add_ps(a0, a1));
-  s1 = hsum(_mm256_add_ps(b0, b1));
+  s0 = hsum_ops(_mm256_add_ps(a0, a1));
+  s1 = hsum_ops(_mm256_add_ps(b0, b1));
 }
 
 template <int D>
@@ -46,7 +37,7 @@ inline float dot1(const float* k, const float* q) {
     a0 = _mm256_fmadd_ps(_mm256_loadu_ps(k + i), _mm256_loadu_ps(q + i), a0);
     a1 = _mm256_fmadd_ps(_mm256_loadu_ps(k + i + 8), _mm256_loadu_ps(q + i + 8), a1);
   }
-  return hsum(_mm256_add_ps(a0, a1));
+  return hsum_ops(_mm256_add_ps(a0, a1));
 }
 
 template <int D>
@@ -101,7 +92,7 @@ void attn_scores(const float* kbuf, int64_t c0, int64_t nc, int head_dim, const 
             a0 = _mm256_fmadd_ps(_mm256_loadu_ps(k + i), _mm256_loadu_ps(qs[j] + i), a0);
             a1 = _mm256_fmadd_ps(_mm256_loadu_ps(k + i + 8), _mm256_loadu_ps(qs[j] + i + 8), a1);
           }
-          scores[j * stride + c0 + c] = hsum(_mm256_add_ps(a0, a1)) * scale;
+          scores[j * stride + c0 + c] = hsum_ops(_mm256_add_ps(a0, a1)) * scale;
         }
       }
   }

@@ -6,20 +6,12 @@
 
 #include "core/fp16.h"
 #include "kernels/ops.h"
+#include "kernels/x86/simd_util.h"
 
 namespace pocket::kernels::avx2 {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  lo = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, lo);
-  lo = _mm_add_ss(lo, sh);
-  return _mm_cvtss_f32(lo);
-}
+using x86::hsum_ops;
 
 // exp(x) for 8 floats: range reduction x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial
 // (relative error ~2e-7 over the float range; underflows to 0 below -87.3, inf above 88.7).
@@ -56,7 +48,7 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
     acc0 = _mm256_fmadd_ps(a, a, acc0);
     acc1 = _mm256_fmadd_ps(b, b, acc1);
   }
-  float ss = hsum(_mm256_add_ps(acc0, acc1));
+  float ss = hsum_ops(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) ss += x[i] * x[i];
   const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   const __m256 vs = _mm256_set1_ps(scale);
@@ -73,7 +65,7 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int64_t
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(x + i));
-  float sum = hsum(acc);
+  float sum = hsum_ops(acc);
   for (; i < n; ++i) sum += x[i];
   const float mean = sum / static_cast<float>(n);
   const __m256 vm = _mm256_set1_ps(mean);
@@ -83,7 +75,7 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int64_t
     __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
     acc = _mm256_fmadd_ps(d, d, acc);
   }
-  float var = hsum(acc);
+  float var = hsum_ops(acc);
   for (; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
   var /= static_cast<float>(n);
   const float inv = 1.0f / std::sqrt(var + eps);
@@ -157,7 +149,7 @@ void softmax(float* x, int64_t n) {
     _mm256_storeu_ps(x + i, e);
     acc = _mm256_add_ps(acc, e);
   }
-  float sum = hsum(acc);
+  float sum = hsum_ops(acc);
   for (; i < n; ++i) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];
@@ -184,7 +176,7 @@ float dot_f16(const uint16_t* k, const float* q, int64_t n) {
   }
   for (; i + 8 <= n; i += 8)
     a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i))), _mm256_loadu_ps(q + i), a0);
-  float s = hsum(_mm256_add_ps(a0, a1));
+  float s = hsum_ops(_mm256_add_ps(a0, a1));
   for (; i < n; ++i) s += fp16_to_f32(k[i]) * q[i];
   return s;
 }
@@ -197,7 +189,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
     a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), a1);
   }
   for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), a0);
-  float s = hsum(_mm256_add_ps(a0, a1));
+  float s = hsum_ops(_mm256_add_ps(a0, a1));
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
 }

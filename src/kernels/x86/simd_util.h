@@ -1,5 +1,5 @@
 // Small AVX2 helpers shared by the x86 kernel files (each compiled with AVX2 flags): the
-// horizontal sum every row/tile kernel ends with, and the signed-int8 unpacking of the
+// horizontal sums the row/tile kernels and the float ops end with, and the signed-int8 unpacking of the
 // 32-element Q8_0 / Q4_0 blocks used by the matrix-product tiles.
 #pragma once
 
@@ -19,6 +19,20 @@ inline float hsum(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+// The other fixed order (movehdup pairs first), used by x86/ops_avx2.cpp's norms and f16/f32
+// dot products. The prefill attention tiles (attention_tile_avx2.cpp) must reduce exactly as
+// decode's dot_f16 does, so both files take this one.
+inline float hsum_ops(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  __m128 hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  __m128 sh = _mm_movehdup_ps(lo);
+  lo = _mm_add_ps(lo, sh);
+  sh = _mm_movehl_ps(sh, lo);
+  lo = _mm_add_ss(lo, sh);
+  return _mm_cvtss_f32(lo);
 }
 
 // Block quants as 32 signed bytes in element order.
