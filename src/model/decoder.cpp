@@ -81,8 +81,6 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
   float* x = act.x.data();    // [n, d_model]
   float* xn = act.xn.data();  // [n, d_model]
   float* q = act.q.data();    // [n, n_heads*head_dim]
-  float* k = act.k.data();    // [n, n_kv_heads*head_dim]
-  float* v = act.v.data();    // [n, n_kv_heads*head_dim_v]
   const int n_rope = hp.rope.n_dims;
 
   for (int64_t t = 0; t < n; ++t) {
@@ -112,35 +110,13 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
   for (int64_t il = 0; il < hp.n_layers; ++il) {
     const DecoderLayerWeights& L = w_.layers[il];
     // --- attention block ---
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp.rms_eps);
-    });
-    const kernels::MatmulJob qkv[3] = {{L.wq, xn, q}, {L.wk, xn, k}, {L.wv, xn, v}};
-    kernels::matmul_multi(qkv, 3, n, act.mm, pool);
+    qkv_block(L, n, act, pool);
 
-    uint16_t* kc = kv.k[il].data();
-    uint16_t* vc = kv.v[il].data();
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t pos = b.pos0 + t;
-        float* qt = q + t * hp.q_dim();
-        float* kt = k + t * hp.kv_dim();
-        const float* cs = act.cos_sin.data() + t * n_rope;
-        kernels::rope_adjacent(qt, static_cast<int>(hp.n_heads), static_cast<int>(hp.head_dim), n_rope, cs);
-        kernels::rope_adjacent(kt, static_cast<int>(hp.n_kv_heads), static_cast<int>(hp.head_dim), n_rope, cs);
-        if (hp.attn_temp_beta != 0.0f) {
-          // ref: transformers ministral3 get_llama_4_attn_scale; llama.cpp llm_graph_input_attn_temp.
-          const float s = 1.0f + hp.attn_temp_beta * std::log(1.0f + static_cast<float>(pos / hp.attn_temp_floor));
-          for (int64_t i = 0; i < hp.q_dim(); ++i) qt[i] *= s;
-        }
-        for (int64_t h = 0; h < hp.n_kv_heads; ++h) {
-          op.to_f16(kt + h * hp.head_dim, kc + (h * kv.n_ctx + pos) * hp.head_dim, hp.head_dim);
-          op.to_f16(v + t * hp.v_dim() + h * hp.head_dim_v, vc + (h * kv.n_ctx + pos) * hp.head_dim_v, hp.head_dim_v);
-        }
-      }
+      for (int64_t t = t0; t < t1; ++t) rope_and_store(il, t, b.pos0 + t, kv, act);
     });
-    aa.k = kc;
-    aa.v = vc;
+    aa.k = kv.k[il].data();
+    aa.v = kv.v[il].data();
     kernels::attention(aa, act.attn_scratch, pool);
     kernels::matmul(L.wo, act.attn.data(), n, act.proj.data(), act.mm, pool);
     mlp_block(L, n, act, pool);
@@ -150,6 +126,44 @@ void DecoderModel::forward(const DecoderBatch& b, KvCache& kv, DecoderActivation
     const int64_t first = n - b.n_logits;
     for (int64_t t = first; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);
     kernels::matmul(w_.output, xn + first * d, b.n_logits, act.logits.data(), act.mm, pool);
+  }
+}
+
+// Q, K, V of n tokens from the normed residual stream: act.x -> act.xn -> act.q/k/v.
+void DecoderModel::qkv_block(const DecoderLayerWeights& L, int64_t n, DecoderActivations& act, ThreadPool& pool) const {
+  const kernels::OpsTable& op = kernels::ops();
+  const int64_t d = hp_.d_model;
+  float* x = act.x.data();
+  float* xn = act.xn.data();
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp_.rms_eps);
+  });
+  const kernels::MatmulJob qkv[3] = {{L.wq, xn, act.q.data()}, {L.wk, xn, act.k.data()}, {L.wv, xn, act.v.data()}};
+  kernels::matmul_multi(qkv, 3, n, act.mm, pool);
+}
+
+// Row t of act.q/act.k at position pos: RoPE (cos/sin already in act.cos_sin row t), the
+// query temperature past the original context, and K/V written as f16 into layer il of kv.
+void DecoderModel::rope_and_store(int64_t il, int64_t t, int64_t pos, KvCache& kv, DecoderActivations& act) const {
+  const TextHParams& hp = hp_;
+  const kernels::OpsTable& op = kernels::ops();
+  const int n_rope = hp.rope.n_dims;
+  float* qt = act.q.data() + t * hp.q_dim();
+  float* kt = act.k.data() + t * hp.kv_dim();
+  const float* vt = act.v.data() + t * hp.v_dim();
+  const float* cs = act.cos_sin.data() + t * n_rope;
+  kernels::rope_adjacent(qt, static_cast<int>(hp.n_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+  kernels::rope_adjacent(kt, static_cast<int>(hp.n_kv_heads), static_cast<int>(hp.head_dim), n_rope, cs);
+  if (hp.attn_temp_beta != 0.0f) {
+    // ref: transformers ministral3 get_llama_4_attn_scale; llama.cpp llm_graph_input_attn_temp.
+    const float s = 1.0f + hp.attn_temp_beta * std::log(1.0f + static_cast<float>(pos / hp.attn_temp_floor));
+    for (int64_t i = 0; i < hp.q_dim(); ++i) qt[i] *= s;
+  }
+  uint16_t* kc = kv.k[il].data();
+  uint16_t* vc = kv.v[il].data();
+  for (int64_t h = 0; h < hp.n_kv_heads; ++h) {
+    op.to_f16(kt + h * hp.head_dim, kc + (h * kv.n_ctx + pos) * hp.head_dim, hp.head_dim);
+    op.to_f16(vt + h * hp.head_dim_v, vc + (h * kv.n_ctx + pos) * hp.head_dim_v, hp.head_dim_v);
   }
 }
 
@@ -204,8 +218,6 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
   float* x = act.x.data();    // [n, d_model]
   float* xn = act.xn.data();  // [n, d_model]
   float* q = act.q.data();    // [n, n_heads*head_dim]
-  float* k = act.k.data();    // [n, n_kv_heads*head_dim]
-  float* v = act.v.data();    // [n, n_kv_heads*head_dim_v]
   float* attn = act.attn.data();  // [n, n_heads*head_dim_v]
   const int n_rope = hp.rope.n_dims;
   const int64_t attn_dim = hp.n_heads * hp.head_dim_v;
@@ -229,33 +241,11 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
   for (int64_t il = 0; il < hp.n_layers; ++il) {
     const DecoderLayerWeights& L = w_.layers[il];
     // --- attention block ---
-    pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) op.rmsnorm(x + t * d, L.attn_norm.data(), xn + t * d, d, hp.rms_eps);
-    });
-    const kernels::MatmulJob qkv[3] = {{L.wq, xn, q}, {L.wk, xn, k}, {L.wv, xn, v}};
-    kernels::matmul_multi(qkv, 3, n, act.mm, pool);
+    qkv_block(L, n, act, pool);
 
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t) {
-        if (rows[t].seq < 0) continue;
-        KvCache& kv = *kvs[rows[t].seq];
-        const int64_t pos = rows[t].pos;
-        float* qt = q + t * hp.q_dim();
-        float* kt = k + t * hp.kv_dim();
-        const float* cs = act.cos_sin.data() + t * n_rope;
-        kernels::rope_adjacent(qt, static_cast<int>(hp.n_heads), static_cast<int>(hp.head_dim), n_rope, cs);
-        kernels::rope_adjacent(kt, static_cast<int>(hp.n_kv_heads), static_cast<int>(hp.head_dim), n_rope, cs);
-        if (hp.attn_temp_beta != 0.0f) {
-          // Same rule as forward(); ref: transformers ministral3 get_llama_4_attn_scale.
-          const float s = 1.0f + hp.attn_temp_beta * std::log(1.0f + static_cast<float>(pos / hp.attn_temp_floor));
-          for (int64_t i = 0; i < hp.q_dim(); ++i) qt[i] *= s;
-        }
-        uint16_t* kc = kv.k[il].data();
-        uint16_t* vc = kv.v[il].data();
-        for (int64_t h = 0; h < hp.n_kv_heads; ++h) {
-          op.to_f16(kt + h * hp.head_dim, kc + (h * kv.n_ctx + pos) * hp.head_dim, hp.head_dim);
-          op.to_f16(v + t * hp.v_dim() + h * hp.head_dim_v, vc + (h * kv.n_ctx + pos) * hp.head_dim_v, hp.head_dim_v);
-        }
+        if (rows[t].seq >= 0) rope_and_store(il, t, rows[t].pos, *kvs[rows[t].seq], act);
       }
     });
     // Attention per row: each sequence reads only its own cache, exactly as a one-token forward().

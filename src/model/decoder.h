@@ -125,6 +125,8 @@ class DecoderModel {
   size_t repack_weights(ThreadPool& pool);
 
  private:
+  void qkv_block(const DecoderLayerWeights& L, int64_t n, DecoderActivations& act, ThreadPool& pool) const;
+  void rope_and_store(int64_t il, int64_t t, int64_t pos, KvCache& kv, DecoderActivations& act) const;
   void mlp_block(const DecoderLayerWeights& L, int64_t n, DecoderActivations& act, ThreadPool& pool) const;
   TextHParams hp_;
   DecoderWeights w_;
