@@ -158,6 +158,24 @@ std::string first_architecture(const json& config) {
   return (*a)[0].get<std::string>();
 }
 
+ClipTowerHeader read_clip_tower(const json& vc, const std::string& dir, std::string projector_type, std::string name,
+                                double default_eps) {
+  ClipTowerHeader h;
+  h.projector_type = std::move(projector_type);
+  h.name = std::move(name);
+  h.width = cfg_int(vc, "hidden_size", dir);
+  h.ff = cfg_int(vc, "intermediate_size", dir);
+  h.layers = cfg_int(vc, "num_hidden_layers", dir);
+  h.heads = cfg_int(vc, "num_attention_heads", dir);
+  h.image_size = cfg_int(vc, "image_size", dir);
+  h.patch_size = cfg_int(vc, "patch_size", dir);
+  h.layer_norm_eps = cfg_float_or(vc, "layer_norm_eps", default_eps);
+  POCKET_CHECK(h.width > 0 && h.width <= 8192 && h.ff > 0 && h.layers > 0 && h.layers <= 256 && h.heads > 0 &&
+                   h.width % h.heads == 0 && h.patch_size > 0 && h.image_size > 0,
+               "checkpoint '{}': implausible vision_config", dir);
+  return h;
+}
+
 void write_clip_header(GgufWriter& m, const ClipTowerHeader& h) {
   m.set_string("general.architecture", "clip");
   m.set_string("general.type", "mmproj");

@@ -108,6 +108,10 @@ struct ClipTowerHeader {
   int64_t image_size = 0, patch_size = 0, width = 0, ff = 0, layers = 0, heads = 0, projection_dim = 0;
   double layer_norm_eps = 0;
 };
+// Reads the shared fields of a vision_config (hidden/intermediate size, layers, heads, image
+// and patch size, layer-norm eps) and checks they are plausible; projection_dim is left 0.
+ClipTowerHeader read_clip_tower(const nlohmann::json& vc, const std::string& dir, std::string projector_type,
+                                std::string name, double default_eps);
 void write_clip_header(GgufWriter& m, const ClipTowerHeader& h);
 
 // Vision towers (hf_idefics3.cpp, hf_pixtral.cpp) behind load_checkpoint_mmproj.

@@ -27,16 +27,12 @@ std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const jso
     POCKET_CHECK(config.contains("vision_config") && config["vision_config"].is_object(),
                  "checkpoint '{}': no vision_config", dir);
     const json& vc = config["vision_config"];
-    const int64_t d = cfg_int(vc, "hidden_size", dir);
-    const int64_t ff = cfg_int(vc, "intermediate_size", dir);
-    const int64_t layers = cfg_int(vc, "num_hidden_layers", dir);
-    const int64_t heads = cfg_int(vc, "num_attention_heads", dir);
-    const int64_t image = cfg_int(vc, "image_size", dir);
-    const int64_t patch = cfg_int(vc, "patch_size", dir);
+    ClipTowerHeader hdr =
+        read_clip_tower(vc, dir, "idefics3", config.value("_name_or_path", root.filename().string()), 1e-6);
+    const int64_t d = hdr.width, ff = hdr.ff, layers = hdr.layers, image = hdr.image_size, patch = hdr.patch_size;
     const int64_t channels = cfg_int_or(vc, "num_channels", 3);
     const int64_t scale = cfg_int_or(config, "scale_factor", 2);
-    POCKET_CHECK(d > 0 && d <= 8192 && ff > 0 && layers > 0 && layers <= 256 && heads > 0 && d % heads == 0 && patch > 0 &&
-                     image % patch == 0 && image / patch <= 1024 && channels == 3 && scale > 0 && (image / patch) % scale == 0,
+    POCKET_CHECK(image % patch == 0 && image / patch <= 1024 && channels == 3 && scale > 0 && (image / patch) % scale == 0,
                  "checkpoint '{}': implausible vision_config", dir);
     const std::string act = vc.value("hidden_act", std::string("gelu_pytorch_tanh"));
     POCKET_CHECK(act.rfind("gelu", 0) == 0, "checkpoint '{}': vision activation '{}' is not supported", dir, act);
@@ -48,8 +44,8 @@ std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const jso
     const int64_t n_embd = proj.shape[0];
 
     GgufWriter m;
-    write_clip_header(m, {"idefics3", config.value("_name_or_path", root.filename().string()), image, patch, d, ff, layers,
-                          heads, n_embd, cfg_float_or(vc, "layer_norm_eps", 1e-6)});
+    hdr.projection_dim = n_embd;
+    write_clip_header(m, hdr);
     m.set_u32("clip.vision.projector.scale_factor", static_cast<uint32_t>(scale));
     m.set_bool("clip.use_gelu", true);
     const json pp = read_json_or_empty((root / "preprocessor_config.json").string());

@@ -39,16 +39,11 @@ std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const json
   try {
     if (!config.contains("vision_config") || !config["vision_config"].is_object()) return nullptr;
     const json& vc = config["vision_config"];
-    const int64_t d = cfg_int(vc, "hidden_size", dir);
-    const int64_t ff = cfg_int(vc, "intermediate_size", dir);
-    const int64_t layers = cfg_int(vc, "num_hidden_layers", dir);
-    const int64_t heads = cfg_int(vc, "num_attention_heads", dir);
-    const int64_t image = cfg_int(vc, "image_size", dir);
-    const int64_t patch = cfg_int(vc, "patch_size", dir);
+    ClipTowerHeader hdr =
+        read_clip_tower(vc, dir, "pixtral", config.value("_name_or_path", root.filename().string()), 1e-5);
+    const int64_t d = hdr.width, ff = hdr.ff, layers = hdr.layers, heads = hdr.heads, patch = hdr.patch_size;
     const int64_t merge = cfg_int_or(config, "spatial_merge_size", 2);
-    POCKET_CHECK(d > 0 && d <= 8192 && ff > 0 && layers > 0 && layers <= 256 && heads > 0 && d % heads == 0 &&
-                     (d / heads) % 4 == 0 && patch > 0 && image > 0 && merge > 0 && merge <= 8,
-                 "checkpoint '{}': implausible vision_config", dir);
+    POCKET_CHECK((d / heads) % 4 == 0 && merge > 0 && merge <= 8, "checkpoint '{}': implausible vision_config", dir);
     const std::string act = vc.value("hidden_act", std::string("silu"));
     POCKET_CHECK(act == "silu", "checkpoint '{}': vision activation '{}' is not supported (silu)", dir, act);
     auto st = SafetensorsCheckpoint::open_dir(dir);
@@ -64,8 +59,8 @@ std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const json
     const int64_t n_embd = l1.shape[0];
 
     GgufWriter m;
-    write_clip_header(m, {"pixtral", config.value("_name_or_path", root.filename().string()), image, patch, d, ff, layers,
-                          heads, n_embd, cfg_float_or(vc, "layer_norm_eps", 1e-5)});
+    hdr.projection_dim = n_embd;
+    write_clip_header(m, hdr);
     m.set_u32("clip.vision.spatial_merge_size", static_cast<uint32_t>(merge));
     m.set_f32("clip.vision.rope.freq_base", static_cast<float>(cfg_float_or(vc, "rope_theta", 10000.0)));
     m.set_bool("clip.use_silu", true);
