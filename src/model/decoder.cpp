@@ -198,7 +198,7 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
   const TextHParams& hp = hp_;
   const kernels::OpsTable& op = kernels::ops();
   const int64_t d = hp.d_model;
-  POCKET_CHECK(n > 0 && n % kMultiRowPad == 0, "multi-sequence step of {} rows is not padded to {}", n, kMultiRowPad);
+  POCKET_CHECK(n > 0, "multi-sequence step of {} rows", n);
   POCKET_CHECK(n <= act.max_tokens && n <= act.max_logit_rows, "multi-sequence step of {} rows exceeds the buffers", n);
   POCKET_CHECK(hp.head_dim == hp.head_dim_v, "different K and V head sizes are not supported");
   // Every product per token alone (see MatmulScratch::row_invariant); restored on exit, since
@@ -209,7 +209,7 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
     ~RowInvariant() { mm.row_invariant = false; }
   } row_invariant(act.mm);
   for (int64_t t = 0; t < n; ++t) {
-    if (rows[t].seq < 0) continue;
+    POCKET_CHECK(rows[t].seq >= 0, "multi-sequence row {} has no sequence", t);
     const KvCache& kv = *kvs[rows[t].seq];
     POCKET_CHECK(rows[t].pos >= 0 && rows[t].pos < kv.n_ctx, "context full: position {} exceeds n_ctx {}", rows[t].pos,
                  kv.n_ctx);
@@ -223,12 +223,11 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
   const int64_t attn_dim = hp.n_heads * hp.head_dim_v;
 
   for (int64_t t = 0; t < n; ++t) {
-    // Padding rows repeat a valid token so every kernel sees ordinary data.
-    const int32_t id = rows[t].seq < 0 ? rows[0].token : rows[t].token;
+    const int32_t id = rows[t].token;
     POCKET_CHECK(id >= 0 && id < hp.n_vocab, "token id {} out of range [0, {})", id, hp.n_vocab);
     embed(id, x + t * d);
-    rope_.cos_sin(rows[t].seq < 0 ? 0 : rows[t].pos, act.cos_sin.data() + t * n_rope);
-    act.n_keys[t] = static_cast<int32_t>(rows[t].seq < 0 ? 1 : rows[t].pos + 1);
+    rope_.cos_sin(rows[t].pos, act.cos_sin.data() + t * n_rope);
+    act.n_keys[t] = static_cast<int32_t>(rows[t].pos + 1);
   }
 
   kernels::AttentionArgs aa;
@@ -244,16 +243,10 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
     qkv_block(L, n, act, pool);
 
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
-      for (int64_t t = t0; t < t1; ++t) {
-        if (rows[t].seq >= 0) rope_and_store(il, t, rows[t].pos, *kvs[rows[t].seq], act);
-      }
+      for (int64_t t = t0; t < t1; ++t) rope_and_store(il, t, rows[t].pos, *kvs[rows[t].seq], act);
     });
     // Attention per row: each sequence reads only its own cache, exactly as a one-token forward().
     for (int64_t t = 0; t < n; ++t) {
-      if (rows[t].seq < 0) {
-        std::memset(attn + t * attn_dim, 0, sizeof(float) * attn_dim);
-        continue;
-      }
       const KvCache& kv = *kvs[rows[t].seq];
       aa.q = q + t * hp.q_dim();
       aa.out = attn + t * attn_dim;

@@ -82,19 +82,12 @@ struct DecoderBatch {
 };
 
 // One row of a multi-sequence decode step: the next token of sequence `seq` at position
-// `pos` of that sequence's own KV cache. seq < 0 marks a padding row (no KV, no attention).
+// `pos` of that sequence's own KV cache.
 struct DecoderRow {
   int32_t token = 0;
   int64_t pos = 0;
   int32_t seq = -1;
 };
-
-// Rows a multi-sequence step is padded to (DecoderModel::forward_multi). 1: no padding is
-// needed, because forward_multi runs its products row-invariant (MatmulScratch::row_invariant),
-// so each sequence's arithmetic is independent of how many others share the step. Kept as a
-// named constant so callers size their buffers through padded_rows().
-constexpr int64_t kMultiRowPad = 1;
-inline int64_t padded_rows(int64_t n) { return (n + kMultiRowPad - 1) / kMultiRowPad * kMultiRowPad; }
 
 class DecoderModel {
  public:
@@ -110,9 +103,10 @@ class DecoderModel {
 
   // Continuous batching: one decode token for each of several sequences, every row against
   // its own cache kvs[row.seq]. Matrix products run over all rows at once; attention runs
-  // per row. Logits of every row go to act.logits ([n, n_vocab]). n must be a multiple of
-  // kMultiRowPad (pad with seq = -1 rows) and <= act.max_tokens and act.max_logit_rows.
-  // Each real row's results are bit-identical whatever the other rows are.
+  // per row. Logits of every row go to act.logits ([n, n_vocab]); 0 < n <= act.max_tokens
+  // and act.max_logit_rows. The products run row-invariant (MatmulScratch::row_invariant), so
+  // each row's results are bit-identical whatever the other rows are, and equal to a
+  // one-token forward() of that sequence.
   void forward_multi(const DecoderRow* rows, int64_t n, KvCache* const* kvs, DecoderActivations& act,
                      ThreadPool& pool) const;
 

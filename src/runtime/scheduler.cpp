@@ -155,7 +155,7 @@ Scheduler::Scheduler(Engine& engine, const SchedulerOptions& opt) : engine_(engi
     slots_.back()->index = i;
     slots_.back()->kv.allocate(hp, n_ctx_);
   }
-  const int64_t rows = padded_rows(opt.n_parallel);
+  const int64_t rows = opt.n_parallel;
   prefill_act_.allocate(hp, opt_.n_batch, 1);
   step_act_.allocate(hp, rows, rows);
   rows_.resize(static_cast<size_t>(rows));
@@ -517,10 +517,8 @@ void Scheduler::loop() {
       kv_cells_ = 0;
       continue;
     }
-    const int64_t padded = padded_rows(n);
-    for (int64_t i = n; i < padded; ++i) rows_[i] = {rows_[0].token, 0, -1};
     try {
-      model.forward_multi(rows_.data(), padded, kvs_.data(), step_act_, engine_.pool());
+      model.forward_multi(rows_.data(), n, kvs_.data(), step_act_, engine_.pool());
     } catch (const std::exception& e) {
       for (int64_t i = 0; i < n; ++i) finish(*row_slot_[i], "error", e.what());
       continue;

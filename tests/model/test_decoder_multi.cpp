@@ -45,7 +45,7 @@ void check_model(const char* rel) {
 
   DecoderActivations pre, multi, single;
   pre.allocate(hp, 64, 1);
-  multi.allocate(hp, padded_rows(n_seq), padded_rows(n_seq));
+  multi.allocate(hp, n_seq, n_seq);
   single.allocate(hp, 1, 1);
   // Three copies of every sequence: decoded together, alone through forward_multi, and
   // alone through forward().
@@ -58,8 +58,8 @@ void check_model(const char* rel) {
   }
   bool exact_vs_forward = true;
   for (int step = 0; step < n_steps; ++step) {
-    // Together: rows 0..n_seq-1, padded; a different row order each step.
-    std::vector<DecoderRow> rows(padded_rows(n_seq));
+    // Together: rows 0..n_seq-1; a different row order each step.
+    std::vector<DecoderRow> rows(n_seq);
     std::vector<KvCache*> kvs(n_seq);
     for (int s = 0; s < n_seq; ++s) kvs[s] = &together[s].kv;
     for (int r = 0; r < n_seq; ++r) {
@@ -72,10 +72,9 @@ void check_model(const char* rel) {
       const int s = (r + step) % n_seq;
       const float* lt = joint.data() + r * nv;
       // Alone through forward_multi.
-      std::vector<DecoderRow> one(kMultiRowPad);
-      one[0] = {alone[s].last, alone[s].pos, 0};
+      const DecoderRow one{alone[s].last, alone[s].pos, 0};
       KvCache* kv1 = &alone[s].kv;
-      engine->model().forward_multi(one.data(), kMultiRowPad, &kv1, multi, engine->pool());
+      engine->model().forward_multi(&one, 1, &kv1, multi, engine->pool());
       ASSERT_EQ(0, std::memcmp(lt, multi.logits.data(), sizeof(float) * nv)) << "step " << step << " seq " << s;
       // Alone through forward().
       DecoderBatch b;
@@ -116,8 +115,9 @@ TEST(DecoderMulti, RejectsOversizedStepAndFullContext) {
   rows[0] = {1, 0, 0};
   EXPECT_THROW(engine->model().forward_multi(rows.data(), 5, kvs, act, engine->pool()), Error);  // > act.max_tokens
   EXPECT_THROW(engine->model().forward_multi(rows.data(), 0, kvs, act, engine->pool()), Error);
-  rows[0].pos = 8;
-  EXPECT_THROW(engine->model().forward_multi(rows.data(), 4, kvs, act, engine->pool()), Error);
+  EXPECT_THROW(engine->model().forward_multi(rows.data(), 2, kvs, act, engine->pool()), Error);  // row 1: no sequence
+  rows[0].pos = 8;  // the cache holds positions 0..7
+  EXPECT_THROW(engine->model().forward_multi(rows.data(), 1, kvs, act, engine->pool()), Error);
 }
 
 }  // namespace
