@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -66,25 +67,10 @@ int main(int argc, char** argv) {
     auto enc = pocket::VisionEncoder::load(mmproj);
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     const pocket::ClipHParams& hp = enc->hparams();
-    if (width == 0 || height == 0) {
-      if (enc->projector() == pocket::ProjectorType::Idefics3) {
-        width = height = hp.image_size;
-      } else {
-        width = 1008;
-        height = 756;
-      }
-    }
+    if (width == 0 || height == 0) std::tie(width, height) = enc->typical_input();
     const int64_t n_tokens = enc->n_tokens(width, height);  // validates the size
     const int64_t n_patches = (width / hp.patch_size) * (height / hp.patch_size);
-    // Multiply-adds x 2 of the products and the attention (norms, activations etc. left out),
-    // to relate the times to the machine's FMA peak.
-    const bool pixtral = enc->projector() == pocket::ProjectorType::Pixtral;
-    const double n = static_cast<double>(n_patches), d = static_cast<double>(hp.d_model),
-                 ff = static_cast<double>(hp.d_ff), e = static_cast<double>(enc->n_embd());
-    double flop = static_cast<double>(hp.n_layers) * (2 * n * (4 * d * d + (pixtral ? 3 : 2) * d * ff) + 4 * n * n * d);
-    flop += 2 * n * 3.0 * static_cast<double>(hp.patch_size * hp.patch_size) * d;
-    const double n_out = static_cast<double>(n_tokens);
-    flop += pixtral ? 2 * n * d * d + 2 * n_out * d * e + 2 * n_out * e * e : 2 * n * d * e;
+    const double flop = enc->encode_flops(width, height);
     std::printf("%s: %s, width %lld, %lld layers, %lld heads, d_ff %lld, patch %lld; input %lldx%lld = %lld patches -> "
                 "%lld tokens x %lld; dispatch %s, %d threads; load %.0f ms\n",
                 mmproj.c_str(), hp.projector_name.c_str(), static_cast<long long>(hp.d_model),

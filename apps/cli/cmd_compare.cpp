@@ -175,8 +175,6 @@ void register_compare(CLI::App& app) {
     opt.max_tokens = a->max_tokens;
     opt.n_ctx = a->n_ctx;
     opt.video_probe = a->video;
-    opt.render = [](const Engine& e, const std::string& user, const std::vector<std::string>& media,
-                    const std::string& template_text) { return render_chat_prompt(e, "", "", user, media, template_text); };
     const double t0 = now_seconds();
     if (!a->quiet)
       opt.progress = [t0](const std::string& line) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "kernels/dot.h"
 #include "runtime/model_ref.h"
 
 namespace pocket::cli {
@@ -23,8 +24,10 @@ void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
 std::unique_ptr<Engine> ModelArgs::load() const {
   EngineOptions o;
   o.n_threads = threads;
-  o.ref_kernels = ref_kernels;
-  o.no_repack = no_repack;
+  // The reference kernels are a process-wide dispatch choice (like an ISA override), made
+  // here by the command, not by the engine; they read weights in the file's layout.
+  if (ref_kernels) kernels::use_reference_kernels(true);
+  o.no_repack = no_repack || ref_kernels;
   const auto q = dtype_from_name(quant);
   POCKET_CHECK(q.has_value(), "--quant: unknown type '{}'", quant);
   o.quant = *q;

@@ -9,7 +9,7 @@
 
 #include "chat/openai_request.h"
 #include "media/video.h"
-#include "runtime/multimodal.h"
+#include "core/error.h"
 
 namespace pocket::server {
 
@@ -113,8 +113,7 @@ Image decode_request_image(const VisionEncoder& enc, const std::string& bytes, c
   // The header's size is checked against the pixel limit before any pixel is decoded.
   const ImageFormat format = detect_image_format(span);
   try {
-    // ref: load_image_for (runtime/multimodal.cpp): Pixtral reads images as stored, SmolVLM2 as RGB.
-    return enc.projector() == ProjectorType::Pixtral ? decode_image_memory(span, dl) : load_image_rgb(span, dl);
+    return enc.load_image(span, dl);  // as the family's reference processor loads it
   } catch (const Error& e) {
     const std::string msg = e.what();
     if (format != ImageFormat::Unknown && msg.find("over the limit") != std::string::npos)
@@ -124,7 +123,7 @@ Image decode_request_image(const VisionEncoder& enc, const std::string& bytes, c
 }
 
 SmolVlmVideo decode_request_video(const VisionEncoder& enc, const std::string& bytes, const MediaLimits& limits) {
-  if (enc.projector() == ProjectorType::Pixtral) bad_media("this model does not take video", "unsupported_value");
+  if (!enc.takes_video()) bad_media("this model does not take video", "unsupported_value");
   VideoOpenOptions vo;
   vo.limits.max_bytes = limits.max_bytes;
   vo.limits.max_pixels = std::min<uint64_t>(limits.max_pixels, vo.limits.max_pixels);
@@ -138,7 +137,7 @@ SmolVlmVideo decode_request_video(const VisionEncoder& enc, const std::string& b
   }
   if (reader->info().duration > limits.max_video_seconds)
     too_large(fmt::format("video is {:.1f} s long; the limit is {} s", reader->info().duration, limits.max_video_seconds));
-  SmolVlmVideoParams vp = smolvlm_video_params(enc);
+  SmolVlmVideoParams vp = enc.video_params();
   vp.sampling.max_frames = std::min<int64_t>(vp.sampling.max_frames, limits.max_video_frames);
   try {
     return smolvlm_prepare_video(*reader, vp);

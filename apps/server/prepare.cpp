@@ -4,8 +4,8 @@
 
 #include "apps/server/state.h"
 #include "chat/chat.h"
-#include "chat/prompt_tokens.h"
-#include "runtime/multimodal.h"
+#include "chat/template_error.h"
+#include "runtime/prompt.h"
 
 namespace pocket::server {
 
@@ -15,9 +15,10 @@ namespace {
   throw ApiError(400, msg, "invalid_request_error", code, param);
 }
 
-SamplerParams sampling_for(const OpenAiGenerationParams& g) {
+GenerationParams generation_for(const OpenAiGenerationParams& g) {
   // OpenAI semantics: temperature and nucleus only; no top-k, min-p or repetition penalty.
-  SamplerParams sp;
+  GenerationParams p;
+  SamplerParams& sp = p.sampling;
   sp.temperature = static_cast<float>(g.temperature);
   sp.top_k = 0;
   sp.min_p = 0;
@@ -25,47 +26,45 @@ SamplerParams sampling_for(const OpenAiGenerationParams& g) {
   sp.repeat_penalty = 1.0f;
   sp.seed = g.seed ? *g.seed : 0xFFFFFFFFull;
   if (sp.seed == 0xFFFFFFFFull && g.seed) sp.seed = 0xFFFFFFFEull;  // a client's seed is never "random"
-  return sp;
+  p.max_tokens = g.max_tokens;
+  p.stop = g.stop;
+  return p;
 }
 
-std::shared_ptr<GenRequest> make_gen(ServerState& st, std::vector<int32_t> tokens, const OpenAiGenerationParams& g) {
+// The prompt builder's errors are the client's: its conversation or media.
+Prompt build(ServerState& st, const PromptRequest& req, const PromptMedia& media) {
+  try {
+    if (media.empty()) return build_prompt(*st.engine, st.vision.get(), req, media, st.engine->pool());
+    std::lock_guard<std::mutex> lk(st.vision_mu);
+    return build_prompt(*st.engine, st.vision.get(), req, media, *st.vision_pool);
+  } catch (const TemplateRaised& ex) {
+    bad(fmt::format("the model's chat template rejected the conversation: {}", ex.what()), "invalid_value", "messages");
+  } catch (const Error& ex) {
+    bad(fmt::format("cannot build the prompt: {}", ex.what()), "invalid_value", "messages");
+  }
+}
+
+std::shared_ptr<GenRequest> make_gen(ServerState& st, Prompt prompt, const OpenAiGenerationParams& g) {
   POCKET_CHECK(st.sched, "model not loaded");
-  if (tokens.empty()) bad("the prompt is empty", "invalid_value", "messages");
-  if (static_cast<int64_t>(tokens.size()) >= st.sched->n_ctx())
-    bad(fmt::format("the prompt is {} tokens; this server's context is {} tokens", tokens.size(), st.sched->n_ctx()),
+  if (prompt.tokens.empty()) bad("the prompt is empty", "invalid_value", "messages");
+  if (static_cast<int64_t>(prompt.tokens.size()) >= st.sched->n_ctx())
+    bad(fmt::format("the prompt is {} tokens; this server's context is {} tokens", prompt.tokens.size(),
+                    st.sched->n_ctx()),
         "context_length_exceeded", "messages");
   auto gen = std::make_shared<GenRequest>();
-  gen->prompt = std::move(tokens);
-  gen->max_tokens = g.max_tokens;
-  gen->sampling = sampling_for(g);
-  gen->stop = g.stop;
-  return gen;
-}
-
-// Multimodal templates (SmolVLM2) iterate typed parts and drop plain-string content, while
-// text-only templates expect strings: normalise to what the loaded model's template reads.
-void normalise_content(ChatRequest& chat, bool multimodal) {
-  for (ChatMessage& m : chat.messages) {
-    if (multimodal && m.text && m.role == "user") {
-      m.parts = {{"text", *m.text, nullptr}};
-      m.text.reset();
-    } else if (!multimodal && !m.text && !m.parts.empty()) {
-      std::string joined;
-      for (const ChatContentPart& p : m.parts) {
-        if (p.type != "text") bad("this model takes text only (start the server with --mmproj for images)", "unsupported_value", "messages");
-        joined += p.text;
-      }
-      m.text = joined;
-      m.parts.clear();
-    }
+  gen->prompt = std::move(prompt.tokens);
+  gen->params = generation_for(g);
+  if (!prompt.embd.empty()) {
+    auto owner = std::make_shared<Prompt>(std::move(prompt));
+    gen->embd = owner->embd;
+    gen->embd_owner = owner;
   }
+  return gen;
 }
 
 }  // namespace
 
 Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
-  const Engine& e = *st.engine;
-  const Tokenizer& tok = e.tokenizer();
   Prepared p;
   p.chat = true;
   p.params = req.gen;
@@ -82,32 +81,13 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   if (!req.media.empty() && !st.vision)
     bad("this model takes text only (start the server with --mmproj for images and video)", "unsupported_value", "messages");
 
-  ChatRequest chat = req.chat;
-  normalise_content(chat, st.vision != nullptr);
-  if (tok.bos_id() >= 0) chat.bos_token = tok.token_text(tok.bos_id());
-  if (tok.eos_id() >= 0) chat.eos_token = tok.token_text(tok.eos_id());
-  chat.add_generation_prompt = true;
-
   // Media first (network, decoding), so a bad image fails before any model work.
-  std::vector<Image> images;
-  std::vector<SmolVlmVideo> videos;
+  if (st.engine->chat_template().empty()) bad("this model has no chat template; use /v1/completions", "unsupported_value");
+  PromptMedia media;
   for (const MediaPart& m : req.media) {
     const std::string bytes = fetch_media_bytes(m.url, st.media);
-    if (m.video) videos.push_back(decode_request_video(*st.vision, bytes, st.media));
-    else images.push_back(decode_request_image(*st.vision, bytes, st.media));
-  }
-
-  std::string source = videos.empty() ? st.chat_template : std::string(kSmolVlmVideoChatTemplate);
-  if (source.empty()) bad("this model has no chat template; use /v1/completions", "unsupported_value");
-  // Caller text (messages, tool calls and results, tool schemas) is located in the rendering
-  // so Tekken models tokenize it literally, as mistral-common does (chat/prompt_tokens.h).
-  LiteralPrompt rendered;
-  try {
-    rendered = render_with_literal_spans(ChatTemplate(source), chat);
-  } catch (const TemplateRaised& ex) {
-    bad(fmt::format("the model's chat template rejected the conversation: {}", ex.what()), "invalid_value", "messages");
-  } catch (const Error& ex) {
-    bad(fmt::format("cannot render the chat template: {}", ex.what()), "invalid_value", "messages");
+    if (m.video) media.videos.push_back(decode_request_video(*st.vision, bytes, st.media));
+    else media.images.push_back(decode_request_image(*st.vision, bytes, st.media));
   }
 
   // Forced calls: the prompt already holds the call's opening (name included when there is
@@ -144,36 +124,26 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   }
 
   // The forced prefix is Pocket's own structure (its control tokens are parsed).
-  const std::string text = rendered.text + p.forced_prefix;
-  std::shared_ptr<GenRequest> gen;
-  if (!images.empty() || !videos.empty()) {
-    auto mm = std::make_shared<MultimodalPrompt>();
-    try {
-      std::lock_guard<std::mutex> lk(st.vision_mu);
-      *mm = build_multimodal_prompt(e, *st.vision, text, rendered.literal, images, *st.vision_pool, videos);
-    } catch (const Error& ex) {
-      bad(fmt::format("cannot build the multimodal prompt: {}", ex.what()), "invalid_value", "messages");
-    }
-    gen = make_gen(st, mm->tokens, req.gen);
-    gen->embd = mm->embd;
-    gen->embd_owner = mm;
-  } else {
-    gen = make_gen(st, tokenize_chat_prompt(tok, text, rendered.literal), req.gen);
-  }
-  gen->json_object = constrain;
-  gen->keep_control_text = p.parse_tools;
-  gen->choices = std::move(choices);
-  gen->suffix_text = suffix;
+  PromptRequest pr;
+  pr.chat = std::move(req.chat);
+  pr.suffix = p.forced_prefix;
+  std::shared_ptr<GenRequest> gen = make_gen(st, build(st, pr, media), req.gen);
+  gen->params.json_object = constrain;
+  gen->params.print_control = p.parse_tools;
+  gen->params.choices = std::move(choices);
+  gen->params.json_suffix = suffix;
   p.gen = std::move(gen);
   return p;
 }
 
 Prepared prepare_completion(ServerState& st, OpenAiCompletionRequest& req) {
-  const Tokenizer& tok = st.engine->tokenizer();
   Prepared p;
   p.chat = false;
   p.params = req.gen;
-  p.gen = make_gen(st, tok.encode(req.prompt, tok.add_bos_default(), true), req.gen);
+  PromptRequest pr;
+  pr.raw = true;
+  pr.raw_text = req.prompt;
+  p.gen = make_gen(st, build(st, pr, {}), req.gen);
   return p;
 }
 

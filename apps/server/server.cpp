@@ -98,8 +98,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
         st->vision = VisionEncoder::load(opt.mmproj_path);
         st->vision_pool = std::make_unique<ThreadPool>(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
       }
-      st->chat_template = st->engine->file().get_string_or("tokenizer.chat_template", "");
-      st->tool_format = ToolCallFormat::detect(st->chat_template);
+      st->tool_format = ToolCallFormat::detect(st->engine->chat_template());
       SchedulerOptions so;
       so.n_parallel = opt.n_parallel;
       so.n_ctx = opt.n_ctx;

@@ -33,7 +33,6 @@ struct ServerState {
   std::unique_ptr<ThreadPool> vision_pool;  // separate from the engine's, which the scheduler owns
   std::mutex vision_mu;
   std::unique_ptr<Scheduler> sched;
-  std::string chat_template;
   std::optional<ToolCallFormat> tool_format;
   std::atomic<uint64_t> next_id{1};
   int64_t created = static_cast<int64_t>(std::time(nullptr));

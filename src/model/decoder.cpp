@@ -45,7 +45,6 @@ void DecoderActivations::allocate(const TextHParams& hp, int64_t tokens, int64_t
   up.resize(n * hp.d_ff);
   logits.resize(static_cast<size_t>(logit_rows) * hp.n_vocab);
   cos_sin.resize(n * static_cast<size_t>(hp.rope.n_dims));
-  kv_tmp.resize(static_cast<size_t>(std::max(hp.kv_dim(), hp.v_dim())));
   n_keys.resize(n);
 }
 
@@ -262,35 +261,6 @@ void DecoderModel::forward_multi(const DecoderRow* rows, int64_t n, KvCache* con
 
   for (int64_t t = 0; t < n; ++t) op.rmsnorm(x + t * d, w_.output_norm.data(), xn + t * d, d, hp.rms_eps);
   kernels::matmul(w_.output, xn, n, act.logits.data(), act.mm, pool);
-}
-
-bool has_tensor(const GgufFile& f, const std::string& name) { return f.find_tensor(name) != nullptr; }
-
-kernels::WeightRef bind_matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out) {
-  const GgufTensorInfo* t = f.find_tensor(name);
-  POCKET_CHECK(t, "{}: missing tensor '{}'", f.path(), name);
-  POCKET_CHECK(t->n_dims == 2 && t->ne[0] == n_in && t->ne[1] == n_out,
-               "{}: tensor '{}' has shape [{}, {}], expected [{}, {}]", f.path(), name, t->ne[0], t->ne[1], n_in, n_out);
-  POCKET_CHECK(type_traits(t->type).supported, "{}: tensor '{}' has unsupported type {}", f.path(), name,
-               dtype_name(t->type));
-  kernels::WeightRef w;
-  w.type = t->type;
-  w.data = t->data;
-  w.n_in = n_in;
-  w.n_out = n_out;
-  w.row_stride = row_bytes(t->type, n_in);
-  return w;
-}
-
-std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n) {
-  const GgufTensorInfo* t = f.find_tensor(name);
-  POCKET_CHECK(t, "{}: missing tensor '{}'", f.path(), name);
-  POCKET_CHECK(t->n_elements() == n, "{}: tensor '{}' has {} elements, expected {}", f.path(), name, t->n_elements(), n);
-  POCKET_CHECK(type_traits(t->type).supported && n % type_traits(t->type).block_size == 0,
-               "{}: tensor '{}' has unsupported type {}", f.path(), name, dtype_name(t->type));
-  std::vector<float> out(static_cast<size_t>(n));
-  dequantize_row(t->type, t->data, out.data(), n);
-  return out;
 }
 
 }  // namespace pocket

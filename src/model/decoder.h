@@ -65,7 +65,6 @@ struct DecoderActivations {
   AlignedBuffer<float> logits;    // [max_logit_rows, n_vocab]
   AlignedBuffer<float> cos_sin;   // [max_tokens, rope pairs * 2]
   AlignedBuffer<float> attn_scratch;
-  AlignedBuffer<uint16_t> kv_tmp;  // [max(kv_dim, v_dim)] f16 staging
   std::vector<int32_t> n_keys;    // [max_tokens]
   kernels::MatmulScratch mm;
   void allocate(const TextHParams& hp, int64_t max_tokens, int64_t max_logit_rows);
@@ -127,11 +126,5 @@ class DecoderModel {
   RopeTable rope_;
   std::vector<AlignedBuffer<uint8_t>> packed_;
 };
-
-// Binding helpers used by models/*.cpp. They validate names, shapes and types and throw
-// pocket::Error naming the tensor.
-kernels::WeightRef bind_matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out);
-bool has_tensor(const GgufFile& f, const std::string& name);
-std::vector<float> load_vector(const GgufFile& f, const std::string& name, int64_t n);
 
 }  // namespace pocket

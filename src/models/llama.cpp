@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/gguf.h"
+#include "model/weights.h"
 #include "models/registry.h"
 
 namespace pocket {

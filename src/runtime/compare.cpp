@@ -26,7 +26,7 @@
 #include "media/frame_sampling.h"
 #include "models/hf_checkpoint.h"
 #include "runtime/model_ref.h"
-#include "runtime/multimodal.h"
+#include "runtime/prompt.h"
 #include "vision/vision_encoder.h"
 
 namespace pocket {
@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kSyntheticVideoFrames = 8;
-constexpr int kTileProbeSide = 512;
 constexpr double kMinProbeSeconds = 0.1;  // Pixtral "one tile" image side (SmolVLM2's tile size)
 
 double cpu_seconds_now() {
@@ -130,58 +129,44 @@ struct Turn {
 // One user turn, greedy. `prepare` (optional) runs inside the timed region before the
 // prompt is built: it turns raw media into what the model takes (decoding a video file,
 // tiling synthetic frames), so that work counts in the time to first token.
-Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const CompareRenderFn& render,
-              const std::string& user, std::vector<Image> images, std::vector<SmolVlmVideo> videos, int n_predict,
-              bool stop_at_eog, const std::function<void(std::vector<Image>&, std::vector<SmolVlmVideo>&)>& prepare = {}) {
+Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const std::string& user, PromptMedia media,
+              int n_predict, bool stop_at_eog, const std::function<void(PromptMedia&)>& prepare = {}) {
   const double t0 = now_seconds();
-  if (prepare) prepare(images, videos);
-  std::vector<std::string> media;
-  for (size_t i = 0; i < videos.size(); ++i) media.push_back("video");
-  for (size_t i = 0; i < images.size(); ++i) media.push_back("image");
+  if (prepare) prepare(media);
+  PromptRequest req;
   // A base model without a chat template gets the raw text (as `pocket run` without --chat).
-  const bool raw = media.empty() && engine.file().get_string_or("tokenizer.chat_template", "").empty();
-  // transformers' SmolVLM processor renders video turns with its own template (as `pocket run`).
-  const std::string rendered = raw ? user : render(engine, user, media, videos.empty() ? "" : kSmolVlmVideoChatTemplate);
-  // The user text stays literal for Tekken models (mistral-common never parses control
-  // tokens out of message text): it is the template's last caller string, so its last
-  // occurrence is the message itself (chat/prompt_tokens.h does this in general).
-  std::vector<TextSpan> literal;
-  if (const size_t at = user.empty() ? std::string::npos : rendered.rfind(user); !raw && at != std::string::npos)
-    literal.push_back({at, at + user.size()});
-  MultimodalPrompt mm;
-  std::vector<int32_t> tokens;
-  if (raw) {
-    tokens = engine.tokenizer().encode(user, engine.tokenizer().add_bos_default(), false);
-  } else if (!media.empty()) {
-    POCKET_CHECK(enc != nullptr, "images and videos need a vision projector (mmproj)");
-    mm = build_multimodal_prompt(engine, *enc, rendered, literal, images, engine.pool(), videos);
-    tokens = mm.tokens;
-  } else if (engine.tokenizer().literal_control_text()) {
-    tokens = engine.tokenizer().encode_with_literal(rendered, false, literal);
-  } else {
-    tokens = engine.tokenizer().encode(rendered, false, true);
+  req.raw = media.empty() && engine.chat_template().empty();
+  req.raw_text = user;
+  ChatMessage m = ChatMessage::from_text("user", user);
+  if (!media.empty()) {
+    // Media parts before the text, videos first (as `pocket run`).
+    m.text.reset();
+    for (size_t i = 0; i < media.videos.size(); ++i) m.parts.push_back({"video", "", nullptr});
+    for (size_t i = 0; i < media.images.size(); ++i) m.parts.push_back({"image", "", nullptr});
+    m.parts.push_back({"text", user, nullptr});
   }
-  POCKET_CHECK(!tokens.empty(), "the prompt is empty");
-  POCKET_CHECK(static_cast<int64_t>(tokens.size()) + n_predict < session.n_ctx(),
-               "prompt ({} tokens) + {} generated do not fit the context ({}; raise -c)", tokens.size(), n_predict,
-               session.n_ctx());
+  req.chat.messages.push_back(std::move(m));
+  const Prompt prompt = build_prompt(engine, enc, req, media, engine.pool());
+  POCKET_CHECK(static_cast<int64_t>(prompt.tokens.size()) + n_predict < session.n_ctx(),
+               "prompt ({} tokens) + {} generated do not fit the context ({}; raise -c)", prompt.tokens.size(),
+               n_predict, session.n_ctx());
   const double t_prepared = now_seconds();
   session.reset();
   GenerateOptions go;
-  go.n_predict = n_predict;
+  go.max_tokens = n_predict;
   go.stop_at_eog = stop_at_eog;
   go.sampling.temperature = 0;  // greedy: answers are reproducible and comparable
   go.sampling.repeat_penalty = 1;
   go.sampling.seed = 42;
-  GenerateResult r = session.generate(tokens, go, mm.embd.empty() ? nullptr : mm.embd.data());
+  GenerateResult r = session.generate(prompt.tokens, go, prompt.embd_or_null());
   Turn t;
   t.total_s = now_seconds() - t0;
   t.ttft_s = (t_prepared - t0) + r.prefill_seconds;
   t.text = r.text;
-  t.prompt_tokens = static_cast<int64_t>(tokens.size());
+  t.prompt_tokens = static_cast<int64_t>(prompt.tokens.size());
   t.generated_tokens = static_cast<int64_t>(r.tokens.size());
-  t.tiles = mm.n_tiles;
-  t.encode_s = mm.encode_seconds;
+  t.tiles = prompt.n_tiles;
+  t.encode_s = prompt.encode_seconds;
   return t;
 }
 
@@ -204,7 +189,7 @@ Image prompt_image(const VisionEncoder& enc, const std::string& path) {
           }
     return img;
   }
-  return load_image_for(enc, path);
+  return enc.load_image_file(path);
 }
 
 void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* enc, Session& session,
@@ -213,12 +198,12 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
   const std::string question = "What is the capital of France?";
 
   // Warm-up: touches the weights once so the first timed run does not pay page faults.
-  run_turn(engine, enc, session, opt.render, question, {}, {}, 1, false);
+  run_turn(engine, enc, session, question, {}, 1, false);
 
   say("text: time to first token");
   std::vector<double> v;
   for (int r = 0; r < runs; ++r)
-    v.push_back(run_turn(engine, enc, session, opt.render, question, {}, {}, 1, false).ttft_s);
+    v.push_back(run_turn(engine, enc, session, question, {}, 1, false).ttft_s);
   m.ttft_text_ms = 1e3 * median(v);
 
   say("text: prefill and decode throughput");
@@ -266,7 +251,6 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
   m.decode_tokens_per_second = median(tg);
 
   if (!enc) return;
-  const bool smol = enc->projector() == ProjectorType::Idefics3;
 
   // A media probe that cannot run (e.g. the prompt does not fit -c) leaves its number unset
   // and says why in the notes; the other measurements still count.
@@ -282,22 +266,8 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
 
   probe("image: one tile", [&] {
     v.clear();
-    for (int r = 0; r < runs; ++r) {
-      if (smol) {
-        // SmolVLM2 splits every still image into crops + a global tile; its one-tile input is a
-        // single frame (frames are never split).
-        const SmolVlmVideoParams vp = smolvlm_video_params(*enc);
-        SmolVlmVideo one;
-        one.tiles.push_back(make_synthetic_image(vp.tile_size, vp.tile_size, 3));
-        one.prompt = smolvlm_video_prompt({"00:00"}, 1.0, vp.image_seq_len, vp.tokens);
-        one.num_image_tokens = vp.image_seq_len;
-        v.push_back(run_turn(engine, enc, session, opt.render, "Describe.", {}, {one}, 1, false).ttft_s);
-      } else {
-        v.push_back(run_turn(engine, enc, session, opt.render, "Describe.",
-                             {make_synthetic_image(kTileProbeSide, kTileProbeSide, 3)}, {}, 1, false)
-                        .ttft_s);
-      }
-    }
+    const PromptMedia one = enc->one_tile_media([](int w, int h) { return make_synthetic_image(w, h, 3); });
+    for (int r = 0; r < runs; ++r) v.push_back(run_turn(engine, enc, session, "Describe.", one, 1, false).ttft_s);
     m.ttft_tile_ms = 1e3 * median(v);
   });
 
@@ -306,7 +276,9 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
     std::vector<double> enc_per_tile;
     const Image hd = make_synthetic_image(1920, 1080, 5);
     for (int r = 0; r < runs; ++r) {
-      Turn t = run_turn(engine, enc, session, opt.render, "Describe this image.", {hd}, {}, 1, false);
+      PromptMedia media;
+      media.images = {hd};
+      Turn t = run_turn(engine, enc, session, "Describe this image.", media, 1, false);
       v.push_back(t.ttft_s);
       m.image_tiles_1080p = t.tiles;
       if (t.tiles > 0) enc_per_tile.push_back(1e3 * t.encode_s / static_cast<double>(t.tiles));
@@ -315,17 +287,17 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
     if (!enc_per_tile.empty()) m.encode_ms_per_tile = median(enc_per_tile);
   });
 
-  if (!smol) return;  // video input exists for SmolVLM2 projectors only
-  const SmolVlmVideoParams vp = smolvlm_video_params(*enc);
-  std::function<void(std::vector<Image>&, std::vector<SmolVlmVideo>&)> prepare;
+  if (!enc->takes_video()) return;
+  const SmolVlmVideoParams vp = enc->video_params();
+  std::function<void(PromptMedia&)> prepare;
   if (!opt.video_probe.empty()) {
     m.video_probe = opt.video_probe;
-    prepare = [&](std::vector<Image>&, std::vector<SmolVlmVideo>& videos) {
-      videos = {smolvlm_prepare_video_file(opt.video_probe, vp)};
+    prepare = [&](PromptMedia& media) {
+      media.videos = {smolvlm_prepare_video_file(opt.video_probe, vp)};
     };
   } else {
     m.video_probe = fmt::format("synthetic: {} frames 1920x1080", kSyntheticVideoFrames);
-    prepare = [&](std::vector<Image>&, std::vector<SmolVlmVideo>& videos) {
+    prepare = [&](PromptMedia& media) {
       SmolVlmVideo sv;
       std::vector<std::string> stamps;
       for (int i = 0; i < kSyntheticVideoFrames; ++i) {
@@ -334,13 +306,13 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
       }
       sv.prompt = smolvlm_video_prompt(stamps, kSyntheticVideoFrames, vp.image_seq_len, vp.tokens);
       sv.num_image_tokens = static_cast<int64_t>(kSyntheticVideoFrames) * vp.image_seq_len;
-      videos = {std::move(sv)};
+      media.videos = {std::move(sv)};
     };
   }
   probe("video: time to first token", [&] {
     v.clear();
     for (int r = 0; r < runs; ++r)
-      v.push_back(run_turn(engine, enc, session, opt.render, "Describe this video.", {}, {}, 1, false, prepare).ttft_s);
+      v.push_back(run_turn(engine, enc, session, "Describe this video.", {}, 1, false, prepare).ttft_s);
     m.ttft_video_ms = 1e3 * median(v);
   });
 }
@@ -358,17 +330,16 @@ void run_prompts(ModelMeasurement& m, Engine& engine, const VisionEncoder* enc, 
     r.id = p.id;
     if ((!p.images.empty() || !p.video.empty()) && !enc) {
       r.skipped_reason = "no vision projector (mmproj)";
-    } else if (!p.video.empty() && enc->projector() != ProjectorType::Idefics3) {
+    } else if (!p.video.empty() && !enc->takes_video()) {
       r.skipped_reason = "no video input for this model";
     } else {
       try {
         const double c0 = cpu_seconds_now();
-        std::function<void(std::vector<Image>&, std::vector<SmolVlmVideo>&)> prepare =
-            [&](std::vector<Image>& images, std::vector<SmolVlmVideo>& videos) {
-              for (const std::string& path : p.images) images.push_back(prompt_image(*enc, path));
-              if (!p.video.empty()) videos.push_back(smolvlm_prepare_video_file(p.video, smolvlm_video_params(*enc)));
-            };
-        Turn t = run_turn(engine, enc, session, opt.render, p.prompt, {}, {}, opt.max_tokens, true, prepare);
+        std::function<void(PromptMedia&)> prepare = [&](PromptMedia& media) {
+          for (const std::string& path : p.images) media.images.push_back(prompt_image(*enc, path));
+          if (!p.video.empty()) media.videos.push_back(smolvlm_prepare_video_file(p.video, enc->video_params()));
+        };
+        Turn t = run_turn(engine, enc, session, p.prompt, {}, opt.max_tokens, true, prepare);
         r.cpu_seconds = cpu_seconds_now() - c0;
         r.answered = true;
         r.answer = t.text;
@@ -441,16 +412,16 @@ void measure_model(ModelMeasurement& m, const CompareModelSpec& spec, const std:
 
   const TextHParams& hp = engine->hparams();
   m.arch = hp.arch;
-  m.name = engine->file().get_string_or("general.name", "");
+  m.name = engine->metadata().name;
   m.kv_bytes_per_token = hp.kv_bytes_per_token();
   m.caps.context_length = hp.n_ctx_train;
-  m.caps.license = engine->file().get_string_or("general.license", "");
+  m.caps.license = engine->metadata().license;
   if (m.caps.license.empty()) m.caps.license = "unknown";
-  m.caps.tools = template_mentions_tools(engine->file().get_string_or("tokenizer.chat_template", ""));
+  m.caps.tools = template_mentions_tools(engine->chat_template());
   if (enc) {
     m.caps.images = true;
     m.caps.multi_image = true;
-    m.caps.video = enc->projector() == ProjectorType::Idefics3;
+    m.caps.video = enc->takes_video();
     m.caps.vision_family = enc->hparams().projector_name;
   }
 
@@ -483,7 +454,6 @@ Image make_synthetic_image(int width, int height, uint32_t seed) {
 std::vector<ModelMeasurement> run_compare(const std::vector<CompareModelSpec>& models,
                                           const std::vector<ComparePrompt>& prompts, const CompareOptions& opt) {
   POCKET_CHECK(!models.empty(), "compare: no models");
-  POCKET_CHECK(static_cast<bool>(opt.render), "compare: no chat template renderer");
   POCKET_CHECK(opt.runs >= 1 && opt.max_tokens >= 1, "compare: --runs and --max-tokens must be >= 1");
   std::vector<ModelMeasurement> out(models.size());
   for (size_t i = 0; i < models.size(); ++i) {

@@ -30,20 +30,12 @@ struct CompareModelSpec {
 // "synthetic:WxH" is generated in memory (used by the built-in smoke suite).
 using ComparePrompt = PromptSpec;  // one prompt of the suite (io/prompt_suite.h)
 
-// Renders one user turn with the model's chat template (media part types, in order, before
-// the text); template_text overrides the model's template when non-empty. Supplied by the
-// caller so the runtime does not depend on the chat library's front end.
-using CompareRenderFn = std::function<std::string(const Engine& engine, const std::string& user,
-                                                  const std::vector<std::string>& media,
-                                                  const std::string& template_text)>;
-
 struct CompareOptions {
   int n_threads = 0;     // 0 = all cores
   int runs = 1;          // repetitions of each latency/throughput probe (the median is kept)
   int max_tokens = 32;   // tokens generated per answer and by the decode probe
   int64_t n_ctx = 4096;  // context per session (capped by the model)
   std::string video_probe;  // video file for the video TTFT probe; empty: synthetic frames
-  CompareRenderFn render;   // required
   std::function<void(const std::string&)> progress;  // one line per step (may be empty)
 };
 

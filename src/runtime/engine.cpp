@@ -1,4 +1,4 @@
-// Engine loading and the Session prefill/decode/generate loops.
+// Engine loading, the context rule, the prefill loop and Session (eval / step / generate).
 #include "runtime/engine.h"
 
 #include <algorithm>
@@ -6,7 +6,6 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "core/timer.h"
-#include "kernels/dot.h"
 #include "models/hf_checkpoint.h"
 #include "models/registry.h"
 
@@ -15,7 +14,6 @@ namespace pocket {
 std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOptions& opt) {
   const double t0 = now_seconds();
   auto e = std::unique_ptr<Engine>(new Engine());
-  kernels::use_reference_kernels(opt.ref_kernels);
   const bool folder = is_checkpoint_dir(path);
   if (folder) {
     ConvertOptions co;
@@ -32,45 +30,60 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   POCKET_CHECK(e->tokenizer_->n_vocab() == e->model_->hparams().n_vocab,
                "{}: tokenizer has {} tokens but the embedding has {} rows", path, e->tokenizer_->n_vocab(),
                e->model_->hparams().n_vocab);
+  e->pieces_ = std::make_unique<TokenPieces>(*e->tokenizer_);
+  e->meta_.path = path;
+  e->meta_.name = e->file_->get_string_or("general.name", "");
+  e->meta_.license = e->file_->get_string_or("general.license", "");
+  e->meta_.chat_template = e->file_->get_string_or("tokenizer.chat_template", "");
   int n = opt.n_threads > 0 ? opt.n_threads : default_thread_count();
   e->pool_ = std::make_unique<ThreadPool>(n);
-  if (!opt.ref_kernels && !opt.no_repack) e->model_->repack_weights(*e->pool_);
+  if (!opt.no_repack) e->model_->repack_weights(*e->pool_);
   e->load_seconds_ = now_seconds() - t0;
   return e;
 }
 
+int64_t context_size(const TextHParams& hp, int64_t requested) {
+  int64_t n_ctx = requested > 0 ? requested : hp.n_ctx_train;
+  if (hp.n_ctx_train > 0) n_ctx = std::min(n_ctx, hp.n_ctx_train);
+  POCKET_CHECK(n_ctx > 1, "invalid context size {}", n_ctx);
+  return n_ctx;
+}
+
+void check_prompt_fits(size_t n_prompt, int64_t n_ctx) {
+  POCKET_CHECK(n_prompt > 0, "the prompt is empty");
+  POCKET_CHECK(static_cast<int64_t>(n_prompt) < n_ctx, "prompt ({} tokens) does not fit the context ({})", n_prompt,
+               n_ctx);
+}
+
+const float* prefill(const Engine& engine, const int32_t* tokens, const float* const* embd, int64_t n, int64_t pos0,
+                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool) {
+  POCKET_CHECK(n > 0, "nothing to evaluate");
+  POCKET_CHECK(pos0 + n <= kv.n_ctx, "context is full ({} tokens)", kv.n_ctx);
+  for (int64_t i = 0; i < n; i += n_batch) {
+    DecoderBatch b;
+    b.tokens = tokens + i;
+    b.embd = embd ? embd + i : nullptr;
+    b.n = std::min(n_batch, n - i);
+    b.pos0 = pos0 + i;
+    b.n_logits = i + b.n == n ? 1 : 0;
+    engine.model().forward(b, kv, act, pool);
+  }
+  return act.logits.data();
+}
+
 Session::Session(Engine& engine, const SessionOptions& opt) : engine_(engine), opt_(opt) {
   const TextHParams& hp = engine.hparams();
-  int64_t n_ctx = opt.n_ctx > 0 ? opt.n_ctx : hp.n_ctx_train;
-  if (hp.n_ctx_train > 0) n_ctx = std::min(n_ctx, hp.n_ctx_train);
-  POCKET_CHECK(n_ctx > 0, "invalid context size {}", n_ctx);
+  const int64_t n_ctx = context_size(hp, opt.n_ctx);
   opt_.n_batch = std::clamp<int64_t>(opt.n_batch, 1, n_ctx);
   kv_.allocate(hp, n_ctx);
   // Logit rows: one per token of a batch, so eval_all can take whole batches.
   act_.allocate(hp, opt_.n_batch, opt_.n_batch);
 }
 
-const float* Session::eval_chunk(const int32_t* tokens, const float* const* embd, int64_t n, int64_t n_logits) {
-  POCKET_CHECK(pos_ + n <= kv_.n_ctx, "context is full ({} tokens)", kv_.n_ctx);
-  DecoderBatch b;
-  b.tokens = tokens;
-  b.embd = embd;
-  b.n = n;
-  b.pos0 = pos_;
-  b.n_logits = n_logits;
-  engine_.model().forward(b, kv_, act_, engine_.pool());
-  pos_ += n;
-  return act_.logits.data();
-}
-
 const float* Session::eval(const std::vector<int32_t>& tokens, const float* const* embd) {
-  POCKET_CHECK(!tokens.empty(), "nothing to evaluate");
-  const float* logits = nullptr;
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  for (int64_t i = 0; i < n; i += opt_.n_batch) {
-    const int64_t m = std::min(opt_.n_batch, n - i);
-    logits = eval_chunk(tokens.data() + i, embd ? embd + i : nullptr, m, i + m == n ? 1 : 0);
-  }
+  const float* logits = prefill(engine_, tokens.data(), embd, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch,
+                                kv_, act_, engine_.pool());
+  pos_ += static_cast<int64_t>(tokens.size());
   return logits;
 }
 
@@ -79,55 +92,50 @@ void Session::eval_all(const std::vector<int32_t>& tokens, const std::function<v
   const int64_t nv = engine_.hparams().n_vocab;
   for (int64_t i = 0; i < n; i += opt_.n_batch) {
     const int64_t m = std::min(opt_.n_batch, n - i);
-    const float* logits = eval_chunk(tokens.data() + i, nullptr, m, m);
-    for (int64_t r = 0; r < m; ++r) sink(i + r, logits + r * nv);
+    POCKET_CHECK(pos_ + m <= kv_.n_ctx, "context is full ({} tokens)", kv_.n_ctx);
+    DecoderBatch b;
+    b.tokens = tokens.data() + i;
+    b.n = m;
+    b.pos0 = pos_;
+    b.n_logits = m;
+    engine_.model().forward(b, kv_, act_, engine_.pool());
+    pos_ += m;
+    for (int64_t r = 0; r < m; ++r) sink(i + r, act_.logits.data() + r * nv);
   }
 }
 
-const float* Session::step(int32_t token) { return eval_chunk(&token, nullptr, 1, 1); }
+const float* Session::step(int32_t token) {
+  const float* logits = prefill(engine_, &token, nullptr, 1, pos_, 1, kv_, act_, engine_.pool());
+  ++pos_;
+  return logits;
+}
 
 GenerateResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
                                  const float* const* embd) {
+  check_prompt_fits(prompt.size() + static_cast<size_t>(pos_), kv_.n_ctx);
   GenerateResult r;
-  const Tokenizer& tok = engine_.tokenizer();
-  Sampler sampler(opt.sampling, static_cast<int32_t>(engine_.hparams().n_vocab));
-  std::vector<int32_t> history = prompt;
-  const int64_t budget = opt.n_predict < 0 ? kv_.n_ctx : opt.n_predict;
-  history.reserve(prompt.size() + static_cast<size_t>(budget) + 1);
-  r.tokens.reserve(static_cast<size_t>(budget));
-
+  Generation gen(engine_);
+  gen.start(prompt, opt, kv_.n_ctx);
   double t0 = now_seconds();
   const float* logits = eval(prompt, embd);
   r.prefill_seconds = now_seconds() - t0;
-  StreamDecoder dec(tok, !opt.print_control);
   t0 = now_seconds();
-  r.stop_reason = "length";
-  for (int64_t i = 0; i < budget; ++i) {
-    const int32_t id = sampler.sample(logits, history);
-    if (opt.stop_at_eog && tok.is_eog(id)) {
-      r.stop_reason = "eog";
-      break;
-    }
-    r.tokens.push_back(id);
-    history.push_back(id);
-    std::string piece = dec.push(id);
+  std::string piece;
+  FinishReason why = opt.max_tokens == 0 ? FinishReason::Length : FinishReason::None;
+  while (why == FinishReason::None) {
+    const int32_t id = gen.choose(logits);
+    piece.clear();
+    why = gen.accept(id, pos_, piece);
     r.text += piece;
-    if (opt.on_text && !piece.empty() && !opt.on_text(piece)) {
-      r.stop_reason = "callback";
-      break;
-    }
-    if (i + 1 == budget) break;
-    if (pos_ >= kv_.n_ctx) {
-      r.stop_reason = "context";
-      break;
-    }
-    logits = step(id);
+    if (opt.on_text && !piece.empty() && !opt.on_text(piece)) why = FinishReason::Cancelled;
+    if (why == FinishReason::None) logits = step(id);
   }
-  std::string rest = dec.flush();
-  if (!rest.empty()) {
-    r.text += rest;
-    if (opt.on_text) opt.on_text(rest);
-  }
+  piece.clear();
+  gen.finish(why, piece);
+  r.text += piece;
+  if (opt.on_text && !piece.empty()) opt.on_text(piece);
+  r.tokens.assign(gen.history().begin() + static_cast<long>(prompt.size()), gen.history().end());
+  r.stop_reason = finish_reason_name(why);
   r.decode_seconds = now_seconds() - t0;
   return r;
 }

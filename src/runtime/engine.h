@@ -1,6 +1,8 @@
 // Engine = what is shared by every conversation on one model: the mapped file, the bound
 // weights, the tokenizer and the thread pool. Session = one conversation: KV cache,
-// activations, position. Sessions are cheap; engines are loaded once.
+// activations, position; it generates through runtime/generation.h, the one generation
+// loop (the server's Scheduler multiplexes the same Generation over batched forward calls).
+// The raw GGUF stays inside: callers read the model's metadata through typed accessors.
 #pragma once
 
 #include <cstdint>
@@ -13,15 +15,16 @@
 #include "core/thread_pool.h"
 #include "io/gguf.h"
 #include "model/decoder.h"
-#include "sampling/sampler.h"
+#include "runtime/generation.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pocket {
 
 struct EngineOptions {
   int n_threads = 0;          // 0 = all cores
-  bool ref_kernels = false;   // scalar reference kernels (slow; for verification)
-  bool no_repack = false;     // keep every weight in its file layout (memory-mapped only)
+  // Keep every weight in its file layout (memory-mapped only). Needed with the scalar
+  // reference kernels, which the process selects (kernels::use_reference_kernels).
+  bool no_repack = false;
   DType quant = DType::Q8_0;  // checkpoint folders: type their matrices are quantized to at load
 };
 
@@ -31,10 +34,22 @@ class Engine {
   // Face checkpoint folder (converted in memory, models/hf_checkpoint.h).
   static std::unique_ptr<Engine> load(const std::string& gguf_path, const EngineOptions& opt = {});
 
+  // Metadata read once at load (GGUF general.* and tokenizer.chat_template).
+  struct Metadata {
+    std::string path;           // as given to load()
+    std::string name;           // general.name ("" when absent)
+    std::string license;        // general.license ("" when absent)
+    std::string chat_template;  // tokenizer.chat_template ("" when absent)
+  };
+  const Metadata& metadata() const { return meta_; }
+  const std::string& chat_template() const { return meta_.chat_template; }
+  // The model file as loaded (a checkpoint folder is converted to an in-memory GGUF), for
+  // inspection by tests and tools; the request path reads only the accessors above.
   const GgufFile& file() const { return *file_; }
   const DecoderModel& model() const { return *model_; }
   const TextHParams& hparams() const { return model_->hparams(); }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const TokenPieces& token_pieces() const { return *pieces_; }
   ThreadPool& pool() { return *pool_; }
   double load_seconds() const { return load_seconds_; }
 
@@ -42,28 +57,38 @@ class Engine {
   std::unique_ptr<GgufFile> file_;
   std::unique_ptr<DecoderModel> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<TokenPieces> pieces_;
   std::unique_ptr<ThreadPool> pool_;
+  Metadata meta_;
   double load_seconds_ = 0;
 };
+
+// The one context rule: `requested` positions (<= 0: the training context), capped by the
+// model's training context.
+int64_t context_size(const TextHParams& hp, int64_t requested);
+// The one prompt check: not empty, and leaves room for at least one generated token.
+void check_prompt_fits(size_t n_prompt, int64_t n_ctx);
+
+// The one prefill loop: runs n tokens (embedding rows `embd` override image positions; may be
+// null) into `kv` from position pos0, n_batch tokens per forward call. Returns the logits of
+// the last token [n_vocab] (in act.logits).
+const float* prefill(const Engine& engine, const int32_t* tokens, const float* const* embd, int64_t n, int64_t pos0,
+                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool);
 
 struct SessionOptions {
   int64_t n_ctx = 4096;     // capped by the model's training context
   int64_t n_batch = 256;    // tokens per forward call during prefill
 };
 
-struct GenerateOptions {
-  int n_predict = 128;                 // -1: until EOG or context end
-  SamplerParams sampling;
-  bool stop_at_eog = true;
-  bool print_control = true;           // false: control tokens add nothing to `text`/on_text
-  // Receives each newly printable piece of text; return false to stop.
+struct GenerateOptions : GenerationParams {
+  // Receives each newly printable piece of text; return false to stop ("cancelled").
   std::function<bool(std::string_view)> on_text;
 };
 
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids (without the stop token)
   std::string text;
-  std::string stop_reason;      // "eog", "length", "context", "callback"
+  std::string stop_reason;      // finish_reason_name(): "eog", "stop", "length", "context", "cancelled"
   double prefill_seconds = 0;
   double decode_seconds = 0;
 };
@@ -90,7 +115,6 @@ class Session {
   const KvCache& kv() const { return kv_; }
 
  private:
-  const float* eval_chunk(const int32_t* tokens, const float* const* embd, int64_t n, int64_t n_logits);
   Engine& engine_;
   SessionOptions opt_;
   KvCache kv_;

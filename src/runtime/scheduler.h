@@ -1,8 +1,11 @@
 // Continuous batching for a server: one Engine shared by up to n_parallel sequences, each
 // with its own KV cache. Between decode steps, queued requests are admitted into free slots
-// and prefilled; then one DecoderModel::forward_multi call carries the next token of every
-// active sequence. Because forward_multi's rows do not depend on each other (bit for bit),
-// a greedy request produces the same text alone as beside other requests.
+// and prefilled (runtime/engine.h prefill); then one DecoderModel::forward_multi call carries
+// the next token of every active sequence. Token choice, text and stopping are each slot's
+// Generation (runtime/generation.h), the same as Session::generate's; because forward_multi's
+// rows do not depend on each other (bit for bit), a request produces the same tokens alone,
+// beside other requests, and through Session::generate, for the same seed and parameters.
+// The scheduler owns admission, batching and metrics, nothing else.
 //
 // Requests cross threads through GenRequest: the caller fills the input fields, submit()s,
 // then waits on it for text; the scheduler thread appends text and finally marks it done.
@@ -28,15 +31,7 @@ struct GenRequest {
   std::vector<int32_t> prompt;
   std::vector<const float*> embd;     // optional [prompt.size()]: image rows, nullptr for text
   std::shared_ptr<const void> embd_owner;  // keeps the rows alive
-  int64_t max_tokens = 128;
-  SamplerParams sampling;
-  std::vector<std::string> stop;      // stop strings (excluded from the text)
-  bool json_object = false;           // constrain the output to one JSON object
-  std::string suffix_text;            // appended to the text when a JSON object completes
-  bool keep_control_text = false;     // control tokens' text is kept (for tool-call markers)
-  // The output must begin with one of these texts (special tokens parsed), e.g. the names of
-  // the tools a forced call may use; the JSON-object constraint (if set) applies after it.
-  std::vector<std::string> choices;
+  GenerationParams params;            // sampling, stop strings, constraints, max_tokens
 
   // ---- output (written by the scheduler) ----
   std::atomic<bool> cancel{false};    // set by the caller (client went away)
@@ -45,7 +40,7 @@ struct GenRequest {
   // (appending). Returns true once the request is finished and all its text was taken.
   bool wait(std::string& out, int timeout_ms);
   bool finished() const;
-  std::string finish_reason() const;  // "stop", "length", "cancelled", "error"
+  std::string finish_reason() const;  // OpenAI's: "stop", "length"; or "cancelled", "error"
   std::string error() const;
   int64_t n_prompt() const { return static_cast<int64_t>(prompt.size()); }
   int64_t n_generated() const { return n_generated_.load(); }
@@ -54,7 +49,7 @@ struct GenRequest {
  private:
   friend class Scheduler;
   void push_text(std::string_view s);
-  void finish(const std::string& reason, const std::string& error = "");
+  void finish(FinishReason why, const std::string& error = "");
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string text_;
@@ -102,21 +97,15 @@ class Scheduler {
  private:
   struct Slot;
   void loop();
-  void start_request(Slot& s);
+  void admit();
+  void prefill_new();
   void emit(Slot& s, int32_t id);
-  int32_t choose(Slot& s, const float* logits);
-  int32_t sample(Slot& s, const float* logits);
-  int32_t choose_choice(Slot& s, const float* logits);
-  void finish(Slot& s, const std::string& reason, const std::string& error = "");
-  void flush_text(Slot& s, bool final);
+  void finish(Slot& s, FinishReason why, const std::string& error = "");
 
   Engine& engine_;
   SchedulerOptions opt_;
   int64_t n_ctx_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;
-  void flush_utf8(Slot& s, bool final);
-  std::vector<std::string> pieces_;  // [n_vocab] bytes of each token (stream_piece, not first)
-  std::vector<uint8_t> kind_;        // [n_vocab] 0 = text/byte token, 1 = other special, 2 = control
   DecoderActivations prefill_act_, step_act_;
   std::vector<DecoderRow> rows_;
   std::vector<KvCache*> kvs_;

@@ -1,10 +1,14 @@
-// Sampler implementation. ref: llama.cpp src/llama-sampling.cpp (penalty rule: divide positive
-// logits, multiply negative ones; top-p keeps the smallest prefix reaching p; min-p relative
-// to the top probability).
+// Sampler implementation. Penalty rule as llama.cpp src/llama-sampling.cpp and transformers'
+// RepetitionPenaltyLogitsProcessor (divide positive logits, multiply negative ones); top-p
+// keeps the smallest prefix reaching p; min-p is relative to the top probability. All three
+// truncations act on the tempered distribution (the order is in sampler.h).
 #include "sampling/sampler.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "sampling/logit_processor.h"
 
 namespace pocket {
 
@@ -17,19 +21,41 @@ int32_t argmax(const float* logits, int32_t n) {
 
 Sampler::Sampler(const SamplerParams& p, int32_t n_vocab) : p_(p), n_vocab_(n_vocab) {
   cand_.reserve(n_vocab);
+  masked_.resize(static_cast<size_t>(n_vocab));
   seen_.assign(n_vocab, 0);
-  reseed(p.seed);
+  reset(p);
 }
 
-void Sampler::reseed(uint64_t seed) {
-  if (seed == 0xFFFFFFFFull) seed = std::random_device{}();
-  rng_.seed(seed);
+void Sampler::reset(const SamplerParams& p) {
+  p_ = p;
+  rng_.seed(p.seed == 0xFFFFFFFFull ? std::random_device{}() : p.seed);
+}
+
+int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history, const LogitProcessor* proc) {
+  if (!proc) return sample(logits, history);
+  constexpr float kNone = -std::numeric_limits<float>::infinity();
+  if (const std::vector<int32_t>* only = proc->allowed_list()) {
+    if (only->empty()) return -1;
+    std::fill(masked_.begin(), masked_.end(), kNone);
+    for (int32_t id : *only) masked_[id] = logits[id];
+    return sample(masked_.data(), history);
+  }
+  std::copy(logits, logits + n_vocab_, masked_.begin());
+  for (int tries = 0; tries < kMaxTries; ++tries) {
+    const int32_t id = sample(masked_.data(), history);
+    if (id < 0 || id >= n_vocab_ || masked_[id] == kNone) break;
+    if (proc->allows(id)) return id;
+    masked_[id] = kNone;
+  }
+  return -1;
 }
 
 int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
   const bool penalize = p_.repeat_penalty != 1.0f && p_.repeat_last_n != 0 && !history.empty();
   if (p_.temperature <= 0.0f && !penalize) return argmax(logits, n_vocab_);
 
+  // Temperature first: every truncation below sees the tempered distribution.
+  const float inv_t = p_.temperature > 0.0f ? 1.0f / p_.temperature : 1.0f;
   cand_.clear();
   for (int32_t i = 0; i < n_vocab_; ++i) cand_.push_back({i, logits[i], 0.0f});
   if (penalize) {
@@ -47,13 +73,16 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
   if (p_.temperature <= 0.0f) {
     return std::max_element(cand_.begin(), cand_.end(), [](const Cand& a, const Cand& b) { return a.logit < b.logit; })->id;
   }
+  if (inv_t != 1.0f)
+    for (Cand& c : cand_) c.logit *= inv_t;
 
   auto by_logit = [](const Cand& a, const Cand& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
-  auto softmax = [&](size_t m, float temp) {
+  // Probabilities of the first m candidates (sorted, so [0] is the top), normalized over them.
+  auto softmax = [&](size_t m) {
     const float mx = cand_[0].logit;
     double sum = 0;
     for (size_t i = 0; i < m; ++i) {
-      cand_[i].p = std::exp((cand_[i].logit - mx) / temp);
+      cand_[i].p = std::exp(cand_[i].logit - mx);
       sum += cand_[i].p;
     }
     for (size_t i = 0; i < m; ++i) cand_[i].p = static_cast<float>(cand_[i].p / sum);
@@ -62,7 +91,7 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
   if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
     std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
     n = p_.top_k;
-    softmax(n, 1.0f);
+    softmax(n);
   } else {
     // Without top-k, only the prefix that top-p or min-p keeps needs to be in order: sorting
     // a 100k+ vocabulary per token costs milliseconds. Probabilities over all candidates first
@@ -107,12 +136,13 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
     n = std::max<size_t>(1, keep);
   }
   if (p_.min_p > 0.0f) {
+    // Relative to the top probability, so renormalizing after top-p would not change it.
     const float thr = cand_[0].p * p_.min_p;
     size_t keep = 1;
     while (keep < n && cand_[keep].p >= thr) ++keep;
     n = keep;
   }
-  softmax(n, p_.temperature);
+  softmax(n);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   double r = u(rng_), cum = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -1,6 +1,10 @@
-// Logits -> next token: greedy, or repetition penalty -> top-k -> top-p -> min-p ->
-// temperature -> seeded draw (llama.cpp's default chain order). Buffers are sized once for
-// the vocabulary, so sampling does not allocate per token.
+// Logits -> next token: the one sampler of Pocket (`pocket run`, the server, compare).
+// Order, as transformers' generate builds its processor list (ref: huggingface/transformers
+// src/transformers/generation/utils.py _get_logits_processor: processors such as
+// RepetitionPenaltyLogitsProcessor first, then the warpers TemperatureLogitsWarper,
+// TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper): repetition penalty -> temperature ->
+// top-k -> top-p -> min-p -> seeded draw. Greedy (temperature <= 0) takes the arg-max after the
+// penalty. Buffers are sized once for the vocabulary, so sampling does not allocate per token.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +12,8 @@
 #include <vector>
 
 namespace pocket {
+
+class LogitProcessor;
 
 struct SamplerParams {
   float temperature = 0.8f;    // <= 0: greedy
@@ -24,8 +30,16 @@ class Sampler {
   Sampler(const SamplerParams& p, int32_t n_vocab);
   // Chooses a token from logits [n_vocab]; `history` = previously seen tokens (for penalties).
   int32_t sample(const float* logits, const std::vector<int32_t>& history);
-  void reseed(uint64_t seed);
+  // The same, restricted to the tokens `proc` allows (sampling/logit_processor.h): a processor
+  // with a short allowed list masks every other logit first; an open-ended one is asked about
+  // the sampler's choices best-first, a refused choice being masked and the draw repeated.
+  // Returns -1 when no allowed token was found in kMaxTries draws.
+  int32_t sample(const float* logits, const std::vector<int32_t>& history, const LogitProcessor* proc);
+  // New parameters and seed, keeping the buffers (a server slot's next request).
+  void reset(const SamplerParams& p);
   const SamplerParams& params() const { return p_; }
+
+  static constexpr int kMaxTries = 128;
 
  private:
   struct Cand {
@@ -37,6 +51,7 @@ class Sampler {
   int32_t n_vocab_;
   std::vector<Cand> cand_;
   std::vector<uint8_t> seen_;
+  std::vector<float> masked_;  // [n_vocab] logits copy for constrained sampling
   std::mt19937_64 rng_;
 };
 

@@ -48,12 +48,26 @@ size_t utf8_expected_len(unsigned char b) {
 
 }  // namespace
 
-std::string StreamDecoder::push(int32_t id) {
-  if (skip_control_ && tok_.token_attr(id) == TokenAttr::Control) return {};
-  std::string piece = tok_.stream_piece(id, !started_);
-  if (!piece.empty()) started_ = true;
-  pending_ += piece;
-  std::string out;
+TokenPieces::TokenPieces(const Tokenizer& tok) {
+  const int32_t n = tok.n_vocab();
+  pieces_.resize(static_cast<size_t>(n));
+  kind_.resize(static_cast<size_t>(n));
+  for (int32_t id = 0; id < n; ++id) {
+    const TokenAttr a = tok.token_attr(id);
+    pieces_[id] = tok.stream_piece(id, false);
+    kind_[id] = a == TokenAttr::Normal || a == TokenAttr::Byte ? 0 : (a == TokenAttr::Control ? 2 : 1);
+  }
+}
+
+void StreamDecoder::push(int32_t id, std::string& out) {
+  if (skip_control_ && tok_.token_attr(id) == TokenAttr::Control) return;
+  if (started_ && pieces_) {
+    pending_ += pieces_->piece(id);
+  } else {
+    const std::string piece = tok_.stream_piece(id, !started_);
+    if (!piece.empty()) started_ = true;
+    pending_ += piece;
+  }
   size_t i = 0;
   while (i < pending_.size()) {
     const auto b = static_cast<unsigned char>(pending_[i]);
@@ -78,13 +92,11 @@ std::string StreamDecoder::push(int32_t id) {
     i = j;
   }
   pending_.erase(0, i);
-  return out;
 }
 
-std::string StreamDecoder::flush() {
-  std::string out = tok::sanitize_utf8(pending_);
+void StreamDecoder::flush(std::string& out) {
+  out += tok::sanitize_utf8(pending_);
   pending_.clear();
-  return out;
 }
 
 }  // namespace pocket

@@ -79,20 +79,49 @@ class Tokenizer {
   std::vector<int32_t> eog_ids_;
 };
 
-// Streams token pieces as valid UTF-8: bytes of a character split across tokens are held
-// back until the character is complete (invalid sequences are flushed as U+FFFD at the end).
+// Every token's bytes (Tokenizer::stream_piece, not first) and kind, built once per model:
+// looking a piece up per generated token must not build a string, which would be the decode
+// loop's only allocation.
+class TokenPieces {
+ public:
+  explicit TokenPieces(const Tokenizer& tok);
+  std::string_view piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
+  bool is_text(int32_t id) const { return kind_[static_cast<size_t>(id)] == 0; }     // Normal or Byte
+  bool is_control(int32_t id) const { return kind_[static_cast<size_t>(id)] == 2; }  // [INST], <|im_end|>, ...
+
+ private:
+  std::vector<std::string> pieces_;  // [n_vocab]
+  std::vector<uint8_t> kind_;        // [n_vocab] 0 text/byte, 1 other special, 2 control
+};
+
+// The one UTF-8 streamer of token pieces: bytes of a character split across tokens are held
+// back until the character is complete; invalid sequences become U+FFFD (at the end, what is
+// still pending). The first piece follows decode()'s leading-space rule (stream_piece(id,
+// true)); later pieces come from `pieces` when given, without allocating.
 class StreamDecoder {
  public:
   // skip_control: control tokens (e.g. `[/INST]`, `<|im_end|>`) print nothing, as llama-cli
   // shows them only with --special.
-  explicit StreamDecoder(const Tokenizer& tok, bool skip_control = false) : tok_(tok), skip_control_(skip_control) {}
-  // Returns the text that became printable with this token (possibly empty).
-  std::string push(int32_t id);
-  // Whatever is still pending, with invalid bytes replaced.
-  std::string flush();
+  explicit StreamDecoder(const Tokenizer& tok, bool skip_control = false, const TokenPieces* pieces = nullptr)
+      : tok_(tok), pieces_(pieces), skip_control_(skip_control) {}
+  // Appends the text that became printable with this token (possibly nothing) to `out`.
+  void push(int32_t id, std::string& out);
+  std::string push(int32_t id) {
+    std::string out;
+    push(id, out);
+    return out;
+  }
+  // Appends whatever is still pending, with invalid bytes replaced.
+  void flush(std::string& out);
+  std::string flush() {
+    std::string out;
+    flush(out);
+    return out;
+  }
 
  private:
   const Tokenizer& tok_;
+  const TokenPieces* pieces_ = nullptr;
   bool skip_control_ = false;
   std::string pending_;
   bool started_ = false;

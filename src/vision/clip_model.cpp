@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "io/gguf.h"
-#include "model/decoder.h"
+#include "model/weights.h"
 #include "quant/types.h"
 
 namespace pocket {

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "io/gguf.h"
 #include "kernels/ops.h"
-#include "model/decoder.h"
+#include "model/weights.h"
 
 namespace pocket {
 
@@ -147,6 +147,17 @@ void PixtralEncoder::encode(const float* pixels, int64_t width, int64_t height, 
   pool.parallel_for(n_out, [&](int64_t b, int64_t e, int) { op.gelu_erf(mid.data() + b * dmid, (e - b) * dmid); });
   out.resize(static_cast<size_t>(n_out * n_embd_));
   vit_linear(mm2_, mm2_b_, mid.data(), n_out, out.data(), s.mm, pool);
+}
+
+std::pair<int64_t, int64_t> PixtralEncoder::typical_input() const { return {1008, 756}; }
+
+double PixtralEncoder::encode_flops(int64_t width, int64_t height) const {
+  const double n = static_cast<double>((width / hp_.patch_size) * (height / hp_.patch_size));
+  const double d = static_cast<double>(hp_.d_model), ff = static_cast<double>(hp_.d_ff), e = static_cast<double>(n_embd_);
+  double flop = static_cast<double>(hp_.n_layers) * (2 * n * (4 * d * d + 3 * d * ff) + 4 * n * n * d);
+  flop += 2 * n * 3.0 * static_cast<double>(hp_.patch_size * hp_.patch_size) * d;
+  const double n_out = static_cast<double>(n_tokens(width, height));
+  return flop + 2 * n * d * d + 2 * n_out * d * e + 2 * n_out * e * e;  // merger + two-layer projector
 }
 
 }  // namespace pocket

@@ -5,6 +5,7 @@
 // llama.cpp tools/mtmd/models/pixtral.cpp.
 #pragma once
 
+#include "media/pixtral_preprocess.h"
 #include "vision/vision_encoder.h"
 #include "vision/vit.h"
 
@@ -18,11 +19,25 @@ class PixtralEncoder final : public VisionEncoder {
   void encode(const float* pixels_hwc, int64_t width, int64_t height, std::vector<float>& out,
               ThreadPool& pool) const override;
 
+  std::pair<int64_t, int64_t> typical_input() const override;
+  double encode_flops(int64_t width, int64_t height) const override;
+
+  // ---- the family's media rules (vision/pixtral_family.cpp) ----
+  Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
+  Image load_image_file(const std::string& path, const DecodeLimits& limits) const override;
+  std::string_view image_placeholder() const override;
+  MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal, const PromptMedia& media,
+                        ThreadPool& pool) const override;
+  PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
+  PreprocessDump preprocess_dump(const Image& image) const override;
+  std::string size_plan_json(int width, int height) const override;
+
   // (cos, sin) of the 2D RoPE for a patch at (row, col): [head_dim] floats, one pair per
   // adjacent dimension pair of a head. Exposed for tests.
   void rope_cos_sin(int64_t row, int64_t col, float* out) const;
 
  private:
+  PixtralParams preprocess_params() const;  // max size, patch, merge, mean/std from the mmproj
   VitConfig vit_;
   int64_t merge_ = 1;                   // spatial merge m (1 = no merger)
   int64_t max_patches_ = 0;             // bound on patches per image (from image_size)

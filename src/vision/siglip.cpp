@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "io/gguf.h"
 #include "kernels/ops.h"
-#include "model/decoder.h"
+#include "model/weights.h"
 
 namespace pocket {
 
@@ -107,6 +107,16 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
 
   out.resize(static_cast<size_t>(n_out * n_embd_));
   kernels::gemm_f32(proj_, shuffled.data(), n_out, out.data(), nullptr, s.mm, pool);
+}
+
+std::pair<int64_t, int64_t> SiglipEncoder::typical_input() const { return {hp_.image_size, hp_.image_size}; }
+
+double SiglipEncoder::encode_flops(int64_t width, int64_t height) const {
+  const double n = static_cast<double>((width / hp_.patch_size) * (height / hp_.patch_size));
+  const double d = static_cast<double>(hp_.d_model), ff = static_cast<double>(hp_.d_ff), e = static_cast<double>(n_embd_);
+  double flop = static_cast<double>(hp_.n_layers) * (2 * n * (4 * d * d + 2 * d * ff) + 4 * n * n * d);
+  flop += 2 * n * 3.0 * static_cast<double>(hp_.patch_size * hp_.patch_size) * d;
+  return flop + 2 * n * d * e;  // pixel shuffle + projection
 }
 
 }  // namespace pocket

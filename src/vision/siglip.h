@@ -4,6 +4,7 @@
 // ref: transformers models/smolvlm/modeling_smolvlm.py; llama.cpp tools/mtmd/models/siglip.cpp.
 #pragma once
 
+#include "media/smolvlm_preprocess.h"
 #include "vision/vision_encoder.h"
 #include "vision/vit.h"
 
@@ -17,7 +18,24 @@ class SiglipEncoder final : public VisionEncoder {
   void encode(const float* pixels_hwc, int64_t width, int64_t height, std::vector<float>& out,
               ThreadPool& pool) const override;
 
+  std::pair<int64_t, int64_t> typical_input() const override;
+  double encode_flops(int64_t width, int64_t height) const override;
+
+  // ---- the family's media rules (vision/smolvlm_family.cpp) ----
+  Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
+  Image load_image_file(const std::string& path, const DecodeLimits& limits) const override;
+  std::string_view image_placeholder() const override;
+  bool takes_video() const override { return true; }
+  SmolVlmVideoParams video_params() const override;
+  std::string video_chat_template() const override;
+  MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal, const PromptMedia& media,
+                        ThreadPool& pool) const override;
+  PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
+  PreprocessDump preprocess_dump(const Image& image) const override;
+  std::string size_plan_json(int width, int height) const override;
+
  private:
+  SmolVlmParams preprocess_params() const;  // tile size, longest edge, mean/std from the mmproj
   int64_t n_side_ = 0;                 // patches per tile side
   int64_t n_side_out_ = 0;             // pixel-shuffled tokens per side (padded up to scale_factor)
   VitConfig vit_;

@@ -12,6 +12,10 @@ VisionEncoder::VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp) : f
 
 VisionEncoder::~VisionEncoder() = default;
 
+SmolVlmVideoParams VisionEncoder::video_params() const {
+  fail("this model ({} projector) has no video input", hp_.projector_name);
+}
+
 std::unique_ptr<VisionEncoder> VisionEncoder::load(const std::string& path) { return load(GgufFile::open(path)); }
 
 std::unique_ptr<VisionEncoder> VisionEncoder::load(std::unique_ptr<GgufFile> file) {

@@ -1,6 +1,13 @@
-// The interface the runtime uses for any vision tower: load an mmproj GGUF, then turn one
-// already-preprocessed image (normalized float32, height x width x RGB) into the embeddings
-// that replace its image tokens in the prompt, one row of n_embd() floats per token.
+// One object per vision family: everything the rest of Pocket needs to know about a family
+// is a virtual here, so nothing outside src/vision/ switches on the projector type.
+//  - loading: an mmproj GGUF (load() picks the family from clip.projector_type);
+//  - the family's media rules: how its reference loads an image, its placeholder, whether it
+//    takes video and with which chat template, and expand(): placeholders -> the token layout
+//    of each image or video, plus the embedding rows of its tiles (the prompt builder,
+//    runtime/prompt.h, tokenizes and places them);
+//  - encode(): one already-preprocessed image (normalized float32, height x width x RGB) into
+//    the embeddings that replace its image tokens, one row of n_embd() floats per token.
+// Adding a family: docs/architecture.md "Adding a vision family".
 //
 //  - idefics3 (SmolVLM2): the image is one tile of image_size x image_size; rows are the
 //    pixel-shuffled blocks in raster order (image_size/patch/scale_factor squared of them).
@@ -10,16 +17,48 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <span>
+#include <string_view>
+#include <utility>
+
 #include "core/thread_pool.h"
+#include "media/image.h"
+#include "media/video_smolvlm.h"
+#include "tokenizer/tokenizer.h"
 #include "vision/clip_model.h"
 
 namespace pocket {
 
 class GgufFile;
+
+// The media of one prompt; each kind in the order its placeholders appear.
+struct PromptMedia {
+  std::vector<Image> images;
+  std::vector<SmolVlmVideo> videos;
+  bool empty() const { return images.empty() && videos.empty(); }
+};
+
+// A rendered prompt with its placeholders expanded (VisionEncoder::expand).
+struct MediaExpansion {
+  std::string text;               // every placeholder replaced by its token layout
+  std::vector<TextSpan> literal;  // the caller-text spans, moved along with the text
+  std::string image_token;        // the token whose positions take `rows`, in order
+  std::vector<std::string> required_tokens;  // control tokens the layout writes (the vocabulary must have them)
+  std::vector<float> rows;        // [n image tokens, n_embd]
+  int64_t n_tiles = 0;            // tiles (SmolVLM2) or images (Pixtral) encoded
+};
+
+// `pocket preprocess --image`: what the family's preprocessor produced, as files.
+struct PreprocessDump {
+  std::string plan_json;                                        // plan.json
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> files;  // name -> bytes
+  std::string summary;                                          // one line for stderr
+};
 
 class VisionEncoder {
  public:
@@ -54,6 +93,37 @@ class VisionEncoder {
   // pixtral: the [IMG_BREAK] embedding stored in the mmproj (v.token_embd.img_break), [n_embd];
   // empty when the file has none or the family does not use one.
   const std::vector<float>& img_break() const { return img_break_; }
+
+  // A typical input for benchmarks: one tile (SmolVLM2) or a 1008 x 756 photo (Pixtral).
+  virtual std::pair<int64_t, int64_t> typical_input() const = 0;
+  // Floating-point operations (2 x multiply-adds) of the products and attention of one encode
+  // of width x height (norms and activations left out), to relate times to the FMA peak.
+  virtual double encode_flops(int64_t width, int64_t height) const = 0;
+
+  // ---- the family's media rules ----
+  // Decodes an image as the family's reference processor loads it.
+  virtual Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {}) const = 0;
+  virtual Image load_image_file(const std::string& path, const DecodeLimits& limits = {}) const = 0;
+  // What the chat template writes for one image.
+  virtual std::string_view image_placeholder() const = 0;
+  // Video input (SmolVLM2 only): whether, its sampling parameters (throws pocket::Error for a
+  // family without video) and the chat template the reference renders video turns with.
+  virtual bool takes_video() const { return false; }
+  virtual SmolVlmVideoParams video_params() const;
+  virtual std::string video_chat_template() const { return ""; }
+  // Replaces the placeholders of `rendered` (outside the `literal` caller-text spans, which
+  // keep a typed placeholder as text) with each medium's token layout, in prompt order, and
+  // encodes every tile. Throws pocket::Error when placeholders and media differ in number.
+  virtual MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal,
+                                const PromptMedia& media, ThreadPool& pool) const = 0;
+
+  // An input that encodes as exactly one tile (compare's per-tile probe), its pixels from
+  // make(width, height).
+  virtual PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const = 0;
+  // `pocket preprocess`: the preprocessor's output for one image, and the size arithmetic
+  // alone for width x height as a JSON object (throws where the reference processor fails).
+  virtual PreprocessDump preprocess_dump(const Image& image) const = 0;
+  virtual std::string size_plan_json(int width, int height) const = 0;
 
  protected:
   VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);

@@ -42,7 +42,8 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     SCOPED_TRACE(c.name + (ref ? " [ref kernels]" : " [simd kernels]"));
     EngineOptions eo;
     eo.n_threads = 2;
-    eo.ref_kernels = ref;
+    eo.no_repack = ref;  // the reference kernels read the file's layout
+    kernels::use_reference_kernels(ref);  // a process-wide dispatch choice, reset below
     auto engine = Engine::load(test::shared_path("models/" + c.meta["model"].get<std::string>()), eo);
     const int64_t nv = c.meta["n_vocab"].get<int64_t>();
     ASSERT_EQ(engine->hparams().n_vocab, nv);
@@ -69,7 +70,7 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     // Greedy continuation: the first generated token must match.
     Session g(*engine, so);
     GenerateOptions go;
-    go.n_predict = 16;
+    go.max_tokens = 16;
     go.sampling.temperature = 0;
     go.stop_at_eog = false;
     GenerateResult r = g.generate(ids, go);

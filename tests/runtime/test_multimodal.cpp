@@ -12,7 +12,7 @@
 #include "chat/chat.h"
 #include "chat/prompt_tokens.h"
 #include "core/error.h"
-#include "runtime/multimodal.h"
+#include "runtime/prompt.h"
 #include "test_util.h"
 
 namespace pocket {
@@ -25,13 +25,20 @@ struct Pair {
   const char* placeholder_prompt;  // rendered user turn with placeholders, model's format
 };
 
-std::vector<int32_t> greedy(Engine& e, const MultimodalPrompt& p, int n) {
+PromptMedia of(std::vector<Image> images, std::vector<SmolVlmVideo> videos = {}) {
+  PromptMedia m;
+  m.images = std::move(images);
+  m.videos = std::move(videos);
+  return m;
+}
+
+std::vector<int32_t> greedy(Engine& e, const Prompt& p, int n) {
   Session s(e, SessionOptions{8192, 256});
   GenerateOptions go;
-  go.n_predict = n;
+  go.max_tokens = n;
   go.sampling.temperature = 0;
   go.stop_at_eog = false;
-  return s.generate(p.tokens, go, p.embd.data()).tokens;
+  return s.generate(p.tokens, go, p.embd_or_null()).tokens;
 }
 
 TEST(Multimodal, SmolVlm2LayoutMatchesProcessor) {
@@ -40,18 +47,18 @@ TEST(Multimodal, SmolVlm2LayoutMatchesProcessor) {
   auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"), eo);
   auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
   const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/smolvlm2-small/photo_1920x1080.json")));
-  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/photo_1920x1080.jpg"))};
+  std::vector<Image> images = {enc->load_image_file(test::shared_path("images/photo_1920x1080.jpg"))};
   const std::string rendered = "<|im_start|>User:<image>What is this?<end_of_utterance>\nAssistant:";
-  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool());
+  Prompt p = tokenize_prompt(*engine, enc.get(), rendered, {}, of(images), engine->pool());
   EXPECT_EQ(p.n_image_tokens, golden["num_image_tokens"].get<int64_t>());
   EXPECT_EQ(p.n_tiles, golden["num_tiles"].get<int64_t>());
   EXPECT_NE(p.text.find(golden["prompt"].get<std::string>()), std::string::npos);
   // Deterministic greedy answers, with one and with two images.
   const auto a1 = greedy(*engine, p, 8), a2 = greedy(*engine, p, 8);
   EXPECT_EQ(a1, a2);
-  images.push_back(load_image_for(*enc, test::shared_path("images/gray_640x480.png")));
-  MultimodalPrompt p2 = build_multimodal_prompt(
-      *engine, *enc, "<|im_start|>User:<image><image>Compare.<end_of_utterance>\nAssistant:", images, engine->pool());
+  images.push_back(enc->load_image_file(test::shared_path("images/gray_640x480.png")));
+  Prompt p2 = tokenize_prompt(*engine, enc.get(), "<|im_start|>User:<image><image>Compare.<end_of_utterance>\nAssistant:",
+                              {}, of(images), engine->pool());
   const auto g2 = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/smolvlm2-small/gray_640x480.json")));
   EXPECT_EQ(p2.n_image_tokens, golden["num_image_tokens"].get<int64_t>() + g2["variant_rgb_input"]["num_image_tokens"].get<int64_t>());
   EXPECT_EQ(greedy(*engine, p2, 8), greedy(*engine, p2, 8));
@@ -64,8 +71,8 @@ TEST(Multimodal, PixtralLayoutMatchesMistralCommon) {
   auto engine = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
   auto enc = VisionEncoder::load(test::shared_path("models/tiny-pixtral-mmproj.gguf"));
   const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/pixtral/tiny_32x24.json")));
-  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
-  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, "<s>[INST][IMG]Describe.[/INST]", images, engine->pool());
+  std::vector<Image> images = {enc->load_image_file(test::shared_path("images/tiny_32x24.png"))};
+  Prompt p = tokenize_prompt(*engine, enc.get(), "<s>[INST][IMG]Describe.[/INST]", {}, of(images), engine->pool());
   EXPECT_EQ(p.n_image_tokens, golden["num_img_tokens"].get<int64_t>());
   // The image's token ids ([IMG]/[IMG_BREAK]/[IMG_END]) equal mistral-common's, in order.
   // `tokens` is the layout as text ("[IMG][IMG][IMG_END]"), `token_ids` maps names to ids.
@@ -90,7 +97,7 @@ TEST(Multimodal, PixtralUserTextPlaceholderStaysText) {
   auto enc = VisionEncoder::load(test::shared_path("models/tiny-pixtral-mmproj.gguf"));
   const Tokenizer& tok = engine->tokenizer();
   const auto golden = nlohmann::json::parse(test::read_text(test::shared_path("golden/preprocess/pixtral/tiny_32x24.json")));
-  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  std::vector<Image> images = {enc->load_image_file(test::shared_path("images/tiny_32x24.png"))};
   const std::string user = "Describe [IMG] and [INST] please";
   ChatRequest req;
   ChatMessage m;
@@ -98,10 +105,10 @@ TEST(Multimodal, PixtralUserTextPlaceholderStaysText) {
   m.parts = {{"image", "", nullptr}, {"text", user, nullptr}};
   req.messages.push_back(m);
   req.bos_token = "<s>";
-  const LiteralPrompt r = render_with_literal_spans(ChatTemplate(engine->file().get_string_or("tokenizer.chat_template", "")), req);
+  const LiteralPrompt r = render_with_literal_spans(ChatTemplate(engine->chat_template()), req);
   ASSERT_EQ(r.literal.size(), 1u);
-  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, r.text, images, engine->pool()), Error);  // parsed as before
-  const MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, r.text, r.literal, images, engine->pool());
+  EXPECT_THROW(tokenize_prompt(*engine, enc.get(), r.text, {}, of(images), engine->pool()), Error);  // parsed as before
+  const Prompt p = tokenize_prompt(*engine, enc.get(), r.text, r.literal, of(images), engine->pool());
   EXPECT_EQ(p.n_image_tokens, golden["num_img_tokens"].get<int64_t>());
   const int32_t img = *tok.token_id("[IMG]");
   EXPECT_EQ(std::count(p.tokens.begin(), p.tokens.end(), img), p.n_image_tokens);
@@ -114,12 +121,12 @@ TEST(Multimodal, PixtralUserTextPlaceholderStaysText) {
 TEST(Multimodal, SmolVlm2IgnoresLiteralRanges) {
   auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"));
   auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
-  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
+  std::vector<Image> images = {enc->load_image_file(test::shared_path("images/tiny_32x24.png"))};
   const std::string rendered = "<|im_start|>User:<image>What is <end_of_utterance> this?<end_of_utterance>\nAssistant:";
   const size_t at = rendered.find("What");
   const std::vector<TextSpan> literal = {{at, at + 32}};
-  EXPECT_EQ(build_multimodal_prompt(*engine, *enc, rendered, literal, images, engine->pool()).tokens,
-            build_multimodal_prompt(*engine, *enc, rendered, images, engine->pool()).tokens);
+  EXPECT_EQ(tokenize_prompt(*engine, enc.get(), rendered, literal, of(images), engine->pool()).tokens,
+            tokenize_prompt(*engine, enc.get(), rendered, {}, of(images), engine->pool()).tokens);
 }
 
 TEST(Multimodal, SmolVlm2VideoEndToEnd) {
@@ -130,14 +137,14 @@ TEST(Multimodal, SmolVlm2VideoEndToEnd) {
   eo.n_threads = 2;
   auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"), eo);
   auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
-  std::vector<SmolVlmVideo> videos = {smolvlm_prepare_video_file(clip, smolvlm_video_params(*enc))};
+  std::vector<SmolVlmVideo> videos = {smolvlm_prepare_video_file(clip, enc->video_params())};
   ASSERT_EQ(videos[0].tiles.size(), 3u);  // 3 s at 1 fps
   nlohmann::ordered_json ctx = {{"messages", {{{"role", "user"},
                                                {"content", {{{"type", "video"}}, {{"type", "text"}, {"text", "Describe."}}}}}}},
                                 {"add_generation_prompt", true}};
-  const std::string rendered = render_chat_template(kSmolVlmVideoChatTemplate, ctx);
+  const std::string rendered = render_chat_template(enc->video_chat_template(), ctx);
   EXPECT_EQ(rendered, "<|im_start|>User: <video>Describe.<end_of_utterance>\nAssistant:");
-  MultimodalPrompt p = build_multimodal_prompt(*engine, *enc, rendered, {}, engine->pool(), videos);
+  Prompt p = tokenize_prompt(*engine, enc.get(), rendered, {}, of({}, videos), engine->pool());
   EXPECT_EQ(p.n_image_tokens, 3 * 64);
   EXPECT_EQ(p.text.rfind("<|im_start|>User: You are provided the following series of three frames from a 0:00:03 [H:MM:SS] video.\n", 0), 0u);
   EXPECT_EQ(greedy(*engine, p, 8), greedy(*engine, p, 8));
@@ -147,12 +154,12 @@ TEST(Multimodal, SmolVlm2VideoEndToEnd) {
 TEST(Multimodal, PlaceholderMismatchIsAnError) {
   auto engine = Engine::load(test::shared_path("models/tiny-smol-q8_0.gguf"));
   auto enc = VisionEncoder::load(test::shared_path("models/smolvlm2-small-tiny-mmproj.gguf"));
-  std::vector<Image> images = {load_image_for(*enc, test::shared_path("images/tiny_32x24.png"))};
-  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, "no placeholder", images, engine->pool()), Error);
-  EXPECT_THROW(build_multimodal_prompt(*engine, *enc, "<image><image>", images, engine->pool()), Error);
+  std::vector<Image> images = {enc->load_image_file(test::shared_path("images/tiny_32x24.png"))};
+  EXPECT_THROW(tokenize_prompt(*engine, enc.get(), "no placeholder", {}, of(images), engine->pool()), Error);
+  EXPECT_THROW(tokenize_prompt(*engine, enc.get(), "<image><image>", {}, of(images), engine->pool()), Error);
   // A mismatched projector width is refused before any work.
   auto ministral = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"));
-  EXPECT_THROW(build_multimodal_prompt(*ministral, *enc, "<image>", images, ministral->pool()), Error);
+  EXPECT_THROW(tokenize_prompt(*ministral, enc.get(), "<image>", {}, of(images), ministral->pool()), Error);
 }
 
 }  // namespace

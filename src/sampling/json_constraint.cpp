@@ -1,5 +1,5 @@
 // JSON object prefix recogniser (RFC 8259 grammar, objects at the root only).
-#include "runtime/json_constraint.h"
+#include "sampling/json_constraint.h"
 
 namespace pocket {
 

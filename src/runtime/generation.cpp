@@ -1,0 +1,139 @@
+// Generation: token choice, streaming text, stop strings and limits for one sequence.
+#include "runtime/generation.h"
+
+#include "runtime/engine.h"
+
+namespace pocket {
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::None: return "none";
+    case FinishReason::Eog: return "eog";
+    case FinishReason::Stop: return "stop";
+    case FinishReason::Length: return "length";
+    case FinishReason::Context: return "context";
+    case FinishReason::Cancelled: return "cancelled";
+    case FinishReason::Error: return "error";
+  }
+  return "none";
+}
+
+Generation::Generation(const Engine& engine)
+    : engine_(engine),
+      tok_(engine.tokenizer()),
+      pieces_(engine.token_pieces()),
+      sampler_(SamplerParams{}, static_cast<int32_t>(engine.hparams().n_vocab)) {}
+
+void Generation::start(const std::vector<int32_t>& prompt, const GenerationParams& p, int64_t n_ctx) {
+  p_ = p;
+  n_ctx_ = n_ctx;
+  n_gen_ = 0;
+  sampler_.reset(p.sampling);
+  stream_.emplace(tok_, !p.print_control, &pieces_);
+  choice_.reset();
+  if (!p.choices.empty()) {
+    std::vector<std::vector<int32_t>> seqs;
+    for (const std::string& c : p.choices) seqs.push_back(tok_.encode(c, false, true));
+    choice_.emplace(std::move(seqs));
+  }
+  json_.reset();
+  if (p.json_object) json_.emplace(pieces_);
+  history_ = prompt;
+  history_.reserve(prompt.size() + static_cast<size_t>(p.max_tokens < 0 ? n_ctx : p.max_tokens) + 1);
+  forced_.clear();
+  forced_next_ = 0;
+  last_forced_ = false;
+  pending_.clear();
+  pending_.reserve(1024);
+}
+
+LogitProcessor* Generation::constraint() {
+  if (choice_ && choice_->active()) return &*choice_;
+  if (json_ && json_->active()) return &*json_;
+  return nullptr;
+}
+
+int32_t Generation::choose(const float* logits) {
+  last_forced_ = false;
+  auto force = [&](const std::string& text) {
+    forced_ = tok_.encode(text, false, false);
+    forced_next_ = 0;
+    return !forced_.empty();
+  };
+  if (forced_next_ < forced_.size()) {
+    last_forced_ = true;
+    return forced_[forced_next_++];
+  }
+  LogitProcessor* c = constraint();
+  if (!c) return sampler_.sample(logits, history_);
+  const bool json = c == &*json_;
+  // Near the budget the object is closed: the shortest closing text is forced.
+  if (json && p_.max_tokens >= 0) {
+    const std::string suffix = json_->closing_suffix();
+    if (p_.max_tokens - n_gen_ <= static_cast<int64_t>(suffix.size()) + 1 && force(suffix)) {
+      last_forced_ = true;
+      return forced_[forced_next_++];
+    }
+  }
+  const int32_t id = sampler_.sample(logits, history_, c);
+  if (id >= 0) return id;
+  // No allowed token among the sampler's choices: close the object (or end), or take the
+  // first token a choice continues with.
+  if (!json) return c->allowed_list()->front();
+  if (force(json_->closing_suffix())) {
+    last_forced_ = true;
+    return forced_[forced_next_++];
+  }
+  return tok_.eos_id();
+}
+
+FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
+  if (!last_forced_ && p_.stop_at_eog && tok_.is_eog(id)) return FinishReason::Eog;
+  ++n_gen_;
+  history_.push_back(id);
+  if (choice_ && choice_->active()) choice_->accept(id);
+  else if (json_) json_->accept(id);
+  stream_->push(id, pending_);
+  for (const std::string& stop : p_.stop) {
+    const size_t at = pending_.find(stop);
+    if (at != std::string::npos) {
+      pending_.resize(at);
+      stream_.reset();  // bytes still held for a split character come after the stop string
+      return FinishReason::Stop;
+    }
+  }
+  if (json_ && json_->done()) {
+    pending_ += p_.json_suffix;
+    return FinishReason::Stop;
+  }
+  release(out, false);
+  if (p_.max_tokens >= 0 && n_gen_ >= p_.max_tokens) return FinishReason::Length;
+  if (pos >= n_ctx_) return FinishReason::Context;
+  return FinishReason::None;
+}
+
+void Generation::finish(FinishReason why, std::string& out) {
+  if (why == FinishReason::Cancelled || why == FinishReason::Error) return;
+  if (stream_) stream_->flush(pending_);
+  release(out, true);
+}
+
+// Moves pending text to `out`, holding back the longest tail that may still grow into a stop
+// string (nothing is held back at the end).
+void Generation::release(std::string& out, bool final) {
+  size_t keep = 0;
+  if (!final) {
+    for (const std::string& stop : p_.stop) {
+      for (size_t n = std::min(stop.size() - 1, pending_.size()); n > keep; --n) {
+        if (pending_.compare(pending_.size() - n, n, stop, 0, n) == 0) {
+          keep = n;
+          break;
+        }
+      }
+    }
+  }
+  out.append(pending_, 0, pending_.size() - keep);
+  pending_.erase(0, pending_.size() - keep);
+}
+
+}  // namespace pocket

@@ -1,0 +1,82 @@
+// One sequence's generation: everything between "the model gave logits" and "this text is
+// the answer so far", shared by Session::generate (`pocket run`, compare) and the server's
+// Scheduler, so both draw the same tokens for the same seed and parameters:
+//   choose():  forced tokens (a closing JSON suffix), else the Sampler restricted by the
+//              active logit processor (tool-name choice, then JSON object);
+//   accept():  end of generation, the UTF-8 streamer (StreamDecoder), stop strings (text
+//              that may still grow into one is held back), the JSON object closing, the token
+//              budget and the context.
+// The caller owns the model and the KV cache; a Generation never runs a forward pass.
+// Buffers are sized for the vocabulary at construction: choose/accept do not allocate.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sampling/logit_processor.h"
+#include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace pocket {
+
+class Engine;
+
+struct GenerationParams {
+  int64_t max_tokens = 128;          // < 0: until end of generation or the context is full
+  SamplerParams sampling;
+  std::vector<std::string> stop;     // stop strings (excluded from the text)
+  bool stop_at_eog = true;
+  bool print_control = false;        // control tokens' text is kept (--special, tool-call markers)
+  bool json_object = false;          // constrain the output to one JSON object
+  std::string json_suffix;           // appended to the text when that object completes
+  // The output must begin with one of these texts (special tokens parsed), e.g. the names of
+  // the tools a forced call may use; the JSON-object constraint (if set) applies after it.
+  std::vector<std::string> choices;
+};
+
+enum class FinishReason { None, Eog, Stop, Length, Context, Cancelled, Error };
+// "eog", "stop" (stop string or closed JSON object), "length", "context", "cancelled", "error".
+const char* finish_reason_name(FinishReason r);
+
+class Generation {
+ public:
+  explicit Generation(const Engine& engine);
+
+  // Starts a sequence whose prompt is `prompt`, in a context of n_ctx positions.
+  void start(const std::vector<int32_t>& prompt, const GenerationParams& p, int64_t n_ctx);
+  // The next token from the logits [n_vocab] of the last position.
+  int32_t choose(const float* logits);
+  // Accounts for `id` (chosen; it would be decoded at position `pos`), appending the text it
+  // releases to `out`. Returns why generation ends now, or FinishReason::None.
+  FinishReason accept(int32_t id, int64_t pos, std::string& out);
+  // Ends the sequence: the text still held back is appended (unless cancelled or failed).
+  void finish(FinishReason why, std::string& out);
+
+  const GenerationParams& params() const { return p_; }
+  int64_t n_generated() const { return n_gen_; }
+  // Prompt followed by the generated tokens.
+  const std::vector<int32_t>& history() const { return history_; }
+
+ private:
+  LogitProcessor* constraint();
+  void release(std::string& out, bool final);
+
+  const Engine& engine_;
+  const Tokenizer& tok_;
+  const TokenPieces& pieces_;
+  GenerationParams p_;
+  Sampler sampler_;
+  std::optional<StreamDecoder> stream_;
+  std::optional<ChoiceConstraint> choice_;
+  std::optional<JsonObjectConstraint> json_;
+  std::vector<int32_t> history_;
+  std::vector<int32_t> forced_;      // tokens to emit before sampling again
+  size_t forced_next_ = 0;
+  bool last_forced_ = false;
+  std::string pending_;              // text held back while it may begin a stop string
+  int64_t n_gen_ = 0, n_ctx_ = 0;
+};
+
+}  // namespace pocket

@@ -1,0 +1,107 @@
+// The Pixtral (Ministral 3) family's media rules: images are read as stored (mistral-common
+// composites alpha on white itself), resized to a grid of patch·merge units, and written as
+// rows of [IMG] separated by [IMG_BREAK], ended by [IMG_END]. No video input. Caller text stays
+// literal (Tekken): a typed "[IMG]" inside a message is text, not an image slot.
+// ref: mistral-common src/mistral_common/tokens/tokenizers/image.py (ImageEncoder).
+#include <bit>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "vision/pixtral.h"
+#include "vision/placeholders.h"
+
+namespace pocket {
+
+using vision_detail::TextPart;
+
+PixtralParams PixtralEncoder::preprocess_params() const {
+  PixtralParams p;
+  p.max_image_size = static_cast<int>(hp_.image_size);
+  p.patch_size = static_cast<int>(hp_.patch_size);
+  p.spatial_merge_size = static_cast<int>(hp_.spatial_merge);
+  for (int c = 0; c < 3; ++c) {
+    p.image_mean[c] = hp_.image_mean[c];
+    p.image_std[c] = hp_.image_std[c];
+  }
+  return p;
+}
+
+Image PixtralEncoder::load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const {
+  return decode_image_memory(bytes, limits);
+}
+
+Image PixtralEncoder::load_image_file(const std::string& path, const DecodeLimits& limits) const {
+  return decode_image_file(path, limits);
+}
+
+std::string_view PixtralEncoder::image_placeholder() const { return "[IMG]"; }
+
+MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::vector<TextSpan>& literal,
+                                      const PromptMedia& media, ThreadPool& pool) const {
+  POCKET_CHECK(media.videos.empty(), "this model ({} projector) has no video input", hp_.projector_name);
+  const std::vector<TextPart> pieces = vision_detail::split_on(rendered, "[IMG]", literal);
+  POCKET_CHECK(pieces.size() - 1 == media.images.size(),
+               "the prompt has {} image placeholders but {} images were given", pieces.size() - 1, media.images.size());
+  MediaExpansion out;
+  out.image_token = "[IMG]";
+  out.required_tokens = {"[IMG_BREAK]", "[IMG_END]"};
+  vision_detail::append(out.text, out.literal, pieces[0]);
+  const PixtralParams params = preprocess_params();
+  for (size_t k = 0; k < media.images.size(); ++k) {
+    const PixtralImage pi = pixtral_preprocess(media.images[k], params);
+    const std::vector<float> hwc = vision_detail::chw_to_hwc(pi.pixels, pi.plan.out_w, pi.plan.out_h);
+    std::vector<float> emb;
+    encode(hwc.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
+    out.rows.insert(out.rows.end(), emb.begin(), emb.end());
+    for (PixtralToken t : pixtral_token_layout(pi.plan))
+      out.text += t == PixtralToken::Img ? "[IMG]" : t == PixtralToken::ImgBreak ? "[IMG_BREAK]" : "[IMG_END]";
+    vision_detail::append(out.text, out.literal, pieces[k + 1]);
+    ++out.n_tiles;
+  }
+  return out;
+}
+
+// Pixtral has no tiles: its "one tile" is one 512 x 512 image.
+PromptMedia PixtralEncoder::one_tile_media(const std::function<Image(int, int)>& make) const {
+  PromptMedia m;
+  m.images.push_back(make(512, 512));
+  return m;
+}
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json plan_json(const PixtralPlan& p) {
+  Json j = Json::object();
+  j["size"] = Json::array({p.out_w, p.out_h});
+  j["grid"] = Json{{"h", p.rows}, {"w", p.cols}};
+  j["num_img_tokens"] = p.num_img_tokens;
+  j["num_tokens"] = p.num_tokens;
+  return j;
+}
+
+}  // namespace
+
+// plan.json + pixels.f32 (normalized float32, CHW, little-endian whatever the host order).
+PreprocessDump PixtralEncoder::preprocess_dump(const Image& image) const {
+  const PixtralImage pi = pixtral_preprocess(image, preprocess_params());
+  std::vector<uint8_t> bytes(pi.pixels.size() * 4);
+  for (size_t i = 0; i < pi.pixels.size(); ++i) {
+    const auto u = std::bit_cast<uint32_t>(pi.pixels[i]);
+    for (int b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<uint8_t>(u >> (8 * b));
+  }
+  PreprocessDump d;
+  d.files.emplace_back("pixels.f32", std::move(bytes));
+  d.plan_json = plan_json(pi.plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  d.summary = fmt::format("{}x{} -> {}x{}, {} x {} tokens", image.width, image.height, pi.plan.out_w, pi.plan.out_h,
+                          pi.plan.rows, pi.plan.cols);
+  return d;
+}
+
+std::string PixtralEncoder::size_plan_json(int width, int height) const {
+  return plan_json(pixtral_plan(width, height, preprocess_params())).dump();
+}
+
+}  // namespace pocket
