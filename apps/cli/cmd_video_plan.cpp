@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "media/frame_sampling.h"
+#include "vision/smolvlm_prompt.h"
 #include "media/video.h"
 
 namespace pocket {

@@ -1,4 +1,4 @@
-// SmolVLM2 frame sampling and video prompt text (see frame_sampling.h). Every rule mirrors the
+// SmolVLM2 frame sampling and the Python text helpers its prompt uses (see frame_sampling.h). Every rule mirrors the
 // Python it comes from, down to float64 evaluation order: this file is compiled with
 // -ffp-contract=off (pocket_media), so `i * step + start` is never fused into an FMA.
 #include "media/frame_sampling.h"
@@ -248,36 +248,6 @@ std::string number_to_words_en(int64_t n) {
   const WordNode w = clean(splitnum(n));
   if (w.is_list) fail("number_to_words_en: could not reduce {}", n);
   return w.text;
-}
-
-std::string smolvlm_video_prompt(const std::vector<std::string>& timestamps, double duration, int image_seq_len,
-                                 const SmolVlmVideoPromptTokens& tokens) {
-  // ref: transformers smolvlm/processing_smolvlm.py SmolVLMProcessor.process_video and the
-  // DEFAULT_VIDEO_INTRO / FRAME_TIMESTAMP_MESSAGE / DEFAULT_MEDIA_OUTTRO constants.
-  if (image_seq_len < 1) fail("video prompt: image_seq_len must be positive (got {})", image_seq_len);
-  if (!std::isfinite(duration) || duration < 0 || duration >= 9.0e15)
-    fail("video prompt: invalid duration {}", duration);
-  const auto words = number_to_words_en(static_cast<int64_t>(timestamps.size()));
-  const auto duration_text = timedelta_text(static_cast<int64_t>(std::trunc(duration)));
-  std::string tile;
-  tile.reserve(tokens.fake_token_around_image.size() * 2 + tokens.global_image_token.size() +
-               tokens.image_token.size() * static_cast<size_t>(image_seq_len));
-  tile += tokens.fake_token_around_image;
-  tile += tokens.global_image_token;
-  for (int i = 0; i < image_seq_len; ++i) tile += tokens.image_token;
-  tile += tokens.fake_token_around_image;
-
-  std::string out = fmt::format(
-      "You are provided the following series of {} frames from a {} [H:MM:SS] video.\n", words, duration_text);
-  out.reserve(out.size() + timestamps.size() * (tile.size() + 20) + 2);
-  for (const std::string& ts : timestamps) {
-    out += "\nFrame from ";
-    out += ts;
-    out += ":";
-    out += tile;
-  }
-  out += "\n\n";
-  return out;
 }
 
 }  // namespace pocket

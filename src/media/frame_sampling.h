@@ -1,7 +1,7 @@
-// SmolVLM2 video frame sampling and the prompt text that replaces one `<video>`: pure functions
-// of a video's metadata (frame count, native frame rate, duration), reproducing transformers'
-// SmolVLMVideoProcessor.sample_frames and SmolVLMProcessor.process_video byte for byte,
-// including Python's rounding, float64 numpy.linspace, num2words and timedelta formatting.
+// SmolVLM2 video frame sampling: pure functions of a video's metadata (frame count, native
+// frame rate, duration), reproducing transformers' SmolVLMVideoProcessor.sample_frames byte for
+// byte, including Python's rounding and float64 numpy.linspace, plus the num2words and
+// timedelta formatting the prompt text (vision/smolvlm_prompt.h) needs. No tokens here.
 // ref: huggingface/transformers src/transformers/models/smolvlm/video_processing_smolvlm.py,
 //      src/transformers/models/smolvlm/processing_smolvlm.py, src/transformers/video_utils.py.
 #pragma once
@@ -44,20 +44,7 @@ struct FrameSamplingPlan {
 // negative duration, max_frames < 1 or non-finite sampling parameters.
 FrameSamplingPlan sample_video_frames(const VideoTiming& timing, const FrameSamplingParams& params = {});
 
-// Text pieces of the SmolVLM2 video prompt.
-struct SmolVlmVideoPromptTokens {
-  std::string fake_token_around_image = "<fake_token_around_image>";
-  std::string image_token = "<image>";
-  std::string global_image_token = "<global-img>";
-};
-
-// The exact text replacing one `<video>`: intro with the frame count in words and the
-// duration as H:MM:SS, then "\nFrame from MM:SS:" + one global tile (image_seq_len `<image>`)
-// per frame, then "\n\n". image_seq_len: 64 (256M/500M) or 81 (2.2B).
-std::string smolvlm_video_prompt(const std::vector<std::string>& timestamps, double duration, int image_seq_len,
-                                 const SmolVlmVideoPromptTokens& tokens = {});
-
-// Python helpers the prompt depends on, exposed for tests.
+// Python helpers the SmolVLM2 video prompt depends on (vision/smolvlm_prompt.h).
 // round(x) on a float: nearest integer, ties to even.
 double python_round(double x);
 // num2words(n) (English cardinal, num2words 0.5.x): "sixty-four", "one hundred and one",

@@ -61,17 +61,6 @@ PixtralPlan pixtral_plan(int width, int height, const PixtralParams& p) {
   return plan;
 }
 
-std::vector<PixtralToken> pixtral_token_layout(const PixtralPlan& plan) {
-  std::vector<PixtralToken> t;
-  t.reserve(static_cast<size_t>(plan.num_tokens));
-  for (int r = 0; r < plan.rows; ++r) {
-    t.insert(t.end(), static_cast<size_t>(plan.cols), PixtralToken::Img);
-    t.push_back(PixtralToken::ImgBreak);
-  }
-  if (!t.empty()) t.back() = PixtralToken::ImgEnd;
-  return t;
-}
-
 Image pixtral_to_rgb(const Image& image) {
   if (image.mode == PixelMode::RGB) return image;
   return paste_over_white(convert_to_rgba(image));

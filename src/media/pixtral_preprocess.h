@@ -1,8 +1,8 @@
 // Pixtral image preprocessing as mistral-common's ImageEncoder does it (Ministral 3, Mistral
 // Small 3.x, Pixtral): token grid from the size scaled under max_image_size (Python round, ties
 // to even), colour to RGB over white, one OpenCV INTER_CUBIC resize from the original size to
-// 28·cols × 28·rows, then CLIP mean/std normalization, CHW. The image layout in the prompt is
-// rows of `[IMG]`×cols each closed by `[IMG_BREAK]`, the last one replaced by `[IMG_END]`.
+// 28·cols × 28·rows, then CLIP mean/std normalization, CHW. (The token layout in the prompt is the
+// vision family's: vision/pixtral_family.cpp.)
 // mistral-common opens images with plain Image.open: no EXIF orientation is applied, so pass
 // decode_image_*() results directly (not load_image_rgb()).
 #pragma once
@@ -36,11 +36,6 @@ std::array<int, 2> pixtral_fitted_size(int width, int height, const PixtralParam
 
 // Throws pocket::Error where mistral-common fails its assertion (a side rounds to 0 tokens).
 PixtralPlan pixtral_plan(int width, int height, const PixtralParams& params);
-
-enum class PixtralToken : uint8_t { Img, ImgBreak, ImgEnd };
-
-// rows × ([IMG]×cols, [IMG_BREAK]) with the last [IMG_BREAK] replaced by [IMG_END].
-std::vector<PixtralToken> pixtral_token_layout(const PixtralPlan& plan);
 
 struct PixtralImage {
   PixtralPlan plan;

@@ -199,30 +199,7 @@ SmolVlmImage smolvlm_preprocess(const Image& input, const SmolVlmParams& p) {
     g.rgb = tile_to_rgb(snapped);
     out.tiles.push_back(std::move(g));
   }
-  out.prompt = smolvlm_image_prompt(plan.rows, plan.cols, p.image_seq_len);
   return out;
-}
-
-std::string smolvlm_image_prompt(int rows, int cols, int image_seq_len, const SmolVlmPromptTokens& t) {
-  std::string images;
-  images.reserve(t.image_token.size() * image_seq_len);
-  for (int i = 0; i < image_seq_len; ++i) images += t.image_token;
-  std::string s;
-  if (rows == 0 && cols == 0) {
-    // ref: processing_smolvlm.py _prompt_single_image
-    return t.fake_token_around_image + t.global_image_token + images + t.fake_token_around_image;
-  }
-  // ref: processing_smolvlm.py _prompt_split_image: crops are not closed by the fake token.
-  for (int r = 1; r <= rows; ++r) {
-    for (int c = 1; c <= cols; ++c) {
-      s += t.fake_token_around_image;
-      s += "<row_" + std::to_string(r) + "_col_" + std::to_string(c) + ">";
-      s += images;
-    }
-    s += "\n";
-  }
-  s += "\n" + t.fake_token_around_image + t.global_image_token + images + t.fake_token_around_image;
-  return s;
 }
 
 std::vector<float> smolvlm_pixel_values(const Image& tile, const SmolVlmParams& p) {

@@ -1,8 +1,8 @@
 // SmolVLM / SmolVLM2 (Idefics3 family) image preprocessing, reproducing transformers' slow PIL
 // SmolVLMImageProcessor + SmolVLMProcessor (image_processing_smolvlm.py, processing_smolvlm.py):
 // longest-edge resize (small images are upscaled), stretch to tile multiples, row-major S×S
-// crops plus a global S×S tile last, the `<image>` expansion text, and the float rescale /
-// normalization. Sizes come from the model (mmproj GGUF: clip.vision.image_size = tile size,
+// crops plus a global S×S tile last, and the float rescale / normalization (the `<image>`
+// expansion text is the vision family's: vision/smolvlm_prompt.h). Sizes come from the model (mmproj GGUF: clip.vision.image_size = tile size,
 // clip.vision.preproc_image_size = longest edge, image_seq_len from the projector scale factor).
 #pragma once
 
@@ -70,7 +70,6 @@ struct SmolVlmImage {
   SmolVlmPlan plan;
   SmolVlmResizeStep resize_longest, resize_snap, resize_global;  // resize_global unused if not split
   std::vector<SmolVlmTile> tiles;  // crops row by row, left to right, then the global tile
-  std::string prompt;              // text replacing one `<image>`
 };
 
 // Runs the processor on an image in the mode it is given (transformers' behaviour differs per
@@ -78,15 +77,6 @@ struct SmolVlmImage {
 // over white after the last resize; L and P resized with NEAREST, then grey replicated /
 // palette looked up. Use load_image_rgb() first to get what a path or URL input produces.
 SmolVlmImage smolvlm_preprocess(const Image& image, const SmolVlmParams& params);
-
-struct SmolVlmPromptTokens {
-  std::string fake_token_around_image = "<fake_token_around_image>";
-  std::string image_token = "<image>";
-  std::string global_image_token = "<global-img>";
-};
-
-// ref: processing_smolvlm.py _prompt_split_image / _prompt_single_image.
-std::string smolvlm_image_prompt(int rows, int cols, int image_seq_len, const SmolVlmPromptTokens& tokens = {});
 
 // pixel_values of one tile: float32(u8 · rescale_factor), then (x − mean) / std in float32, CHW.
 std::vector<float> smolvlm_pixel_values(const Image& rgb_tile, const SmolVlmParams& params);

@@ -58,7 +58,6 @@ SmolVlmVideo smolvlm_prepare_video(VideoReader& reader, const SmolVlmVideoParams
   });
   if (out.tiles.size() != out.plan.indices.size()) fail("video: decoded {} of {} frames", out.tiles.size(),
                                                         out.plan.indices.size());
-  out.prompt = smolvlm_video_prompt(out.plan.timestamps, out.info.duration, params.image_seq_len, params.tokens);
   out.num_image_tokens = static_cast<int64_t>(out.tiles.size()) * params.image_seq_len;
   return out;
 }

@@ -29,7 +29,6 @@ struct SmolVlmVideoParams {
   int image_seq_len = 64;  // `<image>` tokens per frame: 64, or 81 for 2.2B
   ResampleFilter resample = ResampleFilter::Bicubic;
   FrameSamplingParams sampling;  // fps 1, 64 frames, skip 1 s
-  SmolVlmVideoPromptTokens tokens;
 };
 
 // get_resize_output_image_size: the longest edge becomes min(longest_edge, 4096), the other
@@ -45,7 +44,6 @@ struct SmolVlmVideo {
   std::vector<Image> tiles;  // one per plan.indices entry
   std::vector<double> frame_times;  // the decoded frames' own times (seconds), informative
   int inexact_frames = 0;  // frames that stood in for one the decoder did not output
-  std::string prompt;      // replaces one `<video>`
   int64_t num_image_tokens = 0;
 };
 

@@ -298,13 +298,12 @@ void measure_probes(ModelMeasurement& m, Engine& engine, const VisionEncoder* en
   } else {
     m.video_probe = fmt::format("synthetic: {} frames 1920x1080", kSyntheticVideoFrames);
     prepare = [&](PromptMedia& media) {
-      SmolVlmVideo sv;
-      std::vector<std::string> stamps;
+      SmolVlmVideo sv;  // one frame a second
       for (int i = 0; i < kSyntheticVideoFrames; ++i) {
         sv.tiles.push_back(smolvlm_video_tile(make_synthetic_image(1920, 1080, 11 + i), vp));
-        stamps.push_back(timestamp_mmss(i));
+        sv.plan.timestamps.push_back(timestamp_mmss(i));
       }
-      sv.prompt = smolvlm_video_prompt(stamps, kSyntheticVideoFrames, vp.image_seq_len, vp.tokens);
+      sv.info.duration = kSyntheticVideoFrames;
       sv.num_image_tokens = static_cast<int64_t>(kSyntheticVideoFrames) * vp.image_seq_len;
       media.videos = {std::move(sv)};
     };

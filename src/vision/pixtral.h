@@ -50,4 +50,8 @@ class PixtralEncoder final : public VisionEncoder {
   std::vector<float> mm1_b_, mm2_b_;    // optional biases
 };
 
+// The text of one image's tokens: rows x ([IMG] x cols, [IMG_BREAK]), the last [IMG_BREAK]
+// replaced by [IMG_END] (mistral-common ImageEncoder).
+std::string pixtral_image_layout(int rows, int cols);
+
 }  // namespace pocket

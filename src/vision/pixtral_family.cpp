@@ -27,6 +27,15 @@ PixtralParams PixtralEncoder::preprocess_params() const {
   return p;
 }
 
+std::string pixtral_image_layout(int rows, int cols) {
+  std::string s;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) s += "[IMG]";
+    s += r + 1 < rows ? "[IMG_BREAK]" : "[IMG_END]";
+  }
+  return s;
+}
+
 Image PixtralEncoder::load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const {
   return decode_image_memory(bytes, limits);
 }
@@ -54,8 +63,7 @@ MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::ve
     std::vector<float> emb;
     encode(hwc.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
     out.rows.insert(out.rows.end(), emb.begin(), emb.end());
-    for (PixtralToken t : pixtral_token_layout(pi.plan))
-      out.text += t == PixtralToken::Img ? "[IMG]" : t == PixtralToken::ImgBreak ? "[IMG_BREAK]" : "[IMG_END]";
+    out.text += pixtral_image_layout(pi.plan.rows, pi.plan.cols);
     vision_detail::append(out.text, out.literal, pieces[k + 1]);
     ++out.n_tiles;
   }

@@ -6,10 +6,10 @@
 
 #include "core/error.h"
 #include "core/timer.h"
-#include "media/frame_sampling.h"
 #include "media/png_write.h"
 #include "vision/placeholders.h"
 #include "vision/siglip.h"
+#include "vision/smolvlm_prompt.h"
 
 namespace pocket {
 
@@ -79,15 +79,15 @@ MediaExpansion SiglipEncoder::expand(const std::string& rendered, const std::vec
     if (p == pi) {
       POCKET_CHECK(next_image < media.images.size(), "the prompt has more image placeholders than images ({})",
                    media.images.size());
-      SmolVlmImage si = smolvlm_preprocess(media.images[next_image++], params);
+      const SmolVlmImage si = smolvlm_preprocess(media.images[next_image++], params);
       for (const SmolVlmTile& t : si.tiles) encode_tile(t.rgb);
-      out.text += si.prompt;
+      out.text += smolvlm_image_prompt(si.plan.rows, si.plan.cols, params.image_seq_len);
     } else {
       POCKET_CHECK(next_video < media.videos.size(), "the prompt has more video placeholders than videos ({})",
                    media.videos.size());
       const SmolVlmVideo& v = media.videos[next_video++];
       for (const Image& frame : v.tiles) encode_tile(frame);
-      out.text += v.prompt;
+      out.text += smolvlm_video_prompt(v.plan.timestamps, v.info.duration, params.image_seq_len);
     }
     pos = p + 7;  // both placeholders are 7 bytes
   }
@@ -103,7 +103,8 @@ PromptMedia SiglipEncoder::one_tile_media(const std::function<Image(int, int)>& 
   const SmolVlmVideoParams vp = video_params();
   SmolVlmVideo one;
   one.tiles.push_back(make(vp.tile_size, vp.tile_size));
-  one.prompt = smolvlm_video_prompt({"00:00"}, 1.0, vp.image_seq_len, vp.tokens);
+  one.plan.timestamps = {"00:00"};
+  one.info.duration = 1.0;
   one.num_image_tokens = vp.image_seq_len;
   PromptMedia m;
   m.videos.push_back(std::move(one));
@@ -134,7 +135,7 @@ PreprocessDump SiglipEncoder::preprocess_dump(const Image& image) const {
   PreprocessDump d;
   for (size_t k = 0; k < si.tiles.size(); ++k) d.files.emplace_back("tile" + std::to_string(k) + ".png", encode_png_rgb(si.tiles[k].rgb));
   Json plan = plan_json(si.plan);
-  plan["prompt"] = si.prompt;
+  plan["prompt"] = smolvlm_image_prompt(si.plan.rows, si.plan.cols, preprocess_params().image_seq_len);
   d.plan_json = plan.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   d.summary = fmt::format("{}x{} -> {} tiles ({} x {} + global)", image.width, image.height, si.plan.num_tiles,
                           si.plan.rows, si.plan.cols);
