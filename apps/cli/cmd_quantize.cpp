@@ -14,6 +14,7 @@
 #include "core/timer.h"
 #include "io/gguf_stream.h"
 #include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 #include "runtime/model_ref.h"
 
 namespace pocket::cli {

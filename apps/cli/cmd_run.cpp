@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "io/gguf.h"
 #include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 #include "runtime/model_ref.h"
 #include "runtime/prompt.h"
 

@@ -3,8 +3,9 @@
 // GGUF keys, Q/K rows permuted to the adjacent-pair RoPE layout, BF16/FP8 dequantized and
 // every matrix quantized to the requested type. The result is a GGUF image in memory
 // (Engine::load on a folder) or a GGUF file (`pocket quantize DIR OUT TYPE`).
-// One file per architecture (hf_llama.cpp, hf_mistral3.cpp; vision towers hf_idefics3.cpp,
-// hf_pixtral.cpp; vocabulary hf_tokenizer.cpp); this file holds what they share.
+// One file per architecture (hf_llama.cpp, hf_mistral3.cpp; vocabulary hf_tokenizer.cpp); this
+// file holds what they share, and what the vision families' converters use
+// (vision/checkpoint.h).
 #pragma once
 
 #include <functional>
@@ -34,10 +35,6 @@ bool is_checkpoint_dir(const std::string& path);
 // Converts the checkpoint into an in-memory GGUF image named after the folder.
 std::unique_ptr<GgufFile> load_checkpoint(const std::string& dir, const ConvertOptions& opt);
 
-// The vision tower and connector of a SmolVLM/Idefics3 checkpoint as an in-memory mmproj GGUF
-// (projector idefics3), or of a Mistral3 (Ministral 3) checkpoint (projector pixtral), for
-// VisionEncoder::load; nullptr for text-only checkpoints. Throws pocket::Error on malformed input.
-std::unique_ptr<GgufFile> load_checkpoint_mmproj(const std::string& dir);
 
 // `pocket quantize`: IN is a GGUF file or a checkpoint folder, OUT a GGUF file. Matrices go to
 // `type` (or the nearest type whose block fits their rows, as llama.cpp falls back), 1-D
@@ -100,23 +97,6 @@ nlohmann::json read_json_or_empty(const std::string& path);
 
 // config.json's architectures[0], or "" when absent.
 std::string first_architecture(const nlohmann::json& config);
-
-// The clip.* hyperparameters both vision families share (llama.cpp's mmproj keys).
-struct ClipTowerHeader {
-  std::string projector_type;  // "idefics3" | "pixtral"
-  std::string name;
-  int64_t image_size = 0, patch_size = 0, width = 0, ff = 0, layers = 0, heads = 0, projection_dim = 0;
-  double layer_norm_eps = 0;
-};
-// Reads the shared fields of a vision_config (hidden/intermediate size, layers, heads, image
-// and patch size, layer-norm eps) and checks they are plausible; projection_dim is left 0.
-ClipTowerHeader read_clip_tower(const nlohmann::json& vc, const std::string& dir, std::string projector_type,
-                                std::string name, double default_eps);
-void write_clip_header(GgufWriter& m, const ClipTowerHeader& h);
-
-// Vision towers (hf_idefics3.cpp, hf_pixtral.cpp) behind load_checkpoint_mmproj.
-std::unique_ptr<GgufFile> load_idefics3_mmproj(const std::string& dir, const nlohmann::json& config);
-std::unique_ptr<GgufFile> load_pixtral_mmproj(const std::string& dir, const nlohmann::json& config);
 
 // Per-architecture entry points (hf_llama.cpp, hf_mistral3.cpp): `matches` looks at config.json,
 // `convert` fills the conversion.

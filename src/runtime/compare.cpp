@@ -25,6 +25,7 @@
 #include "core/timer.h"
 #include "media/frame_sampling.h"
 #include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 #include "runtime/model_ref.h"
 #include "runtime/prompt.h"
 #include "vision/vision_encoder.h"

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "io/gguf_writer.h"
 #include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 #include "models/hf_test_util.h"
 #include "runtime/engine.h"
 #include "test_util.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 
 namespace pocket {
 

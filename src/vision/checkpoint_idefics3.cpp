@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "models/hf_checkpoint.h"
+#include "vision/checkpoint.h"
 
 namespace pocket {
 
