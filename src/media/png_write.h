@@ -1,6 +1,5 @@
-// A minimal PNG writer for inspection output (`pocket preprocess` tiles). The media library
-// otherwise only decodes, and a debug output must not pull in an encoder library, so the zlib
-// stream uses stored (uncompressed) deflate blocks (RFC 1950/1951), which any decoder accepts.
+// PNG encoding for inspection output (`pocket preprocess` tiles), with the libpng the decoders
+// already use.
 #pragma once
 
 #include <cstdint>
