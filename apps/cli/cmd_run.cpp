@@ -116,15 +116,7 @@ void register_run(CLI::App& app) {
     req.raw_text = a->prompt;
     if (!a->template_file.empty()) req.template_source = read_text_file(a->template_file);
     if (!a->system.empty()) req.chat.messages.push_back(ChatMessage::from_text("system", a->system));
-    ChatMessage user = ChatMessage::from_text("user", a->prompt);
-    if (media) {
-      // Media parts come before the text, videos first, as the reference processors place them.
-      user.text.reset();
-      for (size_t i = 0; i < pm.videos.size(); ++i) user.parts.push_back({"video", "", nullptr});
-      for (size_t i = 0; i < pm.images.size(); ++i) user.parts.push_back({"image", "", nullptr});
-      user.parts.push_back({"text", a->prompt, nullptr});
-    }
-    req.chat.messages.push_back(std::move(user));
+    req.chat.messages.push_back(user_turn(a->prompt, pm));
     const Prompt prompt = build_prompt(*engine, enc.get(), req, pm, engine->pool());
     if (media && !a->quiet)
       std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", pm.images.size(),

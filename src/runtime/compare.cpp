@@ -138,15 +138,7 @@ Turn run_turn(Engine& engine, const VisionEncoder* enc, Session& session, const 
   // A base model without a chat template gets the raw text (as `pocket run` without --chat).
   req.raw = media.empty() && engine.chat_template().empty();
   req.raw_text = user;
-  ChatMessage m = ChatMessage::from_text("user", user);
-  if (!media.empty()) {
-    // Media parts before the text, videos first (as `pocket run`).
-    m.text.reset();
-    for (size_t i = 0; i < media.videos.size(); ++i) m.parts.push_back({"video", "", nullptr});
-    for (size_t i = 0; i < media.images.size(); ++i) m.parts.push_back({"image", "", nullptr});
-    m.parts.push_back({"text", user, nullptr});
-  }
-  req.chat.messages.push_back(std::move(m));
+  req.chat.messages.push_back(user_turn(user, media));
   const Prompt prompt = build_prompt(engine, enc, req, media, engine.pool());
   POCKET_CHECK(static_cast<int64_t>(prompt.tokens.size()) + n_predict < session.n_ctx(),
                "prompt ({} tokens) + {} generated do not fit the context ({}; raise -c)", prompt.tokens.size(),

@@ -42,6 +42,16 @@ bool keeps_user_text(const ChatRequest& chat, const std::string& rendered) {
 
 }  // namespace
 
+ChatMessage user_turn(const std::string& text, const PromptMedia& media) {
+  if (media.empty()) return ChatMessage::from_text("user", text);
+  ChatMessage m;
+  m.role = "user";
+  for (size_t i = 0; i < media.videos.size(); ++i) m.parts.push_back({"video", "", nullptr});
+  for (size_t i = 0; i < media.images.size(); ++i) m.parts.push_back({"image", "", nullptr});
+  m.parts.push_back({"text", text, nullptr});
+  return m;
+}
+
 Prompt build_prompt(const Engine& engine, const VisionEncoder* vision, const PromptRequest& request,
                     const PromptMedia& media, ThreadPool& pool) {
   const Tokenizer& tok = engine.tokenizer();

@@ -42,6 +42,10 @@ struct PromptRequest {
   std::string raw_text;
 };
 
+// One user turn: `text`, after one typed part per video, then per image, the order the
+// reference processors place them in (`pocket run`, compare).
+ChatMessage user_turn(const std::string& text, const PromptMedia& media);
+
 // Renders (the request's template, else the vision family's video template for a prompt with
 // video, else the model's), tokenizes and encodes the media. Message content is given to the
 // template in the shape it reads: typed parts when a vision model is loaded or the message

@@ -106,18 +106,8 @@ class StreamDecoder {
       : tok_(tok), pieces_(pieces), skip_control_(skip_control) {}
   // Appends the text that became printable with this token (possibly nothing) to `out`.
   void push(int32_t id, std::string& out);
-  std::string push(int32_t id) {
-    std::string out;
-    push(id, out);
-    return out;
-  }
   // Appends whatever is still pending, with invalid bytes replaced.
   void flush(std::string& out);
-  std::string flush() {
-    std::string out;
-    flush(out);
-    return out;
-  }
 
  private:
   const Tokenizer& tok_;

@@ -3,17 +3,60 @@
 // rows of [IMG] separated by [IMG_BREAK], ended by [IMG_END]. No video input. Caller text stays
 // literal (Tekken): a typed "[IMG]" inside a message is text, not an image slot.
 // ref: mistral-common src/mistral_common/tokens/tokenizers/image.py (ImageEncoder).
+#include <algorithm>
 #include <bit>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "vision/pixtral.h"
-#include "vision/placeholders.h"
 
 namespace pocket {
 
-using vision_detail::TextPart;
+namespace {
+
+// Text between placeholders, with the caller-text spans that fall inside it (re-based).
+struct TextPart {
+  std::string text;
+  std::vector<TextSpan> literal;
+};
+
+// Splits `s` at each `sep` that lies outside every literal span (caller text keeps a typed
+// placeholder as text).
+std::vector<TextPart> split_on(const std::string& s, const std::string& sep, const std::vector<TextSpan>& literal) {
+  std::vector<TextPart> parts;
+  size_t i = 0, from = 0, li = 0;
+  auto part = [&](size_t b, size_t e) {
+    TextPart p;
+    p.text = s.substr(b, e - b);
+    for (; li < literal.size() && literal[li].begin < e; ++li)
+      p.literal.push_back({std::max(literal[li].begin, b) - b, std::min(literal[li].end, e) - b});
+    parts.push_back(std::move(p));
+  };
+  for (;;) {
+    const size_t j = s.find(sep, from);
+    if (j == std::string::npos) {
+      part(i, s.size());
+      return parts;
+    }
+    const auto inside = std::find_if(literal.begin(), literal.end(),
+                                     [&](const TextSpan& r) { return r.begin < j + sep.size() && j < r.end; });
+    if (inside != literal.end()) {
+      from = j + 1;
+      continue;
+    }
+    part(i, j);
+    i = from = j + sep.size();
+  }
+}
+
+// Appends a part to `text`, moving its spans along.
+void append(std::string& text, std::vector<TextSpan>& literal, const TextPart& p) {
+  for (const TextSpan& r : p.literal) literal.push_back({r.begin + text.size(), r.end + text.size()});
+  text += p.text;
+}
+
+}  // namespace
 
 PixtralParams PixtralEncoder::preprocess_params() const {
   PixtralParams p;
@@ -49,22 +92,22 @@ std::string_view PixtralEncoder::image_placeholder() const { return "[IMG]"; }
 MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::vector<TextSpan>& literal,
                                       const PromptMedia& media, ThreadPool& pool) const {
   POCKET_CHECK(media.videos.empty(), "this model ({} projector) has no video input", hp_.projector_name);
-  const std::vector<TextPart> pieces = vision_detail::split_on(rendered, "[IMG]", literal);
+  const std::vector<TextPart> pieces = split_on(rendered, "[IMG]", literal);
   POCKET_CHECK(pieces.size() - 1 == media.images.size(),
                "the prompt has {} image placeholders but {} images were given", pieces.size() - 1, media.images.size());
   MediaExpansion out;
   out.image_token = "[IMG]";
   out.required_tokens = {"[IMG_BREAK]", "[IMG_END]"};
-  vision_detail::append(out.text, out.literal, pieces[0]);
+  append(out.text, out.literal, pieces[0]);
   const PixtralParams params = preprocess_params();
   for (size_t k = 0; k < media.images.size(); ++k) {
     const PixtralImage pi = pixtral_preprocess(media.images[k], params);
-    const std::vector<float> hwc = vision_detail::chw_to_hwc(pi.pixels, pi.plan.out_w, pi.plan.out_h);
+    const std::vector<float> hwc = chw_to_hwc(pi.pixels, pi.plan.out_w, pi.plan.out_h);
     std::vector<float> emb;
     encode(hwc.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
     out.rows.insert(out.rows.end(), emb.begin(), emb.end());
     out.text += pixtral_image_layout(pi.plan.rows, pi.plan.cols);
-    vision_detail::append(out.text, out.literal, pieces[k + 1]);
+    append(out.text, out.literal, pieces[k + 1]);
     ++out.n_tiles;
   }
   return out;

@@ -7,13 +7,10 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "media/png_write.h"
-#include "vision/placeholders.h"
 #include "vision/siglip.h"
 #include "vision/smolvlm_prompt.h"
 
 namespace pocket {
-
-using vision_detail::chw_to_hwc;
 
 SmolVlmParams SiglipEncoder::preprocess_params() const {
   const int64_t longest = hp_.preproc_image_size > 0 ? hp_.preproc_image_size : 4 * hp_.image_size;

@@ -12,6 +12,14 @@ VisionEncoder::VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp) : f
 
 VisionEncoder::~VisionEncoder() = default;
 
+std::vector<float> VisionEncoder::chw_to_hwc(const std::vector<float>& chw, int w, int h) {
+  std::vector<float> hwc(chw.size());
+  const size_t plane = static_cast<size_t>(w) * h;
+  for (size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) hwc[i * 3 + c] = chw[c * plane + i];
+  return hwc;
+}
+
 SmolVlmVideoParams VisionEncoder::video_params() const {
   fail("this model ({} projector) has no video input", hp_.projector_name);
 }

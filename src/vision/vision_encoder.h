@@ -127,6 +127,8 @@ class VisionEncoder {
 
  protected:
   VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);
+  // [3, h, w] -> [h, w, 3]: the processors write channel-first, encode() reads pixel-major.
+  static std::vector<float> chw_to_hwc(const std::vector<float>& chw, int w, int h);
 
   std::unique_ptr<GgufFile> file_;
   ClipHParams hp_;

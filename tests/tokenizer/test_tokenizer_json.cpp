@@ -65,7 +65,7 @@ TEST(TokenizerJson, StreamDecoderHoldsBackSplitCharacters) {
   StreamDecoder sd(tok);
   std::string out;
   for (int32_t id : ids) {
-    const std::string piece = sd.push(id);
+    const std::string piece = test::push(sd, id);
     // Every chunk handed out is complete UTF-8.
     size_t i = 0;
     while (i < piece.size()) {
@@ -76,14 +76,14 @@ TEST(TokenizerJson, StreamDecoderHoldsBackSplitCharacters) {
     }
     out += piece;
   }
-  out += sd.flush();
+  out += test::flush(sd);
   EXPECT_EQ(out, text);
   // A dangling lead byte comes out as U+FFFD on flush.
   StreamDecoder sd2(tok);
   const auto rocket = tok.encode("\xf0\x9f\x9a\x80", false, false);
   ASSERT_GE(rocket.size(), 2u);
-  EXPECT_EQ(sd2.push(rocket[0]), "");
-  EXPECT_EQ(sd2.flush(), "\xef\xbf\xbd");
+  EXPECT_EQ(test::push(sd2, rocket[0]), "");
+  EXPECT_EQ(test::flush(sd2), "\xef\xbf\xbd");
 }
 
 TEST(TokenizerJson, RoundTripAndLongInputIsFast) {
@@ -145,8 +145,8 @@ TEST(TokenizerJson, ByteFallbackMetaspaceModel) {
   EXPECT_EQ(tok->encode("ab [X] ab", false, false), (std::vector<int32_t>{10, 12, 9}));
   // Streaming: the leading space of the first piece is dropped, later ones kept.
   StreamDecoder sd(*tok);
-  std::string s = sd.push(10);
-  s += sd.push(10);
+  std::string s = test::push(sd, 10);
+  s += test::push(sd, 10);
   EXPECT_EQ(s, "ab ab");
 }
 

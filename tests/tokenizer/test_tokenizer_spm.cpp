@@ -5,6 +5,7 @@
 
 #include "io/gguf.h"
 #include "io/gguf_writer.h"
+#include "tokenizer_test_util.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pocket {
@@ -80,10 +81,10 @@ TEST(TokenizerSpm, ByteFallbackAndDecode) {
   EXPECT_EQ(tok.token_attr(byte_id(0xC3)), TokenAttr::Byte);
   // A character split over two byte tokens streams out whole.
   StreamDecoder sd(tok);
-  EXPECT_EQ(sd.push(ids[0]), "h");
-  EXPECT_EQ(sd.push(ids[1]), "");
-  EXPECT_EQ(sd.push(ids[2]), "\xc3\xa9");
-  EXPECT_EQ(sd.flush(), "");
+  EXPECT_EQ(test::push(sd, ids[0]), "h");
+  EXPECT_EQ(test::push(sd, ids[1]), "");
+  EXPECT_EQ(test::push(sd, ids[2]), "\xc3\xa9");
+  EXPECT_EQ(test::flush(sd), "");
 }
 
 TEST(TokenizerSpm, SpecialTokensAndSpacePrefix) {

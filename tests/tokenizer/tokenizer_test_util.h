@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tokenizer/tokenizer.h"
+
 namespace pocket::test {
 
 inline std::string shared_path(const std::string& rel) { return std::string(POCKET_SHARED_DIR) + "/" + rel; }
@@ -29,6 +31,18 @@ inline std::vector<TokGolden> smolvlm2_goldens() {
     out.push_back({e.at("text").get<std::string>(), e.at("ids").get<std::vector<int32_t>>(),
                    e.at("decoded").get<std::string>()});
   }
+  return out;
+}
+
+// StreamDecoder's output for one token / the flush, as a string.
+inline std::string push(StreamDecoder& sd, int32_t id) {
+  std::string out;
+  sd.push(id, out);
+  return out;
+}
+inline std::string flush(StreamDecoder& sd) {
+  std::string out;
+  sd.flush(out);
   return out;
 }
 
