@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sp.tile_size = 32;
       sp.image_seq_len = 4;
       const SmolVlmImage s = smolvlm_preprocess(im, sp);
-      sink = sink + s.tiles.size() + s.prompt.size();
+      sink = sink + s.tiles.size() + static_cast<size_t>(s.plan.num_tiles);
       PixtralParams pp;
       pp.max_image_size = 64;
       try {

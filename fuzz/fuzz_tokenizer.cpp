@@ -113,8 +113,8 @@ void check_round_trip(const pocket::Tokenizer& tok, std::string_view text) {
     if (tok.decode(ids) != text) __builtin_trap();
     pocket::StreamDecoder sd(tok);
     std::string streamed;
-    for (int32_t id : ids) streamed += sd.push(id);
-    streamed += sd.flush();
+    for (int32_t id : ids) sd.push(id, streamed);
+    sd.flush(streamed);
     if (streamed != text) __builtin_trap();
   }
 }

@@ -1,7 +1,7 @@
 // libFuzzer target for video input (FFmpeg demuxers and decoders behind VideoReader): any byte
 // string, read from memory through VideoReader's custom AVIOContext, must either open, sample
 // and decode, or fail with pocket::Error. Decoded frames go through the SmolVLM2 tile resize
-// at a small size, and the plan through the prompt builder.
+// at a small size, and the plan through the SmolVLM2 video text (vision/smolvlm_prompt.h).
 // Corpus (tests/corpus/fuzz_video/): 16×16 clips made with the ffmpeg CLI, e.g.
 //   ffmpeg -f lavfi -i testsrc2=size=16x16:rate=5 -frames:v 2 -c:v libx264 -preset ultrafast \
 //          -bsf:v filter_units=remove_types=6 -movflags +faststart h264_2f.mp4
@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "media/frame_sampling.h"
+#include "vision/smolvlm_prompt.h"
 #include "media/video.h"
 #include "media/video_smolvlm.h"
 
