@@ -40,13 +40,6 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  POCKET_CHECK(f, "cannot write '{}'", path);
-  f << text;
-  POCKET_CHECK(f.good(), "cannot write '{}'", path);
-}
-
 // Entries are MODEL or MODEL::MMPROJ; `--mmproj KEY=FILE` binds a projector to the entry whose
 // 1-based position or text is KEY; a bare `--mmproj FILE` is accepted with a single model.
 std::vector<CompareModelSpec> parse_models(const std::vector<std::string>& entries, const std::vector<std::string>& mmproj) {

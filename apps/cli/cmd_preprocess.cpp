@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli/common.h"
 #include "core/error.h"
 #include "vision/vision_encoder.h"
 
@@ -32,26 +33,6 @@ struct PreprocessOptions {
 };
 
 // ---------------------------------------------------------------- files
-
-void write_bytes(const std::filesystem::path& path, const void* data, size_t n) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.string().c_str(), "wb"), std::fclose);
-  POCKET_CHECK(f, "cannot write '{}'", path.string());
-  POCKET_CHECK((n == 0 || std::fwrite(data, 1, n, f.get()) == n) && std::fflush(f.get()) == 0, "write to '{}' failed",
-               path.string());
-}
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  write_bytes(path, text.data(), text.size());
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  POCKET_CHECK(static_cast<bool>(f), "cannot open '{}'", path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  POCKET_CHECK(!f.bad(), "cannot read '{}'", path);
-  return ss.str();
-}
 
 std::string dump(const Json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -72,8 +53,8 @@ void run_image(const VisionEncoder& enc, const PreprocessOptions& o) {
   const PreprocessDump d = enc.preprocess_dump(enc.load_image_file(o.image));
   make_out_dir(o.out);
   const std::filesystem::path dir(o.out);
-  for (const auto& [name, bytes] : d.files) write_bytes(dir / name, bytes.data(), bytes.size());
-  write_text(dir / "plan.json", d.plan_json + "\n");
+  for (const auto& [name, bytes] : d.files) cli::write_file((dir / name).string(), std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  cli::write_file((dir / "plan.json").string(), d.plan_json + "\n");
   std::fprintf(stderr, "%s; wrote %s\n", d.summary.c_str(), o.out.c_str());
 }
 
@@ -91,7 +72,7 @@ int to_int_side(const Json& v, size_t index) {
 }
 
 void run_sizes(const VisionEncoder& enc, const PreprocessOptions& o) {
-  const Json sizes = Json::parse(read_file(o.sizes), nullptr, false);
+  const Json sizes = Json::parse(cli::read_file(o.sizes), nullptr, false);
   POCKET_CHECK(!sizes.is_discarded(), "'{}' is not valid JSON", o.sizes);
   POCKET_CHECK(sizes.is_array(), "'{}' must hold a JSON array of [width, height] pairs", o.sizes);
   Json out = Json::array();

@@ -3,9 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "apps/cli/common.h"
 #include "apps/cli/commands.h"
@@ -18,18 +16,6 @@
 #include "runtime/prompt.h"
 
 namespace pocket::cli {
-
-namespace {
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  POCKET_CHECK(f, "cannot read chat template '{}'", path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt");
@@ -114,7 +100,7 @@ void register_run(CLI::App& app) {
     req.raw = !media && !a->chat && a->template_file.empty();
     POCKET_CHECK(!req.raw || a->system.empty(), "--system needs --chat");
     req.raw_text = a->prompt;
-    if (!a->template_file.empty()) req.template_source = read_text_file(a->template_file);
+    if (!a->template_file.empty()) req.template_source = read_file(a->template_file);
     if (!a->system.empty()) req.chat.messages.push_back(ChatMessage::from_text("system", a->system));
     req.chat.messages.push_back(user_turn(a->prompt, pm));
     const Prompt prompt = build_prompt(*engine, enc.get(), req, pm, engine->pool());

@@ -4,27 +4,18 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
+#include "apps/cli/common.h"
 #include "chat/chat.h"
 #include "core/error.h"
 
 namespace pocket {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("cannot open '{}'", path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 nlohmann::ordered_json read_json(const std::string& path) {
-  auto j = nlohmann::ordered_json::parse(read_file(path), nullptr, false);
+  auto j = nlohmann::ordered_json::parse(cli::read_file(path), nullptr, false);
   if (j.is_discarded()) fail("'{}' is not valid JSON", path);
   return j;
 }
@@ -59,7 +50,7 @@ void run_batch(const TemplateOptions& o, const ChatRenderOptions& ropts) {
         fail("each case needs a string 'template'");
       }
       const auto ctx = c.contains("context") ? c["context"] : nlohmann::ordered_json::object();
-      r["rendered"] = ChatTemplate(read_file(resolve(o, c["template"].get<std::string>()))).render(ctx, ropts);
+      r["rendered"] = ChatTemplate(cli::read_file(resolve(o, c["template"].get<std::string>()))).render(ctx, ropts);
     } catch (const Error& e) {
       r = nlohmann::ordered_json::object();
       r["error"] = e.what();
@@ -78,7 +69,7 @@ void run_template(const TemplateOptions& o) {
   }
   if (o.template_path.empty()) fail("template: --template FILE (or --batch CASES.json) is required");
   const auto ctx = o.context_path.empty() ? nlohmann::ordered_json::object() : read_json(o.context_path);
-  const std::string out = ChatTemplate(read_file(o.template_path)).render(ctx, ropts);
+  const std::string out = ChatTemplate(cli::read_file(o.template_path)).render(ctx, ropts);
   std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
   std::cout.flush();
 }

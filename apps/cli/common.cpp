@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 #include "kernels/dot.h"
@@ -32,6 +34,23 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   POCKET_CHECK(q.has_value(), "--quant: unknown type '{}'", quant);
   o.quant = *q;
   return Engine::load(resolve_model(model).model_path, o);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  POCKET_CHECK(static_cast<bool>(f), "cannot open '{}'", path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  POCKET_CHECK(!f.bad(), "cannot read '{}'", path);
+  return ss.str();
+}
+
+void write_file(const std::string& path, std::string_view bytes) {
+  std::ofstream f(path, std::ios::binary);
+  POCKET_CHECK(static_cast<bool>(f), "cannot write '{}'", path);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  f.flush();
+  POCKET_CHECK(f.good(), "write to '{}' failed", path);
 }
 
 std::vector<int32_t> parse_id_list(const std::string& s) {

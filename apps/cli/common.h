@@ -1,7 +1,8 @@
-// Helpers shared by CLI subcommands: model loading options and id lists.
+// Helpers shared by CLI subcommands: model loading options, whole-file I/O and id lists.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,10 @@ struct ModelArgs {
   void add(CLI::App* cmd, bool with_ref_kernels = true);
   std::unique_ptr<Engine> load() const;
 };
+
+// A whole file as bytes / a file written whole; throw pocket::Error naming the path.
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, std::string_view bytes);
 
 // Parses "1,2,3" into ids; throws pocket::Error on junk.
 std::vector<int32_t> parse_id_list(const std::string& s);
