@@ -84,6 +84,20 @@ json tool_call_delta(const ToolCall& c, size_t index) {
   return j;
 }
 
+// A generation that failed or was cancelled ends the answer with an error body (framed by
+// `before`/`after`); true when it did.
+bool failed(Answer& a, httplib::DataSink& sink, const char* before, const char* after) {
+  const std::string reason = a.p.gen->finish_reason();
+  if (reason != "error" && reason != "cancelled") return false;
+  const bool error = reason == "error";
+  const ApiError err(error ? 500 : 503, error ? a.p.gen->error() : "generation cancelled",
+                     error ? "server_error" : "unavailable", reason);
+  write(sink, before + err.body() + after);
+  a.count(error ? 500 : 503);
+  sink.done();
+  return true;
+}
+
 // One provider call: waits briefly for text and streams it; false = stop (client gone).
 bool stream_step(Answer& a, httplib::DataSink& sink) {
   if (!a.started) {
@@ -118,15 +132,7 @@ bool stream_step(Answer& a, httplib::DataSink& sink) {
     }
     return true;
   }
-  const std::string reason = a.p.gen->finish_reason();
-  if (reason == "error" || reason == "cancelled") {
-    const ApiError err(reason == "error" ? 500 : 503, reason == "error" ? a.p.gen->error() : "generation cancelled",
-                       reason == "error" ? "server_error" : "unavailable", reason);
-    write(sink, "data: " + err.body() + "\n\n");
-    a.count(reason == "error" ? 500 : 503);
-    sink.done();
-    return true;
-  }
+  if (failed(a, sink, "data: ", "\n\n")) return true;
   json c = a.chunk_base();
   c["choices"] = json::array({a.choice_delta(json::object(), a.finish_reason())});
   if (!write_event(sink, c)) return false;
@@ -154,15 +160,7 @@ bool json_step(Answer& a, httplib::DataSink& sink) {
     return true;
   }
   a.content += a.finish_content();
-  const std::string reason = a.p.gen->finish_reason();
-  if (reason == "error" || reason == "cancelled") {
-    const ApiError err(reason == "error" ? 500 : 503, reason == "error" ? a.p.gen->error() : "generation cancelled",
-                       reason == "error" ? "server_error" : "unavailable", reason);
-    write(sink, err.body());
-    a.count(reason == "error" ? 500 : 503);
-    sink.done();
-    return true;
-  }
+  if (failed(a, sink, "", "")) return true;
   json body = json{{"id", a.id}, {"object", a.p.chat ? "chat.completion" : "text_completion"}, {"created", a.created},
                    {"model", a.model}, {"system_fingerprint", "pocket"}};
   json choice = json{{"index", 0}};
