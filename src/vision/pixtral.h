@@ -25,7 +25,6 @@ class PixtralEncoder final : public VisionEncoder {
   // ---- the family's media rules (vision/pixtral_family.cpp) ----
   Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
   Image load_image_file(const std::string& path, const DecodeLimits& limits) const override;
-  std::string_view image_placeholder() const override;
   MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal, const PromptMedia& media,
                         ThreadPool& pool) const override;
   PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;

@@ -87,8 +87,6 @@ Image PixtralEncoder::load_image_file(const std::string& path, const DecodeLimit
   return decode_image_file(path, limits);
 }
 
-std::string_view PixtralEncoder::image_placeholder() const { return "[IMG]"; }
-
 MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::vector<TextSpan>& literal,
                                       const PromptMedia& media, ThreadPool& pool) const {
   POCKET_CHECK(media.videos.empty(), "this model ({} projector) has no video input", hp_.projector_name);

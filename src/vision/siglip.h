@@ -24,7 +24,6 @@ class SiglipEncoder final : public VisionEncoder {
   // ---- the family's media rules (vision/smolvlm_family.cpp) ----
   Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
   Image load_image_file(const std::string& path, const DecodeLimits& limits) const override;
-  std::string_view image_placeholder() const override;
   bool takes_video() const override { return true; }
   SmolVlmVideoParams video_params() const override;
   std::string video_chat_template() const override;

@@ -30,8 +30,6 @@ Image SiglipEncoder::load_image_file(const std::string& path, const DecodeLimits
   return load_image_rgb(path, limits);
 }
 
-std::string_view SiglipEncoder::image_placeholder() const { return "<image>"; }
-
 SmolVlmVideoParams SiglipEncoder::video_params() const {
   const SmolVlmParams ip = preprocess_params();
   SmolVlmVideoParams vp;

@@ -1,13 +1,13 @@
 // One object per vision family: everything the rest of Pocket needs to know about a family
 // is a virtual here, so nothing outside src/vision/ switches on the projector type.
 //  - loading: an mmproj GGUF (load() picks the family from clip.projector_type);
-//  - the family's media rules: how its reference loads an image, its placeholder, whether it
-//    takes video and with which chat template, and expand(): placeholders -> the token layout
-//    of each image or video, plus the embedding rows of its tiles (the prompt builder,
-//    runtime/prompt.h, tokenizes and places them);
+//  - the family's media rules: how its reference loads an image, whether it takes video and
+//    with which chat template, and expand(): placeholders -> the token layout of each image or
+//    video, plus the embedding rows of its tiles (the prompt builder, runtime/prompt.h,
+//    tokenizes and places them);
 //  - encode(): one already-preprocessed image (normalized float32, height x width x RGB) into
 //    the embeddings that replace its image tokens, one row of n_embd() floats per token.
-// Adding a family: docs/architecture.md "Adding a vision family".
+// Adding a family: docs/architecture.md "Adding a model family".
 //
 //  - idefics3 (SmolVLM2): the image is one tile of image_size x image_size; rows are the
 //    pixel-shuffled blocks in raster order (image_size/patch/scale_factor squared of them).
@@ -23,7 +23,6 @@
 #include <vector>
 
 #include <span>
-#include <string_view>
 #include <utility>
 
 #include "core/thread_pool.h"
@@ -104,8 +103,6 @@ class VisionEncoder {
   // Decodes an image as the family's reference processor loads it.
   virtual Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {}) const = 0;
   virtual Image load_image_file(const std::string& path, const DecodeLimits& limits = {}) const = 0;
-  // What the chat template writes for one image.
-  virtual std::string_view image_placeholder() const = 0;
   // Video input (SmolVLM2 only): whether, its sampling parameters (throws pocket::Error for a
   // family without video) and the chat template the reference renders video turns with.
   virtual bool takes_video() const { return false; }
