@@ -54,6 +54,32 @@ TEST(Cli, RunReproducesGreedyIds) {
   }
 }
 
+// The constraints of the generation loop are usable from the CLI: --json yields one JSON
+// object (greedy and sampled, within the token budget), --stop cuts the greedy text before
+// the first occurrence of the stop string.
+TEST(Cli, RunJsonAndStop) {
+  const std::string model = shared_path("models/tiny-smol-q8_0.gguf");
+  for (const char* sampling : {"--temp 0", "--temp 1 --seed 5"}) {
+    for (int n : {6, 32}) {
+      SCOPED_TRACE(std::string(sampling) + " -n " + std::to_string(n));
+      auto r = run_pocket("run -q -m " + shq(model) + " -p " + shq("Reply in JSON") + " --json -t 2 -n " +
+                          std::to_string(n) + " " + sampling);
+      ASSERT_EQ(r.status, 0) << r.err;
+      const auto j = nlohmann::json::parse(r.out, nullptr, false);
+      EXPECT_TRUE(!j.is_discarded() && j.is_object()) << r.out;
+    }
+  }
+  auto full = run_pocket("run -q -m " + shq(model) + " -p " + shq("Once upon a time") + " --temp 0 -n 24 -t 2");
+  ASSERT_EQ(full.status, 0) << full.err;
+  const std::string text = full.out.substr(0, full.out.size() - 1);
+  ASSERT_GE(text.size(), 8u);
+  const std::string stop = text.substr(text.size() / 2, 3);
+  auto cut = run_pocket("run -q -m " + shq(model) + " -p " + shq("Once upon a time") + " --temp 0 -n 24 -t 2 --stop " +
+                        shq(stop));
+  ASSERT_EQ(cut.status, 0) << cut.err;
+  EXPECT_EQ(cut.out, text.substr(0, text.find(stop)) + "\n");
+}
+
 TEST(Cli, LogitsLayoutAndIds) {
   const auto g = golden("tiny-kq-q8_0.fox");
   const std::string model = shared_path("models/" + g["model"].get<std::string>());
