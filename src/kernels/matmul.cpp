@@ -12,11 +12,6 @@
 
 namespace pocket::kernels {
 
-size_t matmul_scratch_bytes(DType weight_type, int64_t n_in, int64_t n_tokens) {
-  const TypeKernels& k = type_kernels(weight_type);
-  return row_bytes(k.act_type, n_in) * static_cast<size_t>(n_tokens) + 64;
-}
-
 namespace {
 
 constexpr int64_t kRowsPerChunk = 16;

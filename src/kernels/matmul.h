@@ -40,8 +40,6 @@ struct MatmulScratch {
   }
 };
 
-// Bytes of scratch a matmul with this weight type and shape needs.
-size_t matmul_scratch_bytes(DType weight_type, int64_t n_in, int64_t n_tokens);
 
 // x: [n_tokens, n_in] (row stride x_stride floats), y: [n_tokens, n_out] (row stride y_stride).
 void matmul(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,

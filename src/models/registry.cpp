@@ -27,10 +27,4 @@ std::unique_ptr<DecoderModel> load_decoder(const GgufFile& f) {
   fail("{}: architecture '{}' is not supported (supported: {})", f.path(), arch, names);
 }
 
-std::vector<std::string> supported_architectures() {
-  std::vector<std::string> v;
-  for (const Arch& a : kArchs) v.emplace_back(a.name);
-  return v;
-}
-
 }  // namespace pocket

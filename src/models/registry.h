@@ -14,7 +14,6 @@ class GgufFile;
 
 // Throws pocket::Error for unknown architectures or inconsistent files.
 std::unique_ptr<DecoderModel> load_decoder(const GgufFile& f);
-std::vector<std::string> supported_architectures();
 
 // Per-architecture loaders (models/<arch>.cpp).
 std::unique_ptr<DecoderModel> load_llama(const GgufFile& f);

@@ -121,16 +121,4 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
   pcre2_match_data_free(md);
 }
 
-std::string regex_escape(std::string_view lit) {
-  std::string out;
-  out.reserve(lit.size() * 2);
-  for (char c : lit) {
-    if (std::string_view("\\^$.|?*+()[]{}-/#&~ ").find(c) != std::string_view::npos) {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace pocket::tok

@@ -31,7 +31,4 @@ class Regex {
   pcre2_real_code_8* code_ = nullptr;
 };
 
-// Escapes a literal string for use inside a pattern.
-std::string regex_escape(std::string_view literal);
-
 }  // namespace pocket::tok

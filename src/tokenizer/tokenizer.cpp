@@ -11,30 +11,6 @@ bool Tokenizer::is_eog(int32_t id) const {
   return std::find(eog_ids_.begin(), eog_ids_.end(), id) != eog_ids_.end();
 }
 
-// Generic fallback for tokenizers without a one-pass implementation: each literal range is
-// encoded on its own without special tokens, the text between with them. (VocabTokenizer
-// overrides this so that range boundaries never split a BPE fragment.)
-std::vector<int32_t> Tokenizer::encode_with_literal(std::string_view text, bool add_bos,
-                                                    const std::vector<TextSpan>& literal) const {
-  if (literal.empty()) return encode(text, add_bos, true);
-  std::vector<int32_t> out;
-  if (add_bos && bos_id_ >= 0 && add_bos_) out.push_back(bos_id_);
-  size_t pos = 0;
-  auto append = [&](size_t b, size_t e, bool special) {
-    if (e <= b) return;
-    const std::vector<int32_t> ids = encode(text.substr(b, e - b), false, special);
-    out.insert(out.end(), ids.begin(), ids.end());
-  };
-  for (const TextSpan& s : literal) {
-    const size_t b = std::clamp(s.begin, pos, text.size()), e = std::clamp(s.end, b, text.size());
-    append(pos, b, true);
-    append(b, e, false);
-    pos = e;
-  }
-  append(pos, text.size(), true);
-  return out;
-}
-
 namespace {
 
 // Length of the sequence a lead byte announces (0 for bytes that cannot start one).

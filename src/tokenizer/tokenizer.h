@@ -42,7 +42,7 @@ class Tokenizer {
   // strings gets exactly encode()'s ids. A match that starts before a range belongs to the
   // template and stays special; one that starts inside is text up to the range's end.
   virtual std::vector<int32_t> encode_with_literal(std::string_view text, bool add_bos,
-                                                   const std::vector<TextSpan>& literal) const;
+                                                   const std::vector<TextSpan>& literal) const = 0;
   // Concatenated bytes of the tokens (control tokens rendered unless skip_special).
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
   // Raw bytes of one token (may be an incomplete UTF-8 sequence).
