@@ -43,7 +43,7 @@ void run_encode_image(const EncodeImageArgs& a) {
   if (a.ref_kernels) pocket::kernels::use_reference_kernels(true);
   auto enc = pocket::VisionEncoder::load(a.mmproj);
   const pocket::VisionEncoder::Grid grid = enc->output_grid(a.width, a.height);  // validates before reading
-  const std::vector<float> px = read_pixels(a.pixels, a.width, a.height);
+  const std::vector<float> px = pocket::hwc_to_chw(read_pixels(a.pixels, a.width, a.height).data(), a.width, a.height);
   pocket::ThreadPool pool(a.threads > 0 ? a.threads : pocket::default_thread_count());
   std::vector<float> embd;
   enc->encode(px.data(), a.width, a.height, embd, pool);

@@ -177,13 +177,9 @@ void unfold_patches(const float* px, int64_t width, int64_t height, int64_t P, f
     for (int64_t py = py0; py < py1; ++py) {
       for (int64_t qx = 0; qx < npx; ++qx) {
         float* row = out + (py * npx + qx) * 3 * P * P;
-        for (int64_t c = 0; c < 3; ++c) {
-          for (int64_t ky = 0; ky < P; ++ky) {
-            const float* src = px + ((py * P + ky) * width + qx * P) * 3 + c;
-            float* dst = row + (c * P + ky) * P;
-            for (int64_t kx = 0; kx < P; ++kx) dst[kx] = src[kx * 3];
-          }
-        }
+        for (int64_t c = 0; c < 3; ++c)
+          for (int64_t ky = 0; ky < P; ++ky)
+            std::memcpy(row + (c * P + ky) * P, px + (c * height + py * P + ky) * width + qx * P, P * sizeof(float));
       }
     }
   });

@@ -72,10 +72,11 @@ kernels::WeightRef bind_patch_embd(const GgufFile& f, const ClipHParams& hp);
 // Optional vector: empty when the tensor is absent, validated when present.
 std::vector<float> load_optional_vector(const GgufFile& f, const std::string& name, int64_t n);
 
-// Unfolds an HWC float image into [n_py * n_px, 3*P*P] patch rows (raster order of patches),
-// each in the (channel, ky, kx) order of bind_patch_embd. Pixels past the last whole patch are
-// ignored, as a stride-P convolution does. Rows of patches are split across the pool.
-void unfold_patches(const float* pixels_hwc, int64_t width, int64_t height, int64_t patch, float* out,
+// Unfolds a CHW float image ([3, height, width]) into [n_py * n_px, 3*P*P] patch rows (raster
+// order of patches), each in the (channel, ky, kx) order of bind_patch_embd: every patch row is
+// P contiguous runs of P pixels per channel. Pixels past the last whole patch are ignored, as a
+// stride-P convolution does. Rows of patches are split across the pool.
+void unfold_patches(const float* pixels_chw, int64_t width, int64_t height, int64_t patch, float* out,
                     ThreadPool& pool);
 
 }  // namespace pocket

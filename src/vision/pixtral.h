@@ -16,7 +16,7 @@ class PixtralEncoder final : public VisionEncoder {
   PixtralEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);
 
   Grid output_grid(int64_t width, int64_t height) const override;
-  void encode(const float* pixels_hwc, int64_t width, int64_t height, std::vector<float>& out,
+  void encode(const float* pixels_chw, int64_t width, int64_t height, std::vector<float>& out,
               ThreadPool& pool) const override;
 
   std::pair<int64_t, int64_t> typical_input() const override;

@@ -100,9 +100,8 @@ MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::ve
   const PixtralParams params = preprocess_params();
   for (size_t k = 0; k < media.images.size(); ++k) {
     const PixtralImage pi = pixtral_preprocess(media.images[k], params);
-    const std::vector<float> hwc = chw_to_hwc(pi.pixels, pi.plan.out_w, pi.plan.out_h);
     std::vector<float> emb;
-    encode(hwc.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
+    encode(pi.pixels.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
     out.rows.insert(out.rows.end(), emb.begin(), emb.end());
     out.text += pixtral_image_layout(pi.plan.rows, pi.plan.cols);
     append(out.text, out.literal, pieces[k + 1]);

@@ -59,9 +59,9 @@ MediaExpansion SiglipEncoder::expand(const std::string& rendered, const std::vec
   const int64_t tile = hp_.image_size;
   auto encode_tile = [&](const Image& rgb) {
     POCKET_CHECK(rgb.width == tile && rgb.height == tile, "tile of {}x{} pixels, expected {}", rgb.width, rgb.height, tile);
-    const std::vector<float> hwc = chw_to_hwc(smolvlm_pixel_values(rgb, params), rgb.width, rgb.height);
+    const std::vector<float> chw = smolvlm_pixel_values(rgb, params);
     std::vector<float> emb;
-    encode(hwc.data(), tile, tile, emb, pool);
+    encode(chw.data(), tile, tile, emb, pool);
     out.rows.insert(out.rows.end(), emb.begin(), emb.end());
     ++out.n_tiles;
   };

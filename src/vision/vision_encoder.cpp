@@ -12,12 +12,12 @@ VisionEncoder::VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp) : f
 
 VisionEncoder::~VisionEncoder() = default;
 
-std::vector<float> VisionEncoder::chw_to_hwc(const std::vector<float>& chw, int w, int h) {
-  std::vector<float> hwc(chw.size());
-  const size_t plane = static_cast<size_t>(w) * h;
+std::vector<float> hwc_to_chw(const float* hwc, int64_t width, int64_t height) {
+  const size_t plane = static_cast<size_t>(width) * static_cast<size_t>(height);
+  std::vector<float> chw(3 * plane);
   for (size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) hwc[i * 3 + c] = chw[c * plane + i];
-  return hwc;
+    for (size_t c = 0; c < 3; ++c) chw[c * plane + i] = hwc[i * 3 + c];
+  return chw;
 }
 
 SmolVlmVideoParams VisionEncoder::video_params() const {

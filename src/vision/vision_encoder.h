@@ -5,7 +5,7 @@
 //    with which chat template, and expand(): placeholders -> the token layout of each image or
 //    video, plus the embedding rows of its tiles (the prompt builder, runtime/prompt.h,
 //    tokenizes and places them);
-//  - encode(): one already-preprocessed image (normalized float32, height x width x RGB) into
+//  - encode(): one already-preprocessed image (normalized float32, channel-first) into
 //    the embeddings that replace its image tokens, one row of n_embd() floats per token.
 // Adding a family: docs/architecture.md "Adding a model family".
 //
@@ -34,6 +34,10 @@
 namespace pocket {
 
 class GgufFile;
+
+// [h, w, 3] -> [3, h, w]: pixel-major input (`pocket encode-image` files, llama.cpp's golden
+// tower inputs) in the layout encode() reads.
+std::vector<float> hwc_to_chw(const float* hwc, int64_t width, int64_t height);
 
 // The media of one prompt; each kind in the order its placeholders appear.
 struct PromptMedia {
@@ -84,9 +88,10 @@ class VisionEncoder {
     return g.rows * g.cols;
   }
 
-  // pixels_hwc: [height, width, 3] normalized float32. out is resized to
+  // pixels_chw: [3, height, width] normalized float32, the processors' pixel_values layout
+  // (hwc_to_chw converts pixel-major data such as llama.cpp's golden inputs). out is resized to
   // [n_tokens(width, height), n_embd()]. Thread-safe: all scratch is per call.
-  virtual void encode(const float* pixels_hwc, int64_t width, int64_t height, std::vector<float>& out,
+  virtual void encode(const float* pixels_chw, int64_t width, int64_t height, std::vector<float>& out,
                       ThreadPool& pool) const = 0;
 
   // pixtral: the [IMG_BREAK] embedding stored in the mmproj (v.token_embd.img_break), [n_embd];
@@ -124,8 +129,6 @@ class VisionEncoder {
 
  protected:
   VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);
-  // [3, h, w] -> [h, w, 3]: the processors write channel-first, encode() reads pixel-major.
-  static std::vector<float> chw_to_hwc(const std::vector<float>& chw, int w, int h);
 
   std::unique_ptr<GgufFile> file_;
   ClipHParams hp_;

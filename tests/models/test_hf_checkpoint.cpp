@@ -641,7 +641,8 @@ TEST(HfCheckpoint, SmolVlmVisionTowerMatchesGolden) {
   EXPECT_EQ(enc->hparams().preproc_image_size, 256);
   ThreadPool pool(2);
   for (const char* name : {"idefics3-tile64-a", "idefics3-tile64-b"}) {
-    const std::vector<float> px = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".pixels.f32"));
+    const std::vector<float> px =  // golden pixels are pixel-major; encode() reads channel-first
+        hwc_to_chw(test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".pixels.f32")).data(), 64, 64);
     const std::vector<float> want = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".embd.f32"));
     std::vector<float> got;
     enc->encode(px.data(), 64, 64, got, pool);
@@ -661,7 +662,8 @@ TEST(HfCheckpoint, SmolVlmVisionTowerMatchesGolden) {
   ASSERT_EQ(qr.status, 0) << qr.err;
   {
     auto enc2 = VisionEncoder::load(q + "/mm.gguf");
-    const std::vector<float> px = test::read_f32(test::shared_path("golden/vision/idefics3-tile64-a.pixels.f32"));
+    const std::vector<float> px =
+        hwc_to_chw(test::read_f32(test::shared_path("golden/vision/idefics3-tile64-a.pixels.f32")).data(), 64, 64);
     const std::vector<float> want = test::read_f32(test::shared_path("golden/vision/idefics3-tile64-a.embd.f32"));
     std::vector<float> got;
     enc2->encode(px.data(), 64, 64, got, pool);
@@ -683,9 +685,10 @@ TEST(HfCheckpoint, MinistralVisionTowerMatchesGolden) {
   ThreadPool pool(2);
   for (const char* name : {"pixtral-28x28", "pixtral-56x84", "pixtral-112x56"}) {
     const json m = json::parse(test::read_text(test::shared_path(std::string("golden/vision/") + name + ".json")));
-    const std::vector<float> px = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".pixels.f32"));
-    const std::vector<float> want = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".embd.f32"));
     const int64_t w = m["width"], h = m["height"], rows = m["merged_rows"], cols = m["merged_cols"], ne = m["n_embd"];
+    const std::vector<float> px =
+        hwc_to_chw(test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".pixels.f32")).data(), w, h);
+    const std::vector<float> want = test::read_f32(test::shared_path(std::string("golden/vision/") + name + ".embd.f32"));
     std::vector<float> got;
     enc->encode(px.data(), w, h, got, pool);
     std::vector<float> img;

@@ -78,9 +78,10 @@ TEST_P(VisionGolden, AllCases) {
     const auto& m = c.meta;
     const VisionEncoder& enc = encoder(m.at("model").get<std::string>());
     const int64_t w = m.at("width"), h = m.at("height"), n_embd = m.at("n_embd"), n_tokens = m.at("n_tokens");
-    const std::vector<float> px = read_f32(kGolden / m.at("pixels").get<std::string>());
+    const std::vector<float> hwc = read_f32(kGolden / m.at("pixels").get<std::string>());  // golden layout
+    ASSERT_EQ(hwc.size(), static_cast<size_t>(w * h * 3));
+    const std::vector<float> px = hwc_to_chw(hwc.data(), w, h);
     const std::vector<float> want = read_f32(kGolden / m.at("embeddings").get<std::string>());
-    ASSERT_EQ(px.size(), static_cast<size_t>(w * h * 3));
     ASSERT_EQ(want.size(), static_cast<size_t>(n_tokens * n_embd));
     ASSERT_EQ(enc.n_embd(), n_embd);
 

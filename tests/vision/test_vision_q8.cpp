@@ -90,7 +90,9 @@ TEST(VisionQ8_0, GoldenCasesWithRequantizedTowers) {
     }
     const VisionEncoder& enc = *tower.second;
     const int64_t w = m.at("width"), h = m.at("height"), n_embd = m.at("n_embd");
-    const std::vector<float> px = read_f32(kGolden / m.at("pixels").get<std::string>());
+    const std::vector<float> hwc = read_f32(kGolden / m.at("pixels").get<std::string>());  // golden layout
+    ASSERT_EQ(hwc.size(), static_cast<size_t>(w * h * 3));
+    const std::vector<float> px = hwc_to_chw(hwc.data(), w, h);
     const std::vector<float> want_all = read_f32(kGolden / m.at("embeddings").get<std::string>());
     // Pixtral goldens interleave [IMG_BREAK] rows after each merged row but the last.
     std::vector<float> want;
