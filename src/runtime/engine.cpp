@@ -56,17 +56,21 @@ void check_prompt_fits(size_t n_prompt, int64_t n_ctx) {
 }
 
 const float* prefill(const Engine& engine, const int32_t* tokens, const float* const* embd, int64_t n, int64_t pos0,
-                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool) {
+                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool,
+                     const LogitSink& all_logits) {
   POCKET_CHECK(n > 0, "nothing to evaluate");
   POCKET_CHECK(pos0 + n <= kv.n_ctx, "context is full ({} tokens)", kv.n_ctx);
+  const int64_t nv = engine.hparams().n_vocab;
   for (int64_t i = 0; i < n; i += n_batch) {
     DecoderBatch b;
     b.tokens = tokens + i;
     b.embd = embd ? embd + i : nullptr;
     b.n = std::min(n_batch, n - i);
     b.pos0 = pos0 + i;
-    b.n_logits = i + b.n == n ? 1 : 0;
+    b.n_logits = all_logits ? b.n : (i + b.n == n ? 1 : 0);
     engine.model().forward(b, kv, act, pool);
+    if (all_logits)
+      for (int64_t r = 0; r < b.n; ++r) all_logits(i + r, act.logits.data() + r * nv);
   }
   return act.logits.data();
 }
@@ -88,20 +92,10 @@ const float* Session::eval(const std::vector<int32_t>& tokens, const float* cons
 }
 
 void Session::eval_all(const std::vector<int32_t>& tokens, const std::function<void(int64_t, const float*)>& sink) {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  const int64_t nv = engine_.hparams().n_vocab;
-  for (int64_t i = 0; i < n; i += opt_.n_batch) {
-    const int64_t m = std::min(opt_.n_batch, n - i);
-    POCKET_CHECK(pos_ + m <= kv_.n_ctx, "context is full ({} tokens)", kv_.n_ctx);
-    DecoderBatch b;
-    b.tokens = tokens.data() + i;
-    b.n = m;
-    b.pos0 = pos_;
-    b.n_logits = m;
-    engine_.model().forward(b, kv_, act_, engine_.pool());
-    pos_ += m;
-    for (int64_t r = 0; r < m; ++r) sink(i + r, act_.logits.data() + r * nv);
-  }
+  POCKET_CHECK(static_cast<bool>(sink), "eval_all needs a sink");
+  prefill(engine_, tokens.data(), nullptr, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch, kv_, act_,
+          engine_.pool(), sink);
+  pos_ += static_cast<int64_t>(tokens.size());
 }
 
 const float* Session::step(int32_t token) {

@@ -71,9 +71,12 @@ void check_prompt_fits(size_t n_prompt, int64_t n_ctx);
 
 // The one prefill loop: runs n tokens (embedding rows `embd` override image positions; may be
 // null) into `kv` from position pos0, n_batch tokens per forward call. Returns the logits of
-// the last token [n_vocab] (in act.logits).
+// the last token [n_vocab] (in act.logits). With `all_logits`, every position's logits are
+// computed and handed to all_logits(i, row) batch by batch (act must hold n_batch logit rows).
+using LogitSink = std::function<void(int64_t, const float*)>;
 const float* prefill(const Engine& engine, const int32_t* tokens, const float* const* embd, int64_t n, int64_t pos0,
-                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool);
+                     int64_t n_batch, KvCache& kv, DecoderActivations& act, ThreadPool& pool,
+                     const LogitSink& all_logits = {});
 
 struct SessionOptions {
   int64_t n_ctx = 4096;     // capped by the model's training context

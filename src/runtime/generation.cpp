@@ -19,8 +19,7 @@ const char* finish_reason_name(FinishReason r) {
 }
 
 Generation::Generation(const Engine& engine)
-    : engine_(engine),
-      tok_(engine.tokenizer()),
+    : tok_(engine.tokenizer()),
       pieces_(engine.token_pieces()),
       sampler_(SamplerParams{}, static_cast<int32_t>(engine.hparams().n_vocab)) {}
 

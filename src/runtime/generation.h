@@ -63,7 +63,6 @@ class Generation {
   LogitProcessor* constraint();
   void release(std::string& out, bool final);
 
-  const Engine& engine_;
   const Tokenizer& tok_;
   const TokenPieces& pieces_;
   GenerationParams p_;

@@ -72,23 +72,21 @@ Prompt build_prompt(const Engine& engine, const VisionEncoder* vision, const Pro
   POCKET_CHECK(!source.empty(), "{} has no chat template (tokenizer.chat_template); pass --template FILE",
                engine.metadata().path);
 
-  ChatRequest chat = request.chat;
-  if (tok.bos_id() >= 0) chat.bos_token = tok.token_text(tok.bos_id());
-  if (tok.eos_id() >= 0) chat.eos_token = tok.token_text(tok.eos_id());
-  chat.add_generation_prompt = true;
   bool as_parts = vision != nullptr;
-  for (const ChatMessage& m : chat.messages) as_parts = as_parts || has_media_part(m);
-  const ChatRequest original = chat;
-  shape_content(chat, as_parts);
+  for (const ChatMessage& m : request.chat.messages) as_parts = as_parts || has_media_part(m);
   const ChatTemplate tmpl(source);
   // Caller text (messages, tool calls and results, tool schemas) is located in the rendering
   // so Tekken models tokenize it literally, as mistral-common does.
-  LiteralPrompt rendered = render_with_literal_spans(tmpl, chat);
-  if (!as_parts && !keeps_user_text(original, rendered.text)) {
-    chat = original;
-    shape_content(chat, true);
-    rendered = render_with_literal_spans(tmpl, chat);
-  }
+  auto render = [&](bool parts) {
+    ChatRequest chat = request.chat;
+    if (tok.bos_id() >= 0) chat.bos_token = tok.token_text(tok.bos_id());
+    if (tok.eos_id() >= 0) chat.eos_token = tok.token_text(tok.eos_id());
+    chat.add_generation_prompt = true;
+    shape_content(chat, parts);
+    return render_with_literal_spans(tmpl, chat);
+  };
+  LiteralPrompt rendered = render(as_parts);
+  if (!as_parts && !keeps_user_text(request.chat, rendered.text)) rendered = render(true);
   return tokenize_prompt(engine, vision, rendered.text + request.suffix, rendered.literal, media, pool);
 }
 

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/timer.h"
 #include "media/png_write.h"
 #include "vision/siglip.h"
 #include "vision/smolvlm_prompt.h"
