@@ -21,7 +21,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "vision/vision_encoder.h"
 
 namespace {
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   app.add_flag("--ref-kernels", ref, "Use the scalar reference kernels");
   CLI11_PARSE(app, argc, argv);
   try {
-    pocket::kernels::use_reference_kernels(ref);
+    pocket::kernels::set_isa(ref ? pocket::kernels::Isa::Ref : pocket::kernels::startup_isa());
     const double rss0 = peak_rss_mib();
     auto t0 = std::chrono::steady_clock::now();
     auto enc = pocket::VisionEncoder::load(mmproj);

@@ -13,7 +13,7 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "vision/vision_encoder.h"
 
 namespace {
@@ -40,7 +40,7 @@ std::vector<float> read_pixels(const std::string& path, int64_t width, int64_t h
 }
 
 void run_encode_image(const EncodeImageArgs& a) {
-  if (a.ref_kernels) pocket::kernels::use_reference_kernels(true);
+  if (a.ref_kernels) pocket::kernels::set_isa(pocket::kernels::Isa::Ref);
   auto enc = pocket::VisionEncoder::load(a.mmproj);
   const pocket::VisionEncoder::Grid grid = enc->output_grid(a.width, a.height);  // validates before reading
   const std::vector<float> px = pocket::hwc_to_chw(read_pixels(a.pixels, a.width, a.height).data(), a.width, a.height);

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "runtime/model_ref.h"
 
 namespace pocket::cli {
@@ -28,7 +28,7 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   o.n_threads = threads;
   // The reference kernels are a process-wide dispatch choice (like an ISA override), made
   // here by the command, not by the engine; they read weights in the file's layout.
-  if (ref_kernels) kernels::use_reference_kernels(true);
+  if (ref_kernels) kernels::set_isa(kernels::Isa::Ref);
   o.no_repack = no_repack || ref_kernels;
   const auto q = dtype_from_name(quant);
   POCKET_CHECK(q.has_value(), "--quant: unknown type '{}'", quant);

@@ -1,8 +1,19 @@
-// x86 CPUID-based detection (OS support for AVX state checked through XGETBV).
+// CPU feature detection: CPUID on x86-64 (OS support for AVX state checked through XGETBV);
+// on AArch64 the kernel's hardware capabilities (getauxval, Linux and Android) or sysctl
+// (macOS). Thread counts from the affinity mask and sysfs topology where Linux has them.
 #include "core/cpu.h"
 
-#include <sched.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+#if defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 #include <algorithm>
 #include <fstream>
@@ -22,6 +33,28 @@ CpuFeatures detect() {
   CpuFeatures f;
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   f.n_cpus = n > 0 ? static_cast<int>(n) : 1;
+#if defined(__aarch64__)
+  f.neon = true;  // Advanced SIMD is mandatory in ARMv8-A
+#if defined(__linux__)
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
+  f.fp16 = (hw & HWCAP_ASIMDHP) != 0;
+#ifdef HWCAP2_I8MM
+  f.i8mm = (hw2 & HWCAP2_I8MM) != 0;
+#else
+  f.i8mm = (hw2 & (1UL << 13)) != 0;  // HWCAP2_I8MM in <asm/hwcap.h> since Linux 5.10
+#endif
+#elif defined(__APPLE__)
+  auto has = [](const char* name) {
+    int v = 0;
+    size_t len = sizeof v;
+    return sysctlbyname(name, &v, &len, nullptr, 0) == 0 && v != 0;
+  };
+  f.dotprod = has("hw.optional.arm.FEAT_DotProd");
+  f.i8mm = has("hw.optional.arm.FEAT_I8MM");
+  f.fp16 = has("hw.optional.arm.FEAT_FP16");
+#endif
+#endif
 #if defined(__x86_64__) || defined(__i386__)
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
@@ -43,6 +76,7 @@ CpuFeatures detect() {
   }
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.avx2 = (b >> 5) & 1;
+    f.bmi2 = (b >> 8) & 1;
     if (zmm_ok) {
       f.avx512f = (b >> 16) & 1;
       f.avx512bw = (b >> 30) & 1;
@@ -72,6 +106,11 @@ std::string CpuFeatures::summary() const {
   add(avx512bw, "AVX512BW");
   add(avx512vnni, "AVX512_VNNI");
   add(avxvnni, "AVX_VNNI");
+  add(bmi2, "BMI2");
+  add(neon, "NEON");
+  add(dotprod, "DOTPROD");
+  add(i8mm, "I8MM");
+  add(fp16, "FP16");
   if (s.empty()) s = "scalar";
   return s;
 }
@@ -95,6 +134,9 @@ int read_int(const std::string& path) {
 
 int default_thread_count() {
   static const int n = [] {
+#if !defined(__linux__)
+    return std::max(1, cpu_features().n_cpus);  // no affinity mask or sysfs topology here
+#else
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::max(1, cpu_features().n_cpus);
@@ -111,6 +153,7 @@ int default_thread_count() {
     }
     const int physical = static_cast<int>(cores.size());
     return std::max(1, physical > 0 ? physical : allowed);
+#endif
   }();
   return n;
 }

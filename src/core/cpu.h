@@ -14,6 +14,12 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vnni = false;
   bool avxvnni = false;
+  bool bmi2 = false;
+  // AArch64
+  bool neon = false;     // Advanced SIMD
+  bool dotprod = false;  // SDOT/UDOT
+  bool i8mm = false;     // SMMLA/UMMLA
+  bool fp16 = false;     // half-precision vector arithmetic
   // Number of online logical CPUs.
   int n_cpus = 1;
   std::string summary() const;

@@ -1,5 +1,8 @@
-// Reads /proc/self/status for resident-memory figures; UTC time stamps.
+// Reads /proc/self/status for resident-memory figures (Linux, Android; getrusage's peak
+// elsewhere); UTC time stamps.
 #include "core/timer.h"
+
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstring>
@@ -26,7 +29,16 @@ uint64_t read_status_kb(const char* key) {
 }
 }  // namespace
 
-uint64_t peak_rss_bytes() { return read_status_kb("VmHWM:"); }
+uint64_t peak_rss_bytes() {
+  if (const uint64_t b = read_status_kb("VmHWM:")) return b;
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+#if defined(__APPLE__)
+  return static_cast<uint64_t>(ru.ru_maxrss);  // bytes on macOS
+#else
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // KiB elsewhere
+#endif
+}
 uint64_t current_rss_bytes() { return read_status_kb("VmRSS:"); }
 
 std::string utc_now_iso() {

@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/ops.h"
-#include "kernels/x86/attention_tile_avx2.h"
+#include "kernels/dispatch.h"
 
 namespace pocket::kernels {
 
@@ -133,7 +132,8 @@ constexpr int64_t kKeyBlock = 32;
 // Items are dealt round-robin: causal items late in the batch have more keys, and contiguous
 // ranges left one thread with ~3/4 of the work at 2 threads.
 void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
-  const OpsTable& op = ops();
+  const KernelTable& kt = active_kernels();
+  const OpsTable& op = kt.ops;
   const int group = a.n_heads / a.n_kv_heads;
   const int n_q = group * kTokBlock;
   const int64_t score_stride = score_stride_for(a);
@@ -149,14 +149,14 @@ void attention_tiled(const AttentionArgs& a, AlignedBuffer<float>& scratch, Thre
       const BlockQueries bq(a, it, group);
       for (int64_t c0 = 0; c0 < bq.nk_max; c0 += kKeyBlock) {
         const int64_t nc = std::min<int64_t>(kKeyBlock, bq.nk_max - c0);
-        avx2::f16_to_f32(bq.kh + c0 * a.head_dim, buf, nc * a.head_dim);
-        avx2::attn_scores(buf, c0, nc, a.head_dim, bq.qs, bq.nks, bq.nq, a.scale, scores, score_stride);
+        kt.f16_to_f32(bq.kh + c0 * a.head_dim, buf, nc * a.head_dim);
+        kt.attn_scores(buf, c0, nc, a.head_dim, bq.qs, bq.nks, bq.nq, a.scale, scores, score_stride);
       }
       bq.softmax_and_clear(op, scores, score_stride, a.head_dim);
       for (int64_t c0 = 0; c0 < bq.nk_max; c0 += kKeyBlock) {
         const int64_t nc = std::min<int64_t>(kKeyBlock, bq.nk_max - c0);
-        avx2::f16_to_f32(bq.vh + c0 * a.head_dim, buf, nc * a.head_dim);
-        avx2::attn_values(buf, c0, nc, a.head_dim, scores, score_stride, bq.nks, bq.nq, bq.outs);
+        kt.f16_to_f32(bq.vh + c0 * a.head_dim, buf, nc * a.head_dim);
+        kt.attn_values(buf, c0, nc, a.head_dim, scores, score_stride, bq.nks, bq.nq, bq.outs);
       }
     }
   });
@@ -168,7 +168,7 @@ void attention(const AttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool
   // Decode (and tiny batches) spread single heads over threads; prefill shares K/V rows.
   if (a.n_tokens < kTokBlock || a.n_heads / a.n_kv_heads > 64) {
     attention_rows(a, scratch, pool);
-  } else if (&ops() != &ops_ref() && a.head_dim % 64 == 0) {  // the AVX2 ops table is in use
+  } else if (active_kernels().attn_scores && a.head_dim % 64 == 0) {  // the level has prefill tiles
     attention_tiled(a, scratch, pool);
   } else {
     attention_blocked(a, scratch, pool);

@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/cpu.h"
-#include "kernels/dot.h"
-#include "kernels/ops.h"
+#include "kernels/dispatch.h"
 
 namespace pocket::kernels {
 namespace {
@@ -19,13 +17,6 @@ constexpr int64_t kQueryBlock = 48;  // queries per work item (a multiple of kRo
 constexpr int kRows = 6;             // query rows per micro-kernel call
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-bool have_simd() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx2 && c.fma && c.f16c;  // same condition as ops_simd(), whose softmax we use
-}
-
-}  // namespace
 
 void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   const int64_t n = a.n_tokens;
@@ -58,8 +49,8 @@ void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratc
   });
 }
 
-void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
-  if (!have_simd()) return attention_full_ref(a, scratch, pool);
+void attention_full_blocked(const KernelTable& kt, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
+                            ThreadPool& pool) {
   const int64_t n = a.n_tokens;
   const int hd = a.head_dim;
   const int n_heads = a.n_heads;
@@ -120,7 +111,7 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
   const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
   const int64_t n_items = n_qb * n_heads;
   std::atomic<int64_t> next{0};
-  const auto softmax = avx2::kOps.softmax;
+  const auto softmax = kt.ops.softmax;
   pool.run([&](int ith, int) {
     float* s = scratch.data() + pack_size + ith * per_thread;
     float* qs = s + s_size;
@@ -135,12 +126,12 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
       }
       // S = (scale Q) K^T over all keys, softmax per row over the n real keys, O = P V.
       for (int r = 0; r < nq; r += kRows) {
-        avx2::attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles,
+        kt.attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles,
                              hd * kTile, s + r * lds, lds);
       }
       for (int r = 0; r < nq; ++r) softmax(s + r * lds, n);
       for (int r = 0; r < nq; r += kRows) {
-        avx2::attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks,
+        kt.attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks,
                              n * kTile, o + r * hd_pad, hd_pad);
       }
       for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
@@ -148,12 +139,19 @@ void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scrat
   });
 }
 
-void attention_full(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
-  if (using_reference_kernels()) {
-    attention_full_ref(a, scratch, pool);
+}  // namespace
+
+void attention_full(const KernelTable& kt, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
+                    ThreadPool& pool) {
+  if (kt.attn_tile_gemm) {
+    attention_full_blocked(kt, a, scratch, pool);
   } else {
-    attention_full_simd(a, scratch, pool);
+    attention_full_ref(a, scratch, pool);
   }
+}
+
+void attention_full(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
+  attention_full(active_kernels(), a, scratch, pool);
 }
 
 }  // namespace pocket::kernels

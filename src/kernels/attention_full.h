@@ -27,21 +27,14 @@ struct FullAttentionArgs {
   float scale = 1.0f;        // applied to q·k (1/sqrt(head_dim))
 };
 
-// Active dispatch (reference when use_reference_kernels(true) or the CPU lacks AVX2/FMA).
-// scratch grows on first use and is reused.
-void attention_full(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool);
-// Explicit versions, for tests.
-void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool);
-void attention_full_simd(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool);
+struct KernelTable;
 
-namespace avx2 {
-// The micro-kernel of the blocked SIMD path (x86/attention_full_avx2.cpp), used for both products:
-// c[r*ldc + 16t + i] = sum_{x<k} a[r*lda + x] * b[t*tile_stride + 16x + i] for r < n_rows (<= 6),
-// t < n_tiles, i < 16, where each tile of b is [k][16] floats, 64-byte aligned.
-//  - scores:  a = scaled Q rows, k = head_dim, tiles = K packed 16 keys at a time;
-//  - outputs: a = probability rows, k = n_tokens, tiles = V packed 16 dims at a time.
-void attn_tile_gemm(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
-                    int64_t tile_stride, float* c, int64_t ldc);
-}  // namespace avx2
+// With the active level's micro-kernel (KernelTable::attn_tile_gemm), or the reference where
+// the level has none. scratch grows on first use and is reused.
+void attention_full(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool);
+// With a given level's table (tests compare levels).
+void attention_full(const KernelTable& table, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
+                    ThreadPool& pool);
+
 
 }  // namespace pocket::kernels

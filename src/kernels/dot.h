@@ -1,8 +1,7 @@
 // Row dot products between a weight row (any supported DType) and an activation row that
 // was first converted to the weight type's activation format (Q8_0, Q8_1, Q8_K or F32),
 // as llama.cpp does (ref: ggml/src/ggml-cpu/ggml-cpu.c type_traits_cpu vec_dot_type).
-// The table is chosen once from the CPU's features; use_reference_kernels(true) swaps in
-// the scalar oracle (`--ref-kernels`).
+// Which implementation runs is the active kernel level's choice (kernels/dispatch.h).
 #pragma once
 
 #include <cstddef>
@@ -31,16 +30,13 @@ struct TypeKernels {
   GemmTileFn gemm_tile = nullptr;  // optional; nullptr = products are built from vec_dot
 };
 
-// Kernels for a weight type under the active dispatch; throws for unsupported types.
-const TypeKernels& type_kernels(DType weight_type);
-// Scalar-reference table, whatever the active dispatch is (for tests).
-const TypeKernels& type_kernels_ref(DType weight_type);
-// SIMD table for this CPU (falls back to reference where no SIMD version exists).
-const TypeKernels& type_kernels_simd(DType weight_type);
+struct KernelTable;
 
-void use_reference_kernels(bool on);
-bool using_reference_kernels();
-// Name of the active dispatch, e.g. "avx2" or "ref".
+// Kernels for a weight type under the active level; throws for unsupported types.
+const TypeKernels& type_kernels(DType weight_type);
+// The same from a given level's table (tests compare levels).
+const TypeKernels& type_kernels(const KernelTable& table, DType weight_type);
+// Name of the active level, e.g. "avx2" or "ref".
 const char* dispatch_name();
 
 }  // namespace pocket::kernels

@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "core/cpu.h"
-#include "kernels/dot.h"
-#include "kernels/ops.h"
+#include "kernels/dispatch.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels {
@@ -20,25 +18,15 @@ constexpr int64_t kNr = 16;    // outputs per panel
 constexpr int64_t kKc = 256;   // inputs per panel slice: a multiple of every block size (32, 256)
 constexpr int64_t kMc = 192;   // tokens per block: their 256-wide input slice (192 KiB) stays in L2
 
-bool have_simd() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx2 && c.fma && c.f16c;
-}
-
-bool have_vnni() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx512f && c.avx512bw && c.avx512vl && c.avx512vnni;
-}
-
 std::atomic<bool> g_no_int8{false};
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Q8_0 weights through int8 products (see gemm_f32.h). Same item structure as the float path:
 // runs of 32-output panels over all tokens, 4 tokens per micro-kernel call, 512-input slices.
-void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y, int64_t y_stride,
+void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y, int64_t y_stride,
                     const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
-  constexpr int64_t kTileM = 4, kTileN = vnni::kQ8PanelWidth, kSliceBlocks = 16;
+  constexpr int64_t kTileM = 4, kTileN = kQ8PanelWidth, kSliceBlocks = 16;
   const int64_t K = w.n_in, N = w.n_out, nb = K / QK8_0;
   const int nth = pool.size();
   // Activation rows padded so that rows are not a multiple of 4 KiB apart (L1 set conflicts
@@ -47,7 +35,7 @@ void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_
   const int64_t n_panels = (N + kTileN - 1) / kTileN;
   const int64_t per_item = std::clamp<int64_t>(n_panels / (8 * static_cast<int64_t>(nth)), 1, 8);
   const int64_t n_items = (n_panels + per_item - 1) / per_item;
-  const int64_t panel_bytes = nb * vnni::kQ8PanelBlockBytes;
+  const int64_t panel_bytes = nb * kQ8PanelBlockBytes;
   const int64_t tmp_bytes = round_up(static_cast<int64_t>(row_bytes(DType::Q8_0, K)), 64);
   const int64_t per_thread = per_item * panel_bytes + tmp_bytes;
   const size_t need = static_cast<size_t>(M * lda + per_thread * nth);
@@ -57,16 +45,16 @@ void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_
   float* da = scratch.q8_scales.data();
   uint8_t* thread_base = qa + M * lda;
 
-  const QuantizeActFn quantize = type_kernels(DType::Q8_0).quantize_act;
+  const QuantizeActFn quantize = type_kernels(kt, DType::Q8_0).quantize_act;
   pool.parallel_for(M, [&](int64_t t0, int64_t t1, int ith) {
     uint8_t* blocks = thread_base + ith * per_thread + per_item * panel_bytes;
     for (int64_t t = t0; t < t1; ++t) {
       quantize(x + t * x_stride, blocks, K);
-      vnni::q8_split_act(blocks, K, qa + t * lda, da + t * ldd);
+      kt.q8_split_act(blocks, K, qa + t * lda, da + t * ldd);
     }
   });
 
-  const auto add = ops().add;
+  const auto add = kt.ops.add;
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
     uint8_t* packed = thread_base + ith * per_thread;
@@ -74,7 +62,7 @@ void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_
       const int64_t p0 = it * per_item, np = std::min(n_panels, p0 + per_item) - p0;
       for (int64_t pi = 0; pi < np; ++pi) {
         const int64_t n0 = (p0 + pi) * kTileN;
-        vnni::q8_pack(w.row(n0), w.row_stride, static_cast<int>(std::min(kTileN, N - n0)), 0, nb,
+        kt.q8_pack(w.row(n0), w.row_stride, static_cast<int>(std::min(kTileN, N - n0)), 0, nb,
                       packed + pi * panel_bytes);
       }
       for (int64_t m0 = 0; m0 < M; m0 += kMc) {
@@ -87,15 +75,15 @@ void gemm_q8_0_int8(const WeightRef& w, const float* x, int64_t x_stride, int64_
             const uint8_t* a = qa + m * lda + b0 * QK8_0;
             const float* s = da + m * ldd + b0;
             for (int64_t pi = 0; pi < np; ++pi) {
-              const uint8_t* panel = packed + pi * panel_bytes + b0 * vnni::kQ8PanelBlockBytes;
+              const uint8_t* panel = packed + pi * panel_bytes + b0 * kQ8PanelBlockBytes;
               const int64_t n0 = (p0 + pi) * kTileN;
               const int64_t nr = std::min(kTileN, N - n0);
               float* c = y + m * y_stride + n0;
               if (nr == kTileN) {
-                vnni::q8_tile(rows, n_blk, a, lda, s, ldd, panel, c, y_stride, acc);
+                kt.q8_tile(rows, n_blk, a, lda, s, ldd, panel, c, y_stride, acc);
               } else {
                 alignas(64) float t[kTileM * kTileN];
-                vnni::q8_tile(rows, n_blk, a, lda, s, ldd, panel, t, kTileN, false);
+                kt.q8_tile(rows, n_blk, a, lda, s, ldd, panel, t, kTileN, false);
                 for (int r = 0; r < rows; ++r)
                   for (int64_t j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kTileN + j];
               }
@@ -126,18 +114,19 @@ void pack_generic(const WeightRef& w, int64_t r0, int n_rows, int64_t k0, int64_
 
 }  // namespace
 
-bool gemm_f32_is_simd() { return !using_reference_kernels() && have_simd(); }
-bool gemm_f32_q8_is_int8() { return gemm_f32_is_simd() && have_vnni() && !g_no_int8.load(); }
+bool gemm_f32_is_simd() { return active_kernels().gemm_f32_tile != nullptr; }
+bool gemm_f32_q8_is_int8() { return gemm_f32_is_simd() && active_kernels().q8_tile != nullptr && !g_no_int8.load(); }
 void gemm_f32_disable_int8(bool on) { g_no_int8.store(on); }
 
 void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
               const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
   if (n_tokens <= 0) return;
   const int64_t M = n_tokens, N = w.n_out, K = w.n_in;
-  if (!gemm_f32_is_simd()) {
+  const KernelTable& kt = active_kernels();
+  if (!kt.gemm_f32_tile) {
     matmul(w, x, x_stride, n_tokens, y, y_stride, scratch.fallback, pool);
     if (bias) {
-      const auto add = ops().add;
+      const auto add = kt.ops.add;
       pool.parallel_for(M, [&](int64_t b, int64_t e, int) {
         for (int64_t t = b; t < e; ++t) add(y + t * y_stride, bias, N);
       });
@@ -145,7 +134,7 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
     return;
   }
   if (w.type == DType::Q8_0 && gemm_f32_q8_is_int8())
-    return gemm_q8_0_int8(w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
+    return gemm_q8_0_int8(kt, w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
 
   const int nth = pool.size();
   const int64_t n_panels = (N + kNr - 1) / kNr;
@@ -162,7 +151,7 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
   const int64_t per_thread = n_slices * per_item * kKc * kNr + kKc;
   const size_t need = static_cast<size_t>(per_thread * nth);
   if (scratch.panels.size() < need) scratch.panels.resize(need);
-  const auto add = ops().add;
+  const auto add = kt.ops.add;
 
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
@@ -177,7 +166,7 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
         const int nr = static_cast<int>(std::min(kNr, N - n0));
         for (int64_t slice = 0; slice < n_slices; ++slice) {
           const int64_t k0 = slice * kKc, kc = std::min(kKc, K - k0);
-          if (!avx2::gemm_f32_pack(w.type, w.row(n0), w.row_stride, nr, k0, kc, panel(slice, pi)))
+          if (!kt.gemm_f32_pack(w.type, w.row(n0), w.row_stride, nr, k0, kc, panel(slice, pi)))
             pack_generic(w, n0, nr, k0, kc, panel(slice, pi), tmp);
         }
       }
@@ -199,11 +188,11 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
               const int nr = static_cast<int>(std::min(kNr, N - n0));
               float* c = y + m * y_stride + n0;
               if (nr == kNr) {
-                avx2::gemm_f32_tile(rows, kc, a, x_stride, b, c, y_stride, acc);
+                kt.gemm_f32_tile(rows, kc, a, x_stride, b, c, y_stride, acc);
               } else {
                 // Last panel of an output count that is not a multiple of 16: only nr columns exist.
                 alignas(32) float t[kMr * kNr];
-                avx2::gemm_f32_tile(rows, kc, a, x_stride, b, t, kNr, false);
+                kt.gemm_f32_tile(rows, kc, a, x_stride, b, t, kNr, false);
                 for (int r = 0; r < rows; ++r)
                   for (int j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kNr + j];
               }

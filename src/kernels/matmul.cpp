@@ -5,10 +5,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "quant/blocks.h"
 #include "kernels/repack.h"
-#include "kernels/x86/gemm_packed_vnni.h"
 
 namespace pocket::kernels {
 
@@ -21,13 +20,13 @@ constexpr int kMaxJobs = 4;
 // row dot products for the rest.
 // Repacked weights: 8-row groups x up to 4 tokens; `act` holds Q8_0 rows and `asum` their
 // block sums ([n_tokens, nb]). r0 and r1 are multiples of 8 (chunks are 16 rows; n_out % 8 == 0).
-void run_rows_packed(const WeightRef& w, const uint8_t* act, size_t act_row, const int32_t* asum, int64_t n_tokens,
-                     float* y, int64_t y_stride, int64_t r0, int64_t r1) {
+void run_rows_packed(const KernelTable& kt, const WeightRef& w, const uint8_t* act, size_t act_row,
+                     const int32_t* asum, int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1) {
   const int64_t nb = w.n_in / 32;
   const bool q8 = w.type == DType::Q8_0;
   const size_t group_bytes = (q8 ? sizeof(RepackedQ8) : sizeof(RepackedQ4)) * static_cast<size_t>(nb);
-  const auto kernel8 = q8 ? vnni::packed_q8_0_8xT : vnni::packed_q4_0_8xT;
-  const auto kernel16 = q8 ? vnni::packed_q8_0_16xT : vnni::packed_q4_0_16xT;
+  const auto kernel8 = q8 ? kt.packed_q8_0_8 : kt.packed_q4_0_8;
+  const auto kernel16 = q8 ? kt.packed_q8_0_16 : kt.packed_q4_0_16;
   for (int64_t t = 0; t < n_tokens; t += 4) {
     const int nt = static_cast<int>(std::min<int64_t>(4, n_tokens - t));
     int64_t r = r0;
@@ -78,7 +77,9 @@ struct Prepared {
 
 void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool) {
   if (n_jobs < 1 || n_jobs > kMaxJobs) throw std::invalid_argument("matmul_multi: 1..4 jobs");
-  const bool simd = !using_reference_kernels();
+  const KernelTable& kt = active_kernels();
+  // Repacked weights run only where the level has their kernels (their layout is its own).
+  const bool can_packed = kt.packed_q8_0_8 != nullptr;
   Prepared prep[kMaxJobs];
   // Activation buffers: one per distinct (input pointer, activation format), plus the block
   // sums when a repacked weight reads it.
@@ -87,9 +88,9 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
   int owner[kMaxJobs];
   bool need_sum[kMaxJobs] = {};
   for (int j = 0; j < n_jobs; ++j) {
-    prep[j].k = &type_kernels(jobs[j].w.type);
+    prep[j].k = &type_kernels(kt, jobs[j].w.type);
     prep[j].act_row = row_bytes(prep[j].k->act_type, jobs[j].w.n_in);
-    prep[j].packed = simd && jobs[j].w.packed != nullptr;
+    prep[j].packed = can_packed && jobs[j].w.packed != nullptr;
     owner[j] = j;
     for (int i = 0; i < j; ++i)
       if (jobs[i].x == jobs[j].x && prep[i].k->act_type == prep[j].k->act_type && jobs[i].w.n_in == jobs[j].w.n_in) {
@@ -125,7 +126,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
     if (need_sum[j]) {
       const int64_t nb = jobs[j].w.n_in / 32;
       for (int64_t t = t0; t < t1; ++t)
-        vnni::q8_0_block_sums(dst + t * prep[j].act_row, nb, const_cast<int32_t*>(prep[j].asum) + t * nb);
+        kt.q8_0_block_sums(dst + t * prep[j].act_row, nb, const_cast<int32_t*>(prep[j].asum) + t * nb);
     }
   };
   // A single token's conversion is too small to be worth waking the workers for.
@@ -151,7 +152,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
       const int64_t r0 = (c - prep[j].first_chunk) * kRowsPerChunk;
       const int64_t r1 = std::min<int64_t>(w.n_out, r0 + kRowsPerChunk);
       if (prep[j].packed) {
-        run_rows_packed(w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
+        run_rows_packed(kt, w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
       } else {
         run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1,
                  scratch.row_invariant);

@@ -1,7 +1,7 @@
 // Element-wise and row operations used by every architecture: norms, activations, softmax,
 // RoPE, and the f16 KV-cache dot/axpy that attention is made of. Each op has a scalar
-// reference (ops_ref.cpp) and an AVX2 version (x86/ops_avx2.cpp); ops() returns the table
-// for the active dispatch (see kernels/dot.h use_reference_kernels).
+// reference (ops_ref.cpp) and per-ISA versions; ops() returns the active level's table
+// (kernels/dispatch.h).
 #pragma once
 
 #include <cstdint>
@@ -35,14 +35,10 @@ struct OpsTable {
   void (*to_f16)(const float* src, uint16_t* dst, int64_t n);
 };
 
+// The active level's ops.
 const OpsTable& ops();
-const OpsTable& ops_ref();
-const OpsTable& ops_simd();
 
 namespace ref {
-extern const OpsTable kOps;
-}
-namespace avx2 {
 extern const OpsTable kOps;
 }
 

@@ -3,9 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/cpu.h"
 #include "core/fp16.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "kernels/ops.h"
 
 namespace pocket::kernels {
@@ -96,14 +95,7 @@ const OpsTable kOps = {rmsnorm, layernorm, swiglu, gelu_tanh, gelu_erf, softmax,
                        dot_f16, dot_f32,   axpy_f16, axpy_f32, to_f16};
 }  // namespace ref
 
-const OpsTable& ops_ref() { return ref::kOps; }
-
-const OpsTable& ops_simd() {
-  const CpuFeatures& c = cpu_features();
-  return (c.avx2 && c.fma && c.f16c) ? avx2::kOps : ref::kOps;
-}
-
-const OpsTable& ops() { return using_reference_kernels() ? ops_ref() : ops_simd(); }
+const OpsTable& ops() { return active_kernels().ops; }
 
 void rope_adjacent(float* x, int n_heads, int head_dim, int rot_dims, const float* cos_sin) {
   for (int h = 0; h < n_heads; ++h) {

@@ -3,17 +3,12 @@
 
 #include <cstring>
 
-#include "core/cpu.h"
+#include "kernels/dispatch.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels {
 
 namespace {
-
-bool vnni_available() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx2 && c.fma && c.f16c && c.avx512vnni && c.avx512vl && c.avx512bw;
-}
 
 void pack_group_q8(const WeightRef& w, int64_t g, RepackedQ8* out) {
   const int64_t nb = w.n_in / QK8_0;
@@ -45,7 +40,7 @@ void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
 }  // namespace
 
 bool can_repack(const WeightRef& w) {
-  return vnni_available() && (w.type == DType::Q8_0 || w.type == DType::Q4_0) && w.n_out % kPackRows == 0 &&
+  return active_kernels().packed_q8_0_8 != nullptr && (w.type == DType::Q8_0 || w.type == DType::Q4_0) && w.n_out % kPackRows == 0 &&
          w.n_in % 32 == 0 && w.n_in > 0;
 }
 

@@ -32,7 +32,7 @@ struct RepackedQ4 {   // from Q4_0: byte (k, r, i) = w[r][4k+i] (low nibble) | w
 static_assert(sizeof(RepackedQ8) == 8 * 34);   // 8 BlockQ8_0
 static_assert(sizeof(RepackedQ4) == 8 * 18);   // 8 BlockQ4_0
 
-// True when this CPU has the kernels and the matrix can be repacked (Q8_0 or Q4_0, rows a
+// True when the active kernel level has packed kernels (AVX512-VNNI) and the matrix can be repacked (Q8_0 or Q4_0, rows a
 // multiple of 8).
 bool can_repack(const WeightRef& w);
 // Repacks w into `out` (resized) and points w.packed at it.

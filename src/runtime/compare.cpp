@@ -11,7 +11,9 @@
 // baseline_rss_bytes says how much was resident before the load.
 #include "runtime/compare.h"
 
-#include <malloc.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim: glibc only; elsewhere the peak includes freed heap
+#endif
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -70,7 +72,9 @@ double median(std::vector<double> v) {
 class PeakRss {
  public:
   PeakRss() {
+#if defined(__GLIBC__)
     malloc_trim(0);
+#endif
     FILE* f = std::fopen("/proc/self/clear_refs", "w");
     if (f) {
       reset_ok_ = std::fputs("5", f) >= 0;

@@ -23,7 +23,7 @@ namespace pocket {
 struct EngineOptions {
   int n_threads = 0;          // 0 = all cores
   // Keep every weight in its file layout (memory-mapped only). Needed with the scalar
-  // reference kernels, which the process selects (kernels::use_reference_kernels).
+  // reference kernels, which the process selects (kernels::set_isa, kernels/dispatch.h).
   bool no_repack = false;
   DType quant = DType::Q8_0;  // checkpoint folders: type their matrices are quantized to at load
 };

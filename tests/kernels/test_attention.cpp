@@ -10,7 +10,7 @@
 #include "core/fp16.h"
 #include "core/thread_pool.h"
 #include "kernels/attention.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 
 namespace pocket::kernels {
 namespace {
@@ -49,27 +49,32 @@ void run_case(const Case& c) {
   AlignedBuffer<float> scratch;
 
   std::vector<float> batched(q_size), ref(q_size);
-  a.out = batched.data();
-  attention(a, scratch, pool);
-  use_reference_kernels(true);
+  set_isa(Isa::Ref);
   a.out = ref.data();
   attention(a, scratch, pool);
-  use_reference_kernels(false);
 
+  // Every level: a batch equals its tokens one at a time bit for bit, and is near the reference.
   const int64_t tok = static_cast<int64_t>(c.n_heads) * c.head_dim;
   std::vector<float> one(tok);
-  for (int64_t t = 0; t < c.n_tokens; ++t) {
-    AttentionArgs s = a;
-    s.q = q.data() + t * tok;
-    s.out = one.data();
-    s.n_tokens = 1;
-    s.n_keys = n_keys.data() + t;
-    attention(s, scratch, pool);
-    for (int64_t i = 0; i < tok; ++i) {
-      ASSERT_EQ(one[i], batched[t * tok + i]) << "token " << t << " element " << i;
-      ASSERT_NEAR(batched[t * tok + i], ref[t * tok + i], 1e-4) << "token " << t << " element " << i;
+  for (Isa isa : available_isas()) {
+    SCOPED_TRACE(isa_name(isa));
+    set_isa(isa);
+    a.out = batched.data();
+    attention(a, scratch, pool);
+    for (int64_t t = 0; t < c.n_tokens; ++t) {
+      AttentionArgs s = a;
+      s.q = q.data() + t * tok;
+      s.out = one.data();
+      s.n_tokens = 1;
+      s.n_keys = n_keys.data() + t;
+      attention(s, scratch, pool);
+      for (int64_t i = 0; i < tok; ++i) {
+        ASSERT_EQ(one[i], batched[t * tok + i]) << "token " << t << " element " << i;
+        ASSERT_NEAR(batched[t * tok + i], ref[t * tok + i], 1e-4) << "token " << t << " element " << i;
+      }
     }
   }
+  set_isa(startup_isa());
 }
 
 TEST(Attention, PrefillBitIdenticalToSingleTokenAndNearReference) {

@@ -1,8 +1,7 @@
 // K-quant dot products (Q2_K..Q6_K weights x Q8_K activations): the scalar reference against the
-// float dot of the dequantized rows and against llama.cpp's accuracy bounds, and every AVX2 kernel
-// (and the AVX2 Q8_K quantizer) against the scalar reference on random data of 1..9 super-blocks.
-// The functions are called directly (not through kernels/dot.h) so this binary does not depend
-// on the dispatch table.
+// float dot of the dequantized rows and against llama.cpp's accuracy bounds, and every kernel
+// level's products (and Q8_K quantizer) against the scalar reference on random data of 1..9
+// super-blocks (tests/kernels/levels_test_util.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,12 +11,11 @@
 #include <random>
 #include <vector>
 
-#include "core/cpu.h"
 #include "core/fp16.h"
 #include "kernels/ref/dot_ref.h"
-#include "kernels/x86/dot_avx2.h"
 #include "quant/blocks.h"
 #include "quant/kquants.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket {
 namespace {
@@ -32,7 +30,7 @@ struct KFormat {
   QuantFn quantize;
   DequantFn dequantize;
   DotFn ref_dot;
-  DotFn avx2_dot;
+  DType type;  // the level's kernel is type_kernels(level, type)
   float max_dot_error;  // llama.cpp tests/test-quantize-fns.cpp
   // Offsets of the fp16 scale fields inside the block, so random blocks get finite scales.
   int half_offsets[2];
@@ -42,21 +40,23 @@ struct KFormat {
 // MAX_DOT_PRODUCT_ERROR_LOWBIT = 0.04 for Q2_K.
 const KFormat kFormats[] = {
     {"q2_k", sizeof(BlockQ2_K), quant::quantize_row_q2_k, quant::dequantize_row_q2_k, kernels::ref::vec_dot_q2_k_q8_k,
-     kernels::avx2::vec_dot_q2_k_q8_k, 0.04f, {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)}},
+     DType::Q2_K, 0.04f, {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)}},
     {"q3_k", sizeof(BlockQ3_K), quant::quantize_row_q3_k, quant::dequantize_row_q3_k, kernels::ref::vec_dot_q3_k_q8_k,
-     kernels::avx2::vec_dot_q3_k_q8_k, 0.02f, {offsetof(BlockQ3_K, d), -1}},
+     DType::Q3_K, 0.02f, {offsetof(BlockQ3_K, d), -1}},
     {"q4_k", sizeof(BlockQ4_K), quant::quantize_row_q4_k, quant::dequantize_row_q4_k, kernels::ref::vec_dot_q4_k_q8_k,
-     kernels::avx2::vec_dot_q4_k_q8_k, 0.02f, {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)}},
+     DType::Q4_K, 0.02f, {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)}},
     {"q5_k", sizeof(BlockQ5_K), quant::quantize_row_q5_k, quant::dequantize_row_q5_k, kernels::ref::vec_dot_q5_k_q8_k,
-     kernels::avx2::vec_dot_q5_k_q8_k, 0.02f, {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)}},
+     DType::Q5_K, 0.02f, {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)}},
     {"q6_k", sizeof(BlockQ6_K), quant::quantize_row_q6_k, quant::dequantize_row_q6_k, kernels::ref::vec_dot_q6_k_q8_k,
-     kernels::avx2::vec_dot_q6_k_q8_k, 0.02f, {offsetof(BlockQ6_K, d), -1}},
+     DType::Q6_K, 0.02f, {offsetof(BlockQ6_K, d), -1}},
 };
 
-bool have_avx2() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx2 && c.fma && c.f16c;
-}
+class DotKQuantsLevels : public test::LevelTest {
+ protected:
+  DotFn level_dot(const KFormat& f) const { return kernels_of(f.type).vec_dot; }
+  QuantFn level_q8_k() const { return kernels_of(DType::Q4_K).quantize_act; }
+  void expect_same_q8_k(const std::vector<float>& x, const char* what) const;
+};
 
 std::vector<float> cos_data(size_t n, float offset) {  // llama.cpp's generate_data
   std::vector<float> v(n);
@@ -182,8 +182,7 @@ TEST(DotKQuantsRef, MatchesDequantizedDot) {
 // epsilons (6e-8) per term of sum |w x|, so 1e-5 relative to that scale is ~100x headroom while
 // any unpacking error is of order 1. (Relative to |ref| alone would be ill-posed: random rows
 // can cancel to almost 0.)
-TEST(DotKQuantsAvx2, MatchesReferenceOnRandomData) {
-  if (!have_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C";
+TEST_P(DotKQuantsLevels, MatchesReferenceOnRandomData) {
   std::mt19937 rng(2024);
   for (const KFormat& f : kFormats) {
     for (int nb = 1; nb <= 9; ++nb) {
@@ -193,47 +192,45 @@ TEST(DotKQuantsAvx2, MatchesReferenceOnRandomData) {
         if (source == 0) {  // random bit patterns
           w = random_weight_blocks(f, nb, rng);
           x = random_q8_k(nb, rng);
-        } else {  // quantized Gaussian rows; source 2 uses the AVX2 activation quantizer
+        } else {  // quantized Gaussian rows; source 2 uses the level's activation quantizer
           w = quantize(f, gaussian(nb * QK_K, 100 + nb, 0.05f));
           x = quantize_q8_k(gaussian(nb * QK_K, 200 + nb, 3.0f),
-                            source == 1 ? quant::quantize_row_q8_k : kernels::avx2::quantize_row_q8_k);
+                            source == 1 ? quant::quantize_row_q8_k : level_q8_k());
         }
         const int64_t n = int64_t{nb} * QK_K;
         const float ref = f.ref_dot(n, w.data(), x.data());
-        const float simd = f.avx2_dot(n, w.data(), x.data());
+        const float simd = level_dot(f)(n, w.data(), x.data());
         const double scale = std::max<double>(std::fabs(ref), dequantized_dot(f, w.data(), x.data(), nb).magnitude);
         EXPECT_LE(std::fabs(double(simd) - ref), 1e-5 * scale)
-            << f.name << " nb " << nb << " source " << source << " ref " << ref << " avx2 " << simd;
+            << f.name << " nb " << nb << " source " << source << " ref " << ref << " level " << simd;
       }
     }
   }
 }
 
-TEST(DotKQuantsAvx2, DotProductErrorWithinLlamaCppBounds) {
-  if (!have_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C";
+TEST_P(DotKQuantsLevels, DotProductErrorWithinLlamaCppBounds) {
   const size_t n = 32 * 128;
   const auto a = cos_data(n, 0.0f), b = cos_data(n, 1.0f);
   double exact = 0;
   for (size_t i = 0; i < n; ++i) exact += a[i] * b[i];
-  const auto qb = quantize_q8_k(b, kernels::avx2::quantize_row_q8_k);
+  const auto qb = quantize_q8_k(b, level_q8_k());
   for (const KFormat& f : kFormats) {
     const auto qa = quantize(f, a);
-    const float got = f.avx2_dot(static_cast<int64_t>(n), qa.data(), qb.data());
+    const float got = level_dot(f)(static_cast<int64_t>(n), qa.data(), qb.data());
     EXPECT_LT(std::fabs(got - exact) / n, f.max_dot_error) << f.name;
   }
 }
 
-// The AVX2 Q8_K quantizer computes the same single-rounded products and rounds with
-// cvtps_epi32 (nearest, ties to even under the default MXCSR), like ggml's nearest_int
+// Every level's Q8_K quantizer computes the same single-rounded products and rounds to nearest,
+// ties to even (AVX2 cvtps_epi32 under the default MXCSR, NEON vcvtnq), like ggml's nearest_int
 // (1.5*2^23 addition, also ties to even), so the bytes are identical, exact ties included.
-void expect_same_q8_k(const std::vector<float>& x, const char* what) {
+void DotKQuantsLevels::expect_same_q8_k(const std::vector<float>& x, const char* what) const {
   const auto a = quantize_q8_k(x, quant::quantize_row_q8_k);
-  const auto b = quantize_q8_k(x, kernels::avx2::quantize_row_q8_k);
+  const auto b = quantize_q8_k(x, level_q8_k());
   ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(BlockQ8_K)), 0) << what;
 }
 
-TEST(DotKQuantsAvx2, QuantizeQ8KIdenticalToReference) {
-  if (!have_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C";
+TEST_P(DotKQuantsLevels, QuantizeQ8KIdenticalToReference) {
   for (int nb = 1; nb <= 9; ++nb) {
     expect_same_q8_k(gaussian(nb * QK_K, 300 + nb, 1.0f), "gaussian");
     expect_same_q8_k(gaussian(nb * QK_K, 400 + nb, 1e-3f), "small gaussian");
@@ -246,7 +243,7 @@ TEST(DotKQuantsAvx2, QuantizeQ8KIdenticalToReference) {
   ties[QK_K + 9] = -127.0f;
   expect_same_q8_k(ties, "ties");
   {
-    const auto q = quantize_q8_k(ties, kernels::avx2::quantize_row_q8_k);
+    const auto q = quantize_q8_k(ties, level_q8_k());
     EXPECT_EQ(q[0].d, 1.0f);
     EXPECT_EQ(q[0].qs[0], -124);  // -124.5 -> -124 (even)
     EXPECT_EQ(q[0].qs[1], -124);  // -123.5 -> -124 (even)
@@ -264,6 +261,8 @@ TEST(DotKQuantsAvx2, QuantizeQ8KIdenticalToReference) {
   std::fill(mixed.begin() + QK_K, mixed.begin() + 2 * QK_K, 0.0f);
   expect_same_q8_k(mixed, "zero block");
 }
+
+POCKET_INSTANTIATE_LEVELS(DotKQuantsLevels);
 
 }  // namespace
 }  // namespace pocket

@@ -1,20 +1,18 @@
 // Matrix-product tiles and the threaded matmul agree with the scalar reference row dot
-// products, for every weight type, at odd shapes (row/token counts that leave partial tiles).
+// products, for every weight type and every kernel level, at odd shapes (row/token counts that
+// leave partial tiles).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "core/cpu.h"
 #include "core/thread_pool.h"
 #include "kernels/dot.h"
 #include "kernels/matmul.h"
 #include "kernels/repack.h"
-#include "kernels/x86/gemm_avx2.h"
-#include "kernels/x86/gemm_packed_vnni.h"
-#include "kernels/x86/gemm_vnni.h"
 #include "quant/types.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket::kernels {
 namespace {
@@ -31,7 +29,7 @@ std::vector<float> randv(size_t n, uint32_t seed) {
 // activation format (so only kernel arithmetic differs).
 void reference(DType t, const std::vector<uint8_t>& wq, int64_t n_in, int64_t n_out, const std::vector<float>& x,
                int64_t n_tok, std::vector<float>& y) {
-  const TypeKernels& k = type_kernels_ref(t);
+  const TypeKernels& k = type_kernels(kernels_for(Isa::Ref), t);
   const size_t wr = row_bytes(t, n_in), ar = row_bytes(k.act_type, n_in);
   std::vector<uint8_t> act(ar * n_tok);
   for (int64_t i = 0; i < n_tok; ++i) k.quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
@@ -39,6 +37,13 @@ void reference(DType t, const std::vector<uint8_t>& wq, int64_t n_in, int64_t n_
   for (int64_t i = 0; i < n_tok; ++i)
     for (int64_t r = 0; r < n_out; ++r) y[i * n_out + r] = k.vec_dot(n_in, wq.data() + r * wr, act.data() + i * ar);
 }
+
+// The level under test is made the active one (matmul dispatches through it).
+class MatmulLevels : public test::LevelTest {
+ protected:
+  void SetUp() override { set_isa(GetParam()); }
+  void TearDown() override { set_isa(startup_isa()); }
+};
 
 TEST(Matmul, MatchesReferenceForEveryType) {
   const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
@@ -57,18 +62,18 @@ TEST(Matmul, MatchesReferenceForEveryType) {
       WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
       MatmulScratch scratch;
       std::vector<float> got(n_tok * n_out);
-      for (bool ref : {false, true}) {
-        use_reference_kernels(ref);
+      for (Isa isa : available_isas()) {
+        set_isa(isa);
         matmul(w, x.data(), n_tok, got.data(), scratch, pool);
         for (size_t i = 0; i < got.size(); ++i)
-          ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << "index " << i << (ref ? " ref" : " simd");
+          ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << "index " << i << " " << isa_name(isa);
       }
-      use_reference_kernels(false);
+      set_isa(startup_isa());
     }
   }
 }
 
-TEST(Matmul, RepackedWeightsMatchReference) {
+TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
   ThreadPool pool(2);
   for (DType t : {DType::Q8_0, DType::Q4_0}) {
     const int64_t n_in = 160, n_out = 40;
@@ -76,7 +81,7 @@ TEST(Matmul, RepackedWeightsMatchReference) {
     std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
     for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
     WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
-    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels on this CPU";
+    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels at this level";
     AlignedBuffer<uint8_t> storage;
     repack_weight(w, storage, pool);
     ASSERT_NE(w.packed, nullptr);
@@ -104,7 +109,7 @@ TEST(Matmul, RepackedWeightsMatchReference) {
 
 // The server batches tokens of different sequences: a row's result must be bit-identical
 // whatever tile (16 or 8 rows) and token count computed it.
-TEST(Matmul, RepackedTilesAreBitIdentical) {
+TEST_P(MatmulLevels, RepackedTilesAreBitIdentical) {
   ThreadPool pool(2);
   for (DType t : {DType::Q8_0, DType::Q4_0}) {
     const int64_t n_in = 256, n_out = 56, nb = n_in / 32;  // 3 chunks of 16 + one of 8 rows
@@ -112,7 +117,7 @@ TEST(Matmul, RepackedTilesAreBitIdentical) {
     std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
     for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
     WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
-    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels on this CPU";
+    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels at this level";
     AlignedBuffer<uint8_t> storage;
     repack_weight(w, storage, pool);
     SCOPED_TRACE(dtype_name(t));
@@ -123,12 +128,12 @@ TEST(Matmul, RepackedTilesAreBitIdentical) {
     std::vector<uint8_t> act(ar * n_tok);
     std::vector<int32_t> asum(nb * n_tok);
     for (int64_t i = 0; i < n_tok; ++i) {
-      type_kernels_ref(DType::Q8_0).quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
-      vnni::q8_0_block_sums(act.data() + i * ar, nb, asum.data() + i * nb);
+      ref().types[static_cast<int>(DType::Q8_0)].quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
+      table().q8_0_block_sums(act.data() + i * ar, nb, asum.data() + i * nb);
     }
     const size_t group_bytes = row_bytes(t, n_in) * kPackRows;
-    const auto k8 = t == DType::Q8_0 ? vnni::packed_q8_0_8xT : vnni::packed_q4_0_8xT;
-    const auto k16 = t == DType::Q8_0 ? vnni::packed_q8_0_16xT : vnni::packed_q4_0_16xT;
+    const auto k8 = t == DType::Q8_0 ? table().packed_q8_0_8 : table().packed_q4_0_8;
+    const auto k16 = t == DType::Q8_0 ? table().packed_q8_0_16 : table().packed_q4_0_16;
     for (int nt = 1; nt <= 4; ++nt) {
       float y16[4 * 16], y8[4 * 16];
       k16(nb, w.packed + 2 * group_bytes, act.data(), ar, asum.data(), nt, y16, 16);
@@ -149,28 +154,14 @@ TEST(Matmul, RepackedTilesAreBitIdentical) {
   }
 }
 
-TEST(GemmTile, MatchesRowDotsAtManyLengths) {
-  const CpuFeatures& c = cpu_features();
-  if (!(c.avx2 && c.fma && c.f16c)) GTEST_SKIP() << "no AVX2";
-  const bool vnni_ok = c.avx512vnni && c.avx512vl && c.avx512bw;
-  if (!vnni_ok) std::printf("note: no AVX512-VNNI on this CPU; VNNI tiles not tested\n");
-  struct Tile {
-    DType t;
-    GemmTileFn fn;
-    bool needs_vnni;
-  };
-  const Tile tiles[] = {
-      {DType::Q8_0, avx2::gemm_q8_0_q8_0_2x4, false}, {DType::Q4_0, avx2::gemm_q4_0_q8_0_2x4, false},
-      {DType::Q8_0, vnni::gemm_q8_0_q8_0_2x4, true},  {DType::Q4_0, vnni::gemm_q4_0_q8_0_2x4, true},
-      {DType::F32, avx2::gemm_f32_f32_2x4, false},    {DType::F16, avx2::gemm_f16_f32_2x4, false},
-      {DType::BF16, avx2::gemm_bf16_f32_2x4, false},  {DType::Q4_K, avx2::gemm_q4_k_q8_k_2x4, false},
-      {DType::Q6_K, avx2::gemm_q6_k_q8_k_2x4, false},
-  };
-  for (const Tile& tile : tiles) {
-    if (tile.needs_vnni && !vnni_ok) continue;
-    const DType t = tile.t;
-    const TypeKernels& ref = type_kernels_ref(t);
-    EXPECT_NE(type_kernels_simd(t).gemm_tile, nullptr);
+TEST_P(MatmulLevels, GemmTilesMatchRowDotsAtManyLengths) {
+  int n_tiles = 0;
+  for (int ti = 0; ti < kMaxDType; ++ti) {
+    const DType t = static_cast<DType>(ti);
+    const GemmTileFn fn = table().types[ti].gemm_tile;
+    if (!fn) continue;
+    ++n_tiles;
+    const TypeKernels& ref = type_kernels(kernels_for(Isa::Ref), t);
     for (int64_t nb : {1, 2, 3, 7, 18, 65}) {
       // Float types take any length: exercise the scalar tail too.
       const int64_t bs = type_traits(t).block_size;
@@ -182,7 +173,7 @@ TEST(GemmTile, MatchesRowDotsAtManyLengths) {
       for (int r = 0; r < kGemmRows; ++r) quantize_row(t, wf.data() + r * n, wq.data() + r * wr, n);
       for (int i = 0; i < kGemmTokens; ++i) ref.quantize_act(x.data() + i * n, act.data() + i * ar, n);
       float y[kGemmTokens * 8];
-      tile.fn(n, wq.data(), wr, act.data(), ar, y, 8);
+      fn(n, wq.data(), wr, act.data(), ar, y, 8);
       std::vector<float> wd(n);
       for (int r = 0; r < kGemmRows; ++r) {
         dequantize_row(t, wq.data() + r * wr, wd.data(), n);
@@ -196,7 +187,10 @@ TEST(GemmTile, MatchesRowDotsAtManyLengths) {
       }
     }
   }
+  std::printf("%s: %d weight types with 2x4 tiles\n", isa_name(GetParam()), n_tiles);
 }
+
+POCKET_INSTANTIATE_LEVELS(MatmulLevels);
 
 }  // namespace
 }  // namespace pocket::kernels

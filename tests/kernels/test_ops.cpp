@@ -1,13 +1,13 @@
-// Every SIMD op agrees with its scalar reference on random data at odd sizes.
+// Every kernel level's float ops agree with the scalar reference on random data at odd sizes.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "core/cpu.h"
 #include "core/fp16.h"
 #include "kernels/ops.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket::kernels {
 namespace {
@@ -29,19 +29,15 @@ double nmse(const std::vector<float>& a, const std::vector<float>& b) {
   return den > 0 ? num / den : num;
 }
 
-class OpsSimd : public ::testing::Test {
+class OpsLevels : public test::LevelTest {
  protected:
-  void SetUp() override {
-    const CpuFeatures& c = cpu_features();
-    if (!(c.avx2 && c.fma && c.f16c)) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
-  }
   const OpsTable& r = ref::kOps;
-  const OpsTable& s = avx2::kOps;
+  const OpsTable& s = table().ops;
 };
 
 const int kSizes[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 65, 127, 576, 1001, 4099};
 
-TEST_F(OpsSimd, Norms) {
+TEST_P(OpsLevels, Norms) {
   for (int n : kSizes) {
     auto x = randv(n, n, 3.0f), w = randv(n, n + 1), b = randv(n, n + 2);
     std::vector<float> y1(n), y2(n);
@@ -54,7 +50,7 @@ TEST_F(OpsSimd, Norms) {
   }
 }
 
-TEST_F(OpsSimd, Activations) {
+TEST_P(OpsLevels, Activations) {
   for (int n : kSizes) {
     auto g = randv(n, n, 4.0f), u = randv(n, n + 7);
     std::vector<float> y1(n), y2(n);
@@ -73,7 +69,7 @@ TEST_F(OpsSimd, Activations) {
   }
 }
 
-TEST_F(OpsSimd, Softmax) {
+TEST_P(OpsLevels, Softmax) {
   for (int n : kSizes) {
     auto x1 = randv(n, n, 10.0f);
     if (n > 2) x1[1] = -INFINITY;  // masked entry
@@ -87,7 +83,7 @@ TEST_F(OpsSimd, Softmax) {
   }
 }
 
-TEST_F(OpsSimd, DotsAndAxpy) {
+TEST_P(OpsLevels, DotsAndAxpy) {
   for (int n : kSizes) {
     auto a = randv(n, n), b = randv(n, n + 1);
     std::vector<uint16_t> h(n), h2(n);
@@ -124,6 +120,8 @@ TEST(Rope, RotatesAdjacentPairs) {
   EXPECT_FLOAT_EQ(x[2], 3.0f);
   EXPECT_FLOAT_EQ(x[3], 4.0f);
 }
+
+POCKET_INSTANTIATE_LEVELS(OpsLevels);
 
 }  // namespace
 }  // namespace pocket::kernels

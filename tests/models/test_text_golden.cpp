@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "core/error.h"
 #include "runtime/engine.h"
 #include "test_util.h"
@@ -43,7 +43,7 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     EngineOptions eo;
     eo.n_threads = 2;
     eo.no_repack = ref;  // the reference kernels read the file's layout
-    kernels::use_reference_kernels(ref);  // a process-wide dispatch choice, reset below
+    kernels::set_isa(ref ? kernels::Isa::Ref : kernels::startup_isa());  // process-wide, reset below
     auto engine = Engine::load(test::shared_path("models/" + c.meta["model"].get<std::string>()), eo);
     const int64_t nv = c.meta["n_vocab"].get<int64_t>();
     ASSERT_EQ(engine->hparams().n_vocab, nv);
@@ -82,7 +82,7 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     std::printf("  %-28s %-5s nmse %.3e  argmax %.1f%%  greedy prefix %zu/16\n", c.name.c_str(), ref ? "ref" : "simd", err,
                 100 * agreement, same);
   }
-  kernels::use_reference_kernels(false);
+  kernels::set_isa(kernels::startup_isa());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, TextGolden, ::testing::Values(false, true),

@@ -1,4 +1,4 @@
-// The blocked AVX2 bidirectional attention agrees with its scalar reference on random data,
+// Every kernel level's blocked bidirectional attention agrees with the scalar reference on random data,
 // at odd token counts and head sizes and with strided (packed QKV) layouts.
 #include <gtest/gtest.h>
 
@@ -6,9 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "core/cpu.h"
 #include "kernels/attention_full.h"
-#include "kernels/dot.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket::kernels {
 namespace {
@@ -29,7 +28,7 @@ struct Case {
 };
 
 // Q, K, V packed per token as [q | k | v] (stride 3*d), output with its own stride.
-void run_case(const Case& c, ThreadPool& pool, uint32_t seed) {
+void run_case(const KernelTable& level, const Case& c, ThreadPool& pool, uint32_t seed) {
   const int64_t d = static_cast<int64_t>(c.heads) * c.head_dim;
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.5f);
@@ -51,9 +50,9 @@ void run_case(const Case& c, ThreadPool& pool, uint32_t seed) {
 
   AlignedBuffer<float> scratch;
   a.out = o_ref.data();
-  attention_full_ref(a, scratch, pool);
+  attention_full(kernels_for(Isa::Ref), a, scratch, pool);
   a.out = o_simd.data();
-  attention_full_simd(a, scratch, pool);
+  attention_full(level, a, scratch, pool);
   EXPECT_LE(nmse(o_simd, o_ref), 1e-10) << "n=" << c.n << " heads=" << c.heads << " hd=" << c.head_dim;
 
   // Rows are convex combinations of V rows: check one element against a direct computation.
@@ -74,14 +73,15 @@ void run_case(const Case& c, ThreadPool& pool, uint32_t seed) {
   EXPECT_NEAR(o_ref[t * out_stride + h * c.head_dim], want, 1e-4);
 }
 
-TEST(AttentionFull, SimdMatchesReference) {
-  const CpuFeatures& cpu = cpu_features();
-  if (!(cpu.avx2 && cpu.fma && cpu.f16c)) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
+class AttentionFullLevels : public test::LevelTest {};
+
+TEST_P(AttentionFullLevels, MatchesReference) {
+  if (!table().attn_tile_gemm) GTEST_SKIP() << "no blocked attention at this level: it runs the reference";
   ThreadPool pool(2);
   const Case cases[] = {{1, 1, 8},   {2, 2, 16},  {5, 3, 64},  {16, 2, 64}, {17, 4, 64}, {31, 1, 72},
                         {33, 2, 12}, {64, 4, 16}, {100, 3, 40}, {129, 2, 64}, {257, 1, 8}};
   uint32_t seed = 1;
-  for (const Case& c : cases) run_case(c, pool, seed++);
+  for (const Case& c : cases) run_case(table(), c, pool, seed++);
 }
 
 TEST(AttentionFull, SingleThreadEqualsMultiThread) {
@@ -108,6 +108,8 @@ TEST(AttentionFull, SingleThreadEqualsMultiThread) {
   attention_full(a, s3, p3);
   EXPECT_EQ(o1, o3);  // work split never changes the arithmetic of a row
 }
+
+POCKET_INSTANTIATE_LEVELS(AttentionFullLevels);
 
 }  // namespace
 }  // namespace pocket::kernels

@@ -1,4 +1,4 @@
-// The blocked float GEMM the vision towers use (kernels/gemm_f32.h) against a double-precision
+// The blocked float GEMM the vision towers use (kernels/gemm_f32.h), at every kernel level, against a double-precision
 // product of the dequantized weights (quant/ dequantize_row is the oracle for the weights), for
 // every weight type it packs itself and a generic one, at odd shapes (token counts that are not
 // multiples of 6, outputs not multiples of 16, inputs not multiples of 8 or of the 256 slice),
@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "core/fp16.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "kernels/gemm_f32.h"
 #include "quant/blocks.h"
 #include "quant/types.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket::kernels {
 namespace {
@@ -84,8 +85,15 @@ void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed,
                               << " threads=" << threads;
 }
 
-TEST(VisionGemm, MatchesDoubleProductOfDequantizedWeights) {
-  if (!gemm_f32_is_simd()) GTEST_SKIP() << "no AVX2/FMA/F16C: gemm_f32 is the reference matmul";
+// The level under test is made the active one (gemm_f32 dispatches through it).
+class VisionGemmLevels : public test::LevelTest {
+ protected:
+  void SetUp() override { set_isa(GetParam()); }
+  void TearDown() override { set_isa(startup_isa()); }
+};
+
+TEST_P(VisionGemmLevels, MatchesDoubleProductOfDequantizedWeights) {
+  if (!gemm_f32_is_simd()) GTEST_SKIP() << "no blocked GEMM at this level: gemm_f32 is the reference matmul";
   gemm_f32_disable_int8(true);  // Q8_0 through the float path here
   const Shape shapes[] = {{1, 32, 16}, {7, 96, 33}, {13, 300, 50}, {64, 512, 80}, {200, 544, 129}, {37, 1056, 16}};
   uint32_t seed = 1;
@@ -106,8 +114,8 @@ TEST(VisionGemm, MatchesDoubleProductOfDequantizedWeights) {
   gemm_f32_disable_int8(false);
 }
 
-TEST(VisionGemm, Q8_0IntegerPathMatchesQ8_0Products) {
-  if (!gemm_f32_q8_is_int8()) GTEST_SKIP() << "no AVX512-VNNI: Q8_0 takes the float path";
+TEST_P(VisionGemmLevels, Q8_0IntegerPathMatchesQ8_0Products) {
+  if (!gemm_f32_q8_is_int8()) GTEST_SKIP() << "no int8 GEMM at this level: Q8_0 takes the float path";
   const Shape shapes[] = {{1, 32, 32}, {5, 64, 33}, {13, 544, 70}, {200, 1056, 64}, {37, 768, 100}};
   uint32_t seed = 100;
   for (const Shape& s : shapes)
@@ -119,11 +127,13 @@ TEST(VisionGemm, Q8_0IntegerPathMatchesQ8_0Products) {
 
 TEST(VisionGemm, ReferenceDispatchFallsBackToMatmul) {
   // Under the reference kernels the product is kernels::matmul plus the bias.
-  use_reference_kernels(true);
+  set_isa(Isa::Ref);
   EXPECT_FALSE(gemm_f32_is_simd());
   run(DType::F16, {11, 64, 24}, 2, true, 99);
-  use_reference_kernels(false);
+  set_isa(startup_isa());
 }
+
+POCKET_INSTANTIATE_LEVELS(VisionGemmLevels);
 
 }  // namespace
 }  // namespace pocket::kernels

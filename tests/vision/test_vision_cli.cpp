@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 
 void register_encode_image(CLI::App& app);
 
@@ -40,7 +40,7 @@ double nmse(const std::vector<float>& a, const std::vector<float>& ref) {
 class EncodeImageCli : public ::testing::Test {
  protected:
   void TearDown() override {
-    pocket::kernels::use_reference_kernels(false);
+    pocket::kernels::set_isa(pocket::kernels::startup_isa());
     fs::remove(out_);
   }
   void run(std::vector<std::string> args) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/dot.h"
+#include "kernels/dispatch.h"
 #include "vision/vision_encoder.h"
 
 namespace pocket {
@@ -59,7 +59,7 @@ std::vector<GoldenCase> golden_cases() {
 
 class VisionGolden : public ::testing::TestWithParam<bool> {  // param: reference kernels
  protected:
-  void TearDown() override { kernels::use_reference_kernels(false); }
+  void TearDown() override { kernels::set_isa(kernels::startup_isa()); }
   const VisionEncoder& encoder(const std::string& model) {
     auto& e = encoders_[model];
     if (!e) e = VisionEncoder::load((kModels / model).string());
@@ -69,7 +69,7 @@ class VisionGolden : public ::testing::TestWithParam<bool> {  // param: referenc
 };
 
 TEST_P(VisionGolden, AllCases) {
-  kernels::use_reference_kernels(GetParam());
+  kernels::set_isa(GetParam() ? kernels::Isa::Ref : kernels::startup_isa());
   ThreadPool pool(2);
   const auto cases = golden_cases();
   ASSERT_GE(cases.size(), 5u) << "golden cases missing in " << kGolden;

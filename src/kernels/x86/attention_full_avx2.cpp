@@ -2,7 +2,7 @@
 // the CPU has AVX2 and FMA.
 #include <immintrin.h>
 
-#include "kernels/attention_full.h"
+#include "kernels/x86/vision_x86.h"
 
 namespace pocket::kernels::avx2 {
 namespace {

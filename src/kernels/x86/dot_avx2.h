@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/ops.h"
+
 namespace pocket::kernels::avx2 {
 
 float vec_dot_f32_f32(int64_t n, const void* w, const void* x);
@@ -23,5 +25,8 @@ float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* x);
 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* x);
 float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* x);
 void quantize_row_q8_k(const float* src, void* dst, int64_t n);
+
+// The float ops (x86/ops_avx2.cpp).
+extern const OpsTable kOps;
 
 }  // namespace pocket::kernels::avx2

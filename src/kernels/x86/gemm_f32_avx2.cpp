@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "kernels/gemm_f32.h"
+#include "kernels/x86/vision_x86.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::avx2 {

@@ -16,6 +16,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "kernels/gemm_f32.h"
+#include "kernels/x86/vision_x86.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::vnni {

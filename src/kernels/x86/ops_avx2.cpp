@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "core/fp16.h"
-#include "kernels/ops.h"
+#include "kernels/x86/dot_avx2.h"
 #include "kernels/x86/simd_util.h"
 
 namespace pocket::kernels::avx2 {

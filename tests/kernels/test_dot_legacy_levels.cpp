@@ -1,6 +1,6 @@
-// Tests for the AVX2 dot products and Q8 activation quantizers of the plain and 32-element
-// block formats against the scalar reference (kernels/ref), on random data at odd sizes.
-// Skipped where the CPU lacks AVX2/FMA/F16C.
+// Tests for every kernel level's dot products and Q8 activation quantizers of the plain and
+// 32-element block formats against the scalar reference (kernels/ref), on random data at odd
+// sizes (tests/kernels/levels.h: each level this build and CPU can run).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,23 +9,14 @@
 #include <random>
 #include <vector>
 
-#include "core/cpu.h"
 #include "core/fp16.h"
 #include "kernels/ref/dot_ref.h"
-#include "kernels/x86/dot_avx2.h"
 #include "quant/blocks.h"
 #include "quant/legacy.h"
+#include "kernels/levels_test_util.h"
 
 namespace pocket {
 namespace {
-
-bool have_avx2() {
-  const CpuFeatures& c = cpu_features();
-  return c.avx2 && c.fma && c.f16c;
-}
-
-#define SKIP_WITHOUT_AVX2() \
-  if (!have_avx2()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C"
 
 using DotFn = float (*)(int64_t, const void*, const void*);
 using QuantizeFn = void (*)(const float*, void*, int64_t);
@@ -37,7 +28,7 @@ void load_f32(const void* src, float* dst, int64_t n) { std::memcpy(dst, src, st
 struct Kernel {
   const char* name;
   DotFn ref;
-  DotFn simd;
+  DType type;  // the level's kernel is type_kernels(level, type)
   QuantizeFn quantize_w;
   DequantizeFn dequantize_w;
   size_t w_block_bytes;
@@ -48,25 +39,25 @@ struct Kernel {
 };
 
 const Kernel kKernels[] = {
-    {"f32", kernels::ref::vec_dot_f32_f32, kernels::avx2::vec_dot_f32_f32, copy_f32, load_f32, 4, copy_f32, load_f32,
+    {"f32", kernels::ref::vec_dot_f32_f32, DType::F32, copy_f32, load_f32, 4, copy_f32, load_f32,
      4, 1},
-    {"f16", kernels::ref::vec_dot_f16_f32, kernels::avx2::vec_dot_f16_f32, quant::quantize_row_f16,
+    {"f16", kernels::ref::vec_dot_f16_f32, DType::F16, quant::quantize_row_f16,
      quant::dequantize_row_f16, 2, copy_f32, load_f32, 4, 1},
-    {"bf16", kernels::ref::vec_dot_bf16_f32, kernels::avx2::vec_dot_bf16_f32, quant::quantize_row_bf16,
+    {"bf16", kernels::ref::vec_dot_bf16_f32, DType::BF16, quant::quantize_row_bf16,
      quant::dequantize_row_bf16, 2, copy_f32, load_f32, 4, 1},
-    {"q8_0", kernels::ref::vec_dot_q8_0_q8_0, kernels::avx2::vec_dot_q8_0_q8_0, quant::quantize_row_q8_0,
+    {"q8_0", kernels::ref::vec_dot_q8_0_q8_0, DType::Q8_0, quant::quantize_row_q8_0,
      quant::dequantize_row_q8_0, sizeof(BlockQ8_0), quant::quantize_row_q8_0, quant::dequantize_row_q8_0,
      sizeof(BlockQ8_0), 32},
-    {"q4_0", kernels::ref::vec_dot_q4_0_q8_0, kernels::avx2::vec_dot_q4_0_q8_0, quant::quantize_row_q4_0,
+    {"q4_0", kernels::ref::vec_dot_q4_0_q8_0, DType::Q4_0, quant::quantize_row_q4_0,
      quant::dequantize_row_q4_0, sizeof(BlockQ4_0), quant::quantize_row_q8_0, quant::dequantize_row_q8_0,
      sizeof(BlockQ8_0), 32},
-    {"q4_1", kernels::ref::vec_dot_q4_1_q8_1, kernels::avx2::vec_dot_q4_1_q8_1, quant::quantize_row_q4_1,
+    {"q4_1", kernels::ref::vec_dot_q4_1_q8_1, DType::Q4_1, quant::quantize_row_q4_1,
      quant::dequantize_row_q4_1, sizeof(BlockQ4_1), quant::quantize_row_q8_1, quant::dequantize_row_q8_1,
      sizeof(BlockQ8_1), 32},
-    {"q5_0", kernels::ref::vec_dot_q5_0_q8_0, kernels::avx2::vec_dot_q5_0_q8_0, quant::quantize_row_q5_0,
+    {"q5_0", kernels::ref::vec_dot_q5_0_q8_0, DType::Q5_0, quant::quantize_row_q5_0,
      quant::dequantize_row_q5_0, sizeof(BlockQ5_0), quant::quantize_row_q8_0, quant::dequantize_row_q8_0,
      sizeof(BlockQ8_0), 32},
-    {"q5_1", kernels::ref::vec_dot_q5_1_q8_1, kernels::avx2::vec_dot_q5_1_q8_1, quant::quantize_row_q5_1,
+    {"q5_1", kernels::ref::vec_dot_q5_1_q8_1, DType::Q5_1, quant::quantize_row_q5_1,
      quant::dequantize_row_q5_1, sizeof(BlockQ5_1), quant::quantize_row_q8_1, quant::dequantize_row_q8_1,
      sizeof(BlockQ8_1), 32},
 };
@@ -114,9 +105,13 @@ Rows make_rows(const Kernel& k, const std::vector<float>& w, const std::vector<f
 //    |simd - ref| <= 1e-5 * |ref| is checked.
 constexpr double kRelTol = 1e-5;
 
-TEST(DotLegacyAvx2, MatchesRefOnZeroMeanData) {
-  SKIP_WITHOUT_AVX2();
-  std::mt19937 rng(7);
+class DotLegacyLevels : public test::LevelTest {
+ protected:
+  DotFn level_dot(const Kernel& k) const { return kernels_of(k.type).vec_dot; }
+};
+
+TEST_P(DotLegacyLevels, MatchesRefOnZeroMeanData) {
+    std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (const Kernel& k : kKernels) {
     for (int64_t n : sizes_for(k)) {
@@ -125,16 +120,15 @@ TEST(DotLegacyAvx2, MatchesRefOnZeroMeanData) {
       for (auto& v : x) v = dist(rng);
       const Rows r = make_rows(k, w, x);
       const float want = k.ref(n, r.w.data(), r.x.data());
-      const float got = k.simd(n, r.w.data(), r.x.data());
+      const float got = level_dot(k)(n, r.w.data(), r.x.data());
       EXPECT_LE(std::fabs(static_cast<double>(got) - want), kRelTol * r.abs_terms)
           << k.name << " n=" << n << " ref=" << want << " simd=" << got;
     }
   }
 }
 
-TEST(DotLegacyAvx2, MatchesRefOnPositiveData) {
-  SKIP_WITHOUT_AVX2();
-  // Positive inputs dequantize to non-negative weights in every format (Q4_0/Q5_0 put the
+TEST_P(DotLegacyLevels, MatchesRefOnPositiveData) {
+    // Positive inputs dequantize to non-negative weights in every format (Q4_0/Q5_0 put the
   // positive extreme at -8/-16 with a negative d), so no term cancels.
   std::mt19937 rng(8);
   std::uniform_real_distribution<float> dist(0.5f, 1.5f);
@@ -145,7 +139,7 @@ TEST(DotLegacyAvx2, MatchesRefOnPositiveData) {
       for (auto& v : x) v = dist(rng);
       const Rows r = make_rows(k, w, x);
       const float want = k.ref(n, r.w.data(), r.x.data());
-      const float got = k.simd(n, r.w.data(), r.x.data());
+      const float got = level_dot(k)(n, r.w.data(), r.x.data());
       ASSERT_GT(want, 0.0f) << k.name;
       EXPECT_LE(std::fabs(static_cast<double>(got) - want), kRelTol * std::fabs(want))
           << k.name << " n=" << n << " ref=" << want << " simd=" << got;
@@ -155,9 +149,8 @@ TEST(DotLegacyAvx2, MatchesRefOnPositiveData) {
 
 // Weight blocks made of random bytes reach every nibble, fifth-bit and Q8 value (-128
 // included) that a quantizer might never emit; scales are random but finite.
-TEST(DotLegacyAvx2, MatchesRefOnRandomWeightBytes) {
-  SKIP_WITHOUT_AVX2();
-  std::mt19937 rng(9);
+TEST_P(DotLegacyLevels, MatchesRefOnRandomWeightBytes) {
+    std::mt19937 rng(9);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -184,7 +177,7 @@ TEST(DotLegacyAvx2, MatchesRefOnRandomWeightBytes) {
       double abs_terms = 0;
       for (int64_t i = 0; i < n; ++i) abs_terms += std::fabs(static_cast<double>(wd[i]) * xd[i]);
       const float want = k.ref(n, r.w.data(), r.x.data());
-      const float got = k.simd(n, r.w.data(), r.x.data());
+      const float got = level_dot(k)(n, r.w.data(), r.x.data());
       EXPECT_LE(std::fabs(static_cast<double>(got) - want), kRelTol * abs_terms) << k.name << " blocks=" << nb;
     }
   }
@@ -197,9 +190,8 @@ TEST(DotLegacyAvx2, MatchesRefOnRandomWeightBytes) {
 // a multiple of 2^-5 and every partial sum stays below 19 blocks * (32 * 128 * 15 * 2^-3
 // + 1 * 0.25 * 480) < 2^18, i.e. under 2^23 units of 2^-5: exact in float. Varying the
 // scales per block checks that each block's scale meets its own integer sum.
-TEST(DotLegacyAvx2, ExactWhereSummationIsExact) {
-  SKIP_WITHOUT_AVX2();
-  std::mt19937 rng(10);
+TEST_P(DotLegacyLevels, ExactWhereSummationIsExact) {
+    std::mt19937 rng(10);
   std::uniform_int_distribution<int> byte(0, 255), q(-15, 15), small(-8, 8), coin(0, 1);
   const int64_t nb = 19;
   for (const Kernel& k : kKernels) {
@@ -234,12 +226,12 @@ TEST(DotLegacyAvx2, ExactWhereSummationIsExact) {
       }
     }
     const float want = k.ref(n, wq.data(), xq.data());
-    const float got = k.simd(n, wq.data(), xq.data());
+    const float got = level_dot(k)(n, wq.data(), xq.data());
     EXPECT_EQ(got, want) << k.name;
   }
 }
 
-// ---- llama.cpp's dot product error with the AVX2 path end to end ------------------------
+// ---- llama.cpp's dot product error with the level's path end to end ------------------------
 
 std::vector<float> cos_data(float offset, size_t n) {
   std::vector<float> x(n);
@@ -247,28 +239,25 @@ std::vector<float> cos_data(float offset, size_t n) {
   return x;
 }
 
-TEST(DotLegacyAvx2, LlamaCppDotProductError) {
-  SKIP_WITHOUT_AVX2();
-  // ref: llama.cpp tests/test-quantize-fns.cpp (MAX_DOT_PRODUCT_ERROR = 0.02), with the
-  // activations quantized by the AVX2 quantizers as the dispatch table does.
+TEST_P(DotLegacyLevels, LlamaCppDotProductError) {
+    // ref: llama.cpp tests/test-quantize-fns.cpp (MAX_DOT_PRODUCT_ERROR = 0.02), with the
+  // activations quantized by the level's quantizers as the dispatch table does.
   const size_t n = 32 * 128;
   const std::vector<float> w = cos_data(0.0f, n), x = cos_data(1.0f, n);
   double want = 0;
   for (size_t i = 0; i < n; ++i) want += w[i] * x[i];
   for (const Kernel& k : kKernels) {
-    QuantizeFn qx = k.quantize_x;
-    if (qx == quant::quantize_row_q8_0) qx = kernels::avx2::quantize_row_q8_0;
-    if (qx == quant::quantize_row_q8_1) qx = kernels::avx2::quantize_row_q8_1;
+    const QuantizeFn qx = kernels_of(k.type).quantize_act;
     std::vector<uint8_t> wq(n / k.block * k.w_block_bytes), xq(n / k.block * k.x_block_bytes);
     k.quantize_w(w.data(), wq.data(), static_cast<int64_t>(n));
     qx(x.data(), xq.data(), static_cast<int64_t>(n));
-    const float got = k.simd(static_cast<int64_t>(n), wq.data(), xq.data());
+    const float got = level_dot(k)(static_cast<int64_t>(n), wq.data(), xq.data());
     EXPECT_LT(std::fabs(got - static_cast<float>(want)) / static_cast<float>(n), 0.02f) << k.name;
   }
 }
 
 // ---- activation quantizers --------------------------------------------------------------
-// The AVX2 quantizers reproduce the scalar ones bit for bit, *including* values exactly at
+// Every level's quantizers reproduce the scalar ones bit for bit, *including* values exactly at
 // a rounding tie: they use the same id = 1 / (amax / 127) and emulate roundf's
 // half-away-from-zero rather than the SIMD round-to-even (llama.cpp's AVX2 quantizer does
 // the latter and so differs from its _ref on ties). So the check is full byte identity.
@@ -276,19 +265,24 @@ TEST(DotLegacyAvx2, LlamaCppDotProductError) {
 struct Q8Quantizer {
   const char* name;
   QuantizeFn ref;
-  QuantizeFn simd;
+  DType weight;  // a weight type whose activation format this is
   size_t block_bytes;
 };
 const Q8Quantizer kQ8[] = {
-    {"q8_0", quant::quantize_row_q8_0, kernels::avx2::quantize_row_q8_0, sizeof(BlockQ8_0)},
-    {"q8_1", quant::quantize_row_q8_1, kernels::avx2::quantize_row_q8_1, sizeof(BlockQ8_1)},
+    {"q8_0", quant::quantize_row_q8_0, DType::Q8_0, sizeof(BlockQ8_0)},
+    {"q8_1", quant::quantize_row_q8_1, DType::Q4_1, sizeof(BlockQ8_1)},
 };
 
-void expect_same_bytes(const Q8Quantizer& q, const std::vector<float>& x, const char* what) {
+class Q8QuantizeLevels : public test::LevelTest {
+ protected:
+  void expect_same_bytes(const Q8Quantizer& q, const std::vector<float>& x, const char* what) const;
+};
+
+void Q8QuantizeLevels::expect_same_bytes(const Q8Quantizer& q, const std::vector<float>& x, const char* what) const {
   const int64_t n = static_cast<int64_t>(x.size());
   std::vector<uint8_t> a(n / 32 * q.block_bytes, 0xAA), b(n / 32 * q.block_bytes, 0x55);
   q.ref(x.data(), a.data(), n);
-  q.simd(x.data(), b.data(), n);
+  kernels_of(q.weight).quantize_act(x.data(), b.data(), n);
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i] != b[i]) {
       ADD_FAILURE() << q.name << " " << what << ": first differing byte " << i << " (block " << i / q.block_bytes
@@ -298,9 +292,8 @@ void expect_same_bytes(const Q8Quantizer& q, const std::vector<float>& x, const 
   }
 }
 
-TEST(Q8QuantizeAvx2, SameBytesOnRandomData) {
-  SKIP_WITHOUT_AVX2();
-  std::mt19937 rng(11);
+TEST_P(Q8QuantizeLevels, SameBytesOnRandomData) {
+    std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::uniform_real_distribution<float> mag(-20.0f, 20.0f);
   for (const Q8Quantizer& q : kQ8) {
@@ -312,9 +305,8 @@ TEST(Q8QuantizeAvx2, SameBytesOnRandomData) {
   }
 }
 
-TEST(Q8QuantizeAvx2, SameBytesOnTies) {
-  SKIP_WITHOUT_AVX2();
-  // One element per block is +-15.875 = 127 / 8, so d = 0.125 and id = 8 exactly; the
+TEST_P(Q8QuantizeLevels, SameBytesOnTies) {
+    // One element per block is +-15.875 = 127 / 8, so d = 0.125 and id = 8 exactly; the
   // others are k / 128 with |k| <= 2032, so x * id = k / 16 is exactly a half whenever
   // k = 8 (mod 16): about one value in 16 sits on a tie.
   std::mt19937 rng(12);
@@ -334,9 +326,8 @@ TEST(Q8QuantizeAvx2, SameBytesOnTies) {
   for (const Q8Quantizer& q : kQ8) expect_same_bytes(q, x, "ties");
 }
 
-TEST(Q8QuantizeAvx2, SameBytesOnEdgeBlocks) {
-  SKIP_WITHOUT_AVX2();
-  std::vector<float> x(5 * 32, 0.0f);  // block 0: all zero
+TEST_P(Q8QuantizeLevels, SameBytesOnEdgeBlocks) {
+    std::vector<float> x(5 * 32, 0.0f);  // block 0: all zero
   for (int j = 0; j < 32; ++j) {
     x[32 + j] = (j == 7) ? -1.0f : 0.0f;                    // one non-zero, negative extreme
     x[64 + j] = 1e-3f * static_cast<float>(j % 3 - 1);      // tiny values
@@ -345,6 +336,9 @@ TEST(Q8QuantizeAvx2, SameBytesOnEdgeBlocks) {
   }
   for (const Q8Quantizer& q : kQ8) expect_same_bytes(q, x, "edge");
 }
+
+POCKET_INSTANTIATE_LEVELS(DotLegacyLevels);
+POCKET_INSTANTIATE_LEVELS(Q8QuantizeLevels);
 
 }  // namespace
 }  // namespace pocket
