@@ -6,6 +6,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define POCKET_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define POCKET_PAUSE() __asm__ __volatile__("yield")
 #else
 #define POCKET_PAUSE() ((void)0)
 #endif

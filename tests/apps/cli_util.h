@@ -16,7 +16,14 @@ struct CmdResult {
   std::string err;
 };
 
-inline std::string pocket_bin() { return binary_path("bin/pocket"); }
+// The binary, behind the cross build's emulator when there is one (tests/CMakeLists.txt).
+inline std::string pocket_bin() {
+#ifdef POCKET_TEST_EMULATOR
+  return std::string(POCKET_TEST_EMULATOR) + " " + binary_path("bin/pocket");
+#else
+  return binary_path("bin/pocket");
+#endif
+}
 
 // `args` is appended to the binary path verbatim (quote it yourself).
 inline CmdResult run_pocket(const std::string& args) {

@@ -1,6 +1,7 @@
-// Causal GQA attention over an f16 KV cache: the prefill paths (tiled AVX2, blocked) give
-// bit-identical outputs to the one-token path decode uses (the server's batching relies on
-// it), and all of them agree with the scalar reference ops.
+// Causal GQA attention over an f16 KV cache, at every kernel level: the prefill paths (the
+// level's tiles where it has them, blocked) give bit-identical outputs to the one-token path
+// decode uses (the server's batching relies on it), and all of them agree with the scalar
+// reference.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -174,7 +174,7 @@ TEST(DotKQuantsRef, MatchesDequantizedDot) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX2 kernels vs the reference.
+// Every level's kernels vs the reference.
 // ---------------------------------------------------------------------------------------------
 
 // Both sides are exact in integers per super-block; they differ only in how the per-block float
@@ -222,8 +222,9 @@ TEST_P(DotKQuantsLevels, DotProductErrorWithinLlamaCppBounds) {
 }
 
 // Every level's Q8_K quantizer computes the same single-rounded products and rounds to nearest,
-// ties to even (AVX2 cvtps_epi32 under the default MXCSR, NEON vcvtnq), like ggml's nearest_int
-// (1.5*2^23 addition, also ties to even), so the bytes are identical, exact ties included.
+// ties to even (AVX2 cvtps_epi32 under the default MXCSR; the arm levels keep the reference's),
+// like ggml's nearest_int (1.5*2^23 addition, also ties to even), so the bytes are identical,
+// exact ties included.
 void DotKQuantsLevels::expect_same_q8_k(const std::vector<float>& x, const char* what) const {
   const auto a = quantize_q8_k(x, quant::quantize_row_q8_k);
   const auto b = quantize_q8_k(x, level_q8_k());

@@ -1,5 +1,5 @@
-// Decoder logits vs llama.cpp's on every case in ../shared/golden/text, with the SIMD
-// kernels and with the scalar reference kernels. Tolerance from that folder's README:
+// Decoder logits vs llama.cpp's on every case in ../shared/golden/text, at every kernel level this
+// build and CPU can run (the scalar reference included). Tolerance from that folder's README:
 // NMSE <= 1e-3 over all positions, arg-max agreement >= 90%, and greedy decoding must not
 // diverge at the first generated token.
 #include <gtest/gtest.h>
@@ -32,18 +32,19 @@ std::vector<Case> golden_cases() {
   return cases;
 }
 
-class TextGolden : public ::testing::TestWithParam<bool> {};
+class TextGolden : public ::testing::TestWithParam<kernels::Isa> {};
 
 TEST_P(TextGolden, LogitsMatchLlamaCpp) {
-  const bool ref = GetParam();
+  const kernels::Isa level = GetParam();
+  const bool ref = level == kernels::Isa::Ref;
   auto cases = golden_cases();
   ASSERT_GE(cases.size(), 8u) << "golden/text cases missing";
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.name + (ref ? " [ref kernels]" : " [simd kernels]"));
+    SCOPED_TRACE(c.name + " [" + kernels::isa_name(level) + " kernels]");
     EngineOptions eo;
     eo.n_threads = 2;
     eo.no_repack = ref;  // the reference kernels read the file's layout
-    kernels::set_isa(ref ? kernels::Isa::Ref : kernels::startup_isa());  // process-wide, reset below
+    kernels::set_isa(level);  // process-wide, reset below
     auto engine = Engine::load(test::shared_path("models/" + c.meta["model"].get<std::string>()), eo);
     const int64_t nv = c.meta["n_vocab"].get<int64_t>();
     ASSERT_EQ(engine->hparams().n_vocab, nv);
@@ -65,7 +66,7 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     const double agreement = static_cast<double>(agree) / ids.size();
     EXPECT_LE(err, 1e-3);
     EXPECT_GE(agreement, 0.90);
-    RecordProperty(c.name + (ref ? "_ref" : "_simd") + "_nmse", std::to_string(err));
+    RecordProperty(c.name + "_" + kernels::isa_name(level) + "_nmse", std::to_string(err));
 
     // Greedy continuation: the first generated token must match.
     Session g(*engine, so);
@@ -79,14 +80,14 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     EXPECT_EQ(r.tokens[0], greedy[0]);
     size_t same = 0;
     while (same < r.tokens.size() && same < greedy.size() && r.tokens[same] == greedy[same]) ++same;
-    std::printf("  %-28s %-5s nmse %.3e  argmax %.1f%%  greedy prefix %zu/16\n", c.name.c_str(), ref ? "ref" : "simd", err,
+    std::printf("  %-28s %-10s nmse %.3e  argmax %.1f%%  greedy prefix %zu/16\n", c.name.c_str(), kernels::isa_name(level), err,
                 100 * agreement, same);
   }
   kernels::set_isa(kernels::startup_isa());
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, TextGolden, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Ref" : "Simd"; });
+INSTANTIATE_TEST_SUITE_P(Kernels, TextGolden, ::testing::ValuesIn(kernels::available_isas()),
+                         [](const auto& info) { return std::string(kernels::isa_name(info.param)); });
 
 }  // namespace
 }  // namespace pocket

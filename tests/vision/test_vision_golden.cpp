@@ -1,6 +1,6 @@
 // Vision towers vs llama.cpp's embeddings in ../shared/golden/vision (every *.json case), with
-// the SIMD and the scalar reference kernels. Tolerance from golden/vision/README.md: NMSE <= 1e-3
-// over all rows; pixtral goldens interleave [IMG_BREAK] rows, so only the [IMG] rows are compared
+// every kernel level this build and CPU can run (the scalar reference included). Tolerance from
+// golden/vision/README.md: NMSE <= 1e-3 over all rows; pixtral goldens interleave [IMG_BREAK] rows, so only the [IMG] rows are compared
 // with the encoder output and the break rows with the mmproj's img_break embedding.
 #include <gtest/gtest.h>
 
@@ -57,7 +57,7 @@ std::vector<GoldenCase> golden_cases() {
   return cases;
 }
 
-class VisionGolden : public ::testing::TestWithParam<bool> {  // param: reference kernels
+class VisionGolden : public ::testing::TestWithParam<kernels::Isa> {  // param: the kernel level
  protected:
   void TearDown() override { kernels::set_isa(kernels::startup_isa()); }
   const VisionEncoder& encoder(const std::string& model) {
@@ -69,7 +69,7 @@ class VisionGolden : public ::testing::TestWithParam<bool> {  // param: referenc
 };
 
 TEST_P(VisionGolden, AllCases) {
-  kernels::set_isa(GetParam() ? kernels::Isa::Ref : kernels::startup_isa());
+  kernels::set_isa(GetParam());
   ThreadPool pool(2);
   const auto cases = golden_cases();
   ASSERT_GE(cases.size(), 5u) << "golden cases missing in " << kGolden;
@@ -117,8 +117,9 @@ TEST_P(VisionGolden, AllCases) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, VisionGolden, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Reference" : "Simd"; });
+// Every level this build and CPU can run, the scalar reference included.
+INSTANTIATE_TEST_SUITE_P(Kernels, VisionGolden, ::testing::ValuesIn(kernels::available_isas()),
+                         [](const auto& info) { return std::string(kernels::isa_name(info.param)); });
 
 TEST(VisionModels, SmolVlm2TowersLoadAndEncode) {
   // The full-size SmolVLM2 metadata (tile 512 / patch 16 / shuffle 4 and tile 384 / patch 14 /
