@@ -120,6 +120,7 @@ const CpuFeatures& cpu_features() {
   return f;
 }
 
+#if defined(__linux__)
 namespace {
 
 // An integer from a sysfs file, or -1.
@@ -131,6 +132,7 @@ int read_int(const std::string& path) {
 }
 
 }  // namespace
+#endif
 
 int default_thread_count() {
   static const int n = [] {

@@ -1,5 +1,5 @@
-// Bidirectional f32 self-attention: scalar reference, the blocked SIMD driver around the AVX2
-// micro-kernels, and the dispatch between them.
+// Bidirectional f32 self-attention: scalar reference, the blocked driver around a level's
+// micro-kernel (KernelTable::attn_tile_gemm), and the choice between them.
 #include "kernels/attention_full.h"
 
 #include <algorithm>
@@ -126,13 +126,13 @@ void attention_full_blocked(const KernelTable& kt, const FullAttentionArgs& a, A
       }
       // S = (scale Q) K^T over all keys, softmax per row over the n real keys, O = P V.
       for (int r = 0; r < nq; r += kRows) {
-        kt.attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles,
-                             hd * kTile, s + r * lds, lds);
+        kt.attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles, hd * kTile,
+                          s + r * lds, lds);
       }
       for (int r = 0; r < nq; ++r) softmax(s + r * lds, n);
       for (int r = 0; r < nq; r += kRows) {
-        kt.attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks,
-                             n * kTile, o + r * hd_pad, hd_pad);
+        kt.attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks, n * kTile,
+                          o + r * hd_pad, hd_pad);
       }
       for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
     }

@@ -73,8 +73,8 @@ struct KernelTable {
   PackedTileFn packed_q4_0_16 = nullptr;
   BlockSumsFn q8_0_block_sums = nullptr;
 
-  GemmF32TileFn gemm_f32_tile = nullptr;  // with gemm_f32_pack: the blocked float GEMM
-  GemmF32PackFn gemm_f32_pack = nullptr;
+  GemmF32TileFn gemm_f32_tile = nullptr;  // the blocked float GEMM
+  GemmF32PackFn gemm_f32_pack = nullptr;  // its fast packers (null, or false for a type: the generic one)
   Q8PackFn q8_pack = nullptr;  // all three: the int8 Q8_0 GEMM
   Q8SplitActFn q8_split_act = nullptr;
   Q8TileFn q8_tile = nullptr;

@@ -24,8 +24,8 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Q8_0 weights through int8 products (see gemm_f32.h). Same item structure as the float path:
 // runs of 32-output panels over all tokens, 4 tokens per micro-kernel call, 512-input slices.
-void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y, int64_t y_stride,
-                    const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
+void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y,
+                    int64_t y_stride, const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
   constexpr int64_t kTileM = 4, kTileN = kQ8PanelWidth, kSliceBlocks = 16;
   const int64_t K = w.n_in, N = w.n_out, nb = K / QK8_0;
   const int nth = pool.size();
@@ -63,7 +63,7 @@ void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, i
       for (int64_t pi = 0; pi < np; ++pi) {
         const int64_t n0 = (p0 + pi) * kTileN;
         kt.q8_pack(w.row(n0), w.row_stride, static_cast<int>(std::min(kTileN, N - n0)), 0, nb,
-                      packed + pi * panel_bytes);
+                   packed + pi * panel_bytes);
       }
       for (int64_t m0 = 0; m0 < M; m0 += kMc) {
         const int64_t m1 = std::min(M, m0 + kMc);
@@ -115,7 +115,11 @@ void pack_generic(const WeightRef& w, int64_t r0, int n_rows, int64_t k0, int64_
 }  // namespace
 
 bool gemm_f32_is_simd() { return active_kernels().gemm_f32_tile != nullptr; }
-bool gemm_f32_q8_is_int8() { return gemm_f32_is_simd() && active_kernels().q8_tile != nullptr && !g_no_int8.load(); }
+namespace {
+bool takes_int8(const KernelTable& kt) { return kt.gemm_f32_tile && kt.q8_tile && !g_no_int8.load(); }
+}  // namespace
+
+bool gemm_f32_q8_is_int8() { return takes_int8(active_kernels()); }
 void gemm_f32_disable_int8(bool on) { g_no_int8.store(on); }
 
 void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
@@ -133,7 +137,7 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
     }
     return;
   }
-  if (w.type == DType::Q8_0 && gemm_f32_q8_is_int8())
+  if (w.type == DType::Q8_0 && takes_int8(kt))
     return gemm_q8_0_int8(kt, w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
 
   const int nth = pool.size();
@@ -166,8 +170,9 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
         const int nr = static_cast<int>(std::min(kNr, N - n0));
         for (int64_t slice = 0; slice < n_slices; ++slice) {
           const int64_t k0 = slice * kKc, kc = std::min(kKc, K - k0);
-          if (!kt.gemm_f32_pack(w.type, w.row(n0), w.row_stride, nr, k0, kc, panel(slice, pi)))
-            pack_generic(w, n0, nr, k0, kc, panel(slice, pi), tmp);
+          float* dst = panel(slice, pi);
+          if (!kt.gemm_f32_pack || !kt.gemm_f32_pack(w.type, w.row(n0), w.row_stride, nr, k0, kc, dst))
+            pack_generic(w, n0, nr, k0, kc, dst, tmp);
         }
       }
       // Token blocks of kMc: their output block (<= 192 KiB) and input slice stay in L2 while

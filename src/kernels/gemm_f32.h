@@ -10,7 +10,8 @@
 // weight element is converted once per product. Results equal an exact float product up to
 // float rounding (no activation quantization).
 //
-// Q8_0 weights on a level with the int8 entries (AVX512-VNNI) take an integer path instead (2-3x faster): activations
+// Q8_0 weights on a level with the int8 entries (AVX512-VNNI) take an integer path instead
+// (2-3x faster): activations
 // are quantized to Q8_0 per 32 inputs, exactly as kernels::matmul and llama.cpp do, and each
 // block's int8 dot product is scaled by both block scales (x86/gemm_q8_vnni.cpp).
 //

@@ -15,4 +15,14 @@ void fill_neon(KernelTable& t);        // arm/table_arm.cpp: ARMv8-A Advanced SI
 void fill_dotprod(KernelTable& t);     // arm/table_arm.cpp: + SDOT/UDOT (ARMv8.2-A DotProd)
 void fill_i8mm(KernelTable& t);        // arm/table_arm.cpp: + SMMLA (ARMv8.6-A I8MM)
 
+// Replaces a weight type's row product; the activation quantizer and the 2x4 tile only where
+// given (the level below's stay otherwise).
+inline void set_product(KernelTable& t, DType w, VecDotFn dot, QuantizeActFn quantize = nullptr,
+                        GemmTileFn tile = nullptr) {
+  TypeKernels& k = t.types[static_cast<int>(w)];
+  k.vec_dot = dot;
+  if (quantize) k.quantize_act = quantize;
+  if (tile) k.gemm_tile = tile;
+}
+
 }  // namespace pocket::kernels

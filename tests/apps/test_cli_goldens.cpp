@@ -10,28 +10,19 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_util.h"
+#include "golden_util.h"
 
 namespace pocket {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::pair<std::string, nlohmann::json>> cases(const std::string& folder) {
-  std::vector<std::pair<std::string, nlohmann::json>> out;
-  for (const auto& e : fs::directory_iterator(test::shared_path(folder))) {
-    if (e.path().extension() != ".json") continue;
-    out.emplace_back(e.path().stem().string(), nlohmann::json::parse(test::read_text(e.path().string())));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  return out;
-}
-
 std::string out_file(const std::string& name) {
   return (fs::temp_directory_path() / ("pocket_cli_golden_" + std::to_string(::getpid()) + "_" + name + ".f32")).string();
 }
 
 TEST(CliGoldens, LogitsMatchLlamaCpp) {
-  const auto all = cases("golden/text");
+  const auto all = test::golden_cases("golden/text");
   ASSERT_GE(all.size(), 8u);
   for (const auto& [name, meta] : all) {
     SCOPED_TRACE(name);
@@ -50,17 +41,15 @@ TEST(CliGoldens, LogitsMatchLlamaCpp) {
     ASSERT_EQ(want.size(), ids.size() * nv);
     // golden/text/README.md: NMSE <= 1e-3 over all positions, arg-max agreement >= 90%.
     const double err = test::nmse(got.data(), want.data(), got.size());
-    size_t agree = 0;
-    for (size_t i = 0; i < ids.size(); ++i)
-      agree += test::argmax_of(got.data() + i * nv, nv) == test::argmax_of(want.data() + i * nv, nv);
+    const double agreement = test::argmax_agreement(got.data(), want.data(), ids.size(), nv);
     EXPECT_LE(err, 1e-3);
-    EXPECT_GE(static_cast<double>(agree) / ids.size(), 0.90);
-    std::printf("  %-28s nmse %.3e  argmax %zu/%zu\n", name.c_str(), err, agree, ids.size());
+    EXPECT_GE(agreement, 0.90);
+    std::printf("  %-28s nmse %.3e  argmax %.1f%%\n", name.c_str(), err, 100 * agreement);
   }
 }
 
 TEST(CliGoldens, VisionEmbeddingsMatchLlamaCpp) {
-  const auto all = cases("golden/vision");
+  const auto all = test::golden_cases("golden/vision");
   ASSERT_GE(all.size(), 5u);
   for (const auto& [name, meta] : all) {
     SCOPED_TRACE(name);
@@ -74,17 +63,9 @@ TEST(CliGoldens, VisionEmbeddingsMatchLlamaCpp) {
     const std::vector<float> got = test::read_f32(out);
     fs::remove(out);
     std::vector<float> want = test::read_f32(test::shared_path("golden/vision/" + meta.at("embeddings").get<std::string>()));
-    if (meta.contains("merged_cols")) {
-      // pixtral: encode-image writes the [IMG] rows only; the golden has an [IMG_BREAK] row after
-      // every merged row but the last (golden/vision/README.md).
-      const int64_t rows = meta.at("merged_rows"), cols = meta.at("merged_cols");
-      std::vector<float> img;
-      for (int64_t row = 0; row < rows; ++row) {
-        const float* src = want.data() + row * (cols + 1) * n_embd;
-        img.insert(img.end(), src, src + cols * n_embd);
-      }
-      want = std::move(img);
-    }
+    // pixtral: encode-image writes the [IMG] rows only.
+    if (meta.contains("merged_cols"))
+      want = test::pixtral_img_rows(want, meta.at("merged_rows"), meta.at("merged_cols"), n_embd);
     ASSERT_EQ(got.size(), want.size());
     const double err = test::nmse(got.data(), want.data(), want.size());
     EXPECT_LE(err, 1e-3);  // golden/vision/README.md

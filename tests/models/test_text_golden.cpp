@@ -10,36 +10,19 @@
 #include "kernels/dispatch.h"
 #include "core/error.h"
 #include "runtime/engine.h"
-#include "test_util.h"
+#include "golden_util.h"
 
 namespace pocket {
 namespace {
-
-struct Case {
-  std::string name;
-  nlohmann::json meta;
-};
-
-std::vector<Case> golden_cases() {
-  std::vector<Case> cases;
-  const std::string dir = test::shared_path("golden/text");
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const std::string fn = e.path().filename().string();
-    if (e.path().extension() != ".json") continue;
-    cases.push_back({fn.substr(0, fn.size() - 5), nlohmann::json::parse(test::read_text(e.path().string()))});
-  }
-  std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
-  return cases;
-}
 
 class TextGolden : public ::testing::TestWithParam<kernels::Isa> {};
 
 TEST_P(TextGolden, LogitsMatchLlamaCpp) {
   const kernels::Isa level = GetParam();
   const bool ref = level == kernels::Isa::Ref;
-  auto cases = golden_cases();
+  const auto cases = test::golden_cases("golden/text");
   ASSERT_GE(cases.size(), 8u) << "golden/text cases missing";
-  for (const Case& c : cases) {
+  for (const test::GoldenCase& c : cases) {
     SCOPED_TRACE(c.name + " [" + kernels::isa_name(level) + " kernels]");
     EngineOptions eo;
     eo.n_threads = 2;
@@ -60,10 +43,7 @@ TEST_P(TextGolden, LogitsMatchLlamaCpp) {
     s.eval_all(ids, [&](int64_t i, const float* row) { std::copy(row, row + nv, got.begin() + i * nv); });
 
     const double err = test::nmse(got.data(), want.data(), got.size());
-    size_t agree = 0;
-    for (size_t i = 0; i < ids.size(); ++i)
-      agree += test::argmax_of(got.data() + i * nv, nv) == test::argmax_of(want.data() + i * nv, nv);
-    const double agreement = static_cast<double>(agree) / ids.size();
+    const double agreement = test::argmax_agreement(got.data(), want.data(), ids.size(), nv);
     EXPECT_LE(err, 1e-3);
     EXPECT_GE(agreement, 0.90);
     RecordProperty(c.name + "_" + kernels::isa_name(level) + "_nmse", std::to_string(err));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "golden_util.h"
 #include "vision/vision_encoder.h"
 
 namespace pocket {
@@ -41,22 +42,6 @@ double nmse(const float* a, const float* ref, size_t n) {
   return den > 0 ? num / den : num;
 }
 
-struct GoldenCase {
-  std::string name;
-  nlohmann::json meta;
-};
-
-std::vector<GoldenCase> golden_cases() {
-  std::vector<GoldenCase> cases;
-  for (const auto& e : fs::directory_iterator(kGolden)) {
-    if (e.path().extension() != ".json") continue;
-    std::ifstream in(e.path());
-    cases.push_back({e.path().stem().string(), nlohmann::json::parse(in)});
-  }
-  std::sort(cases.begin(), cases.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return cases;
-}
-
 class VisionGolden : public ::testing::TestWithParam<kernels::Isa> {  // param: the kernel level
  protected:
   void TearDown() override { kernels::set_isa(kernels::startup_isa()); }
@@ -71,9 +56,9 @@ class VisionGolden : public ::testing::TestWithParam<kernels::Isa> {  // param: 
 TEST_P(VisionGolden, AllCases) {
   kernels::set_isa(GetParam());
   ThreadPool pool(2);
-  const auto cases = golden_cases();
+  const auto cases = test::golden_cases("golden/vision");
   ASSERT_GE(cases.size(), 5u) << "golden cases missing in " << kGolden;
-  for (const GoldenCase& c : cases) {
+  for (const test::GoldenCase& c : cases) {
     SCOPED_TRACE(c.name);
     const auto& m = c.meta;
     const VisionEncoder& enc = encoder(m.at("model").get<std::string>());
@@ -100,15 +85,12 @@ TEST_P(VisionGolden, AllCases) {
       ASSERT_EQ(g.rows, rows);
       ASSERT_EQ(g.cols, cols);
       ASSERT_EQ(n_tokens, rows * cols + rows - 1);
-      // Gather the [IMG] rows: golden row r*(cols+1) + j holds merged token (r, j).
-      std::vector<float> img;
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* src = want.data() + r * (cols + 1) * n_embd;
-        img.insert(img.end(), src, src + cols * n_embd);
-        if (r + 1 < rows) {
-          ASSERT_EQ(enc.img_break().size(), static_cast<size_t>(n_embd));
-          EXPECT_LE(nmse(enc.img_break().data(), src + cols * n_embd, n_embd), 1e-10) << "break row " << r;
-        }
+      const std::vector<float> img = test::pixtral_img_rows(want, rows, cols, n_embd);
+      // The break rows, one after each merged row but the last, hold the mmproj's embedding.
+      for (int64_t r = 0; r + 1 < rows; ++r) {
+        ASSERT_EQ(enc.img_break().size(), static_cast<size_t>(n_embd));
+        const float* brk = want.data() + (r * (cols + 1) + cols) * n_embd;
+        EXPECT_LE(nmse(enc.img_break().data(), brk, n_embd), 1e-10) << "break row " << r;
       }
       const double e = nmse(got.data(), img.data(), img.size());
       std::printf("  %-22s nmse %.3g\n", c.name.c_str(), e);

@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "kernels/ops.h"
-#include "quant/types.h"
 
 namespace pocket::kernels {
 
@@ -29,7 +28,6 @@ POCKET_ARM_QUANT_DOTS
 // Vision GEMM micro-kernel (6 x 16 floats, FMLA) and the attention one built on it.
 void gemm_f32_tile(int n_rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                    bool accumulate);
-bool gemm_f32_pack(DType type, const uint8_t* row0, size_t stride, int n_rows, int64_t k0, int64_t kc, float* b);
 void attn_tile_gemm(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
                     int64_t tile_stride, float* c, int64_t ldc);
 }  // namespace neon

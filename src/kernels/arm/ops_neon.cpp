@@ -128,29 +128,9 @@ void add(float* y, const float* x, int64_t n) {
   for (; i < n; ++i) y[i] += x[i];
 }
 
-float dot_f16(const uint16_t* k, const float* q, int64_t n) {
-  float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    a0 = vfmaq_f32(a0, load_f16x4(k + i), vld1q_f32(q + i));
-    a1 = vfmaq_f32(a1, load_f16x4(k + i + 4), vld1q_f32(q + i + 4));
-  }
-  float s = vaddvq_f32(vaddq_f32(a0, a1));
-  for (; i < n; ++i) s += fp16_to_f32(k[i]) * q[i];
-  return s;
-}
-
-float dot_f32(const float* a, const float* b, int64_t n) {
-  float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    a0 = vfmaq_f32(a0, vld1q_f32(a + i), vld1q_f32(b + i));
-    a1 = vfmaq_f32(a1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
-  }
-  float s = vaddvq_f32(vaddq_f32(a0, a1));
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
+// The row products of dot_neon.cpp (same sums, argument order of the weight-row kernels).
+float dot_f16(const uint16_t* k, const float* q, int64_t n) { return vec_dot_f16_f32(n, k, q); }
+float dot_f32(const float* a, const float* b, int64_t n) { return vec_dot_f32_f32(n, a, b); }
 
 void axpy_f16(float a, const uint16_t* v, float* y, int64_t n) {
   int64_t i = 0;

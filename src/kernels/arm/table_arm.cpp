@@ -5,36 +5,31 @@
 
 namespace pocket::kernels {
 
-namespace {
-void set_dot(KernelTable& t, DType w, VecDotFn d) { t.types[static_cast<int>(w)].vec_dot = d; }
-}  // namespace
-
 // Advanced SIMD: float ops, float and quantized row products (widening int8 multiplies), the
 // vision GEMM and attention micro-kernels. Activation quantizers stay the reference's.
 void fill_neon(KernelTable& t) {
-  set_dot(t, DType::F32, neon::vec_dot_f32_f32);
-  set_dot(t, DType::F16, neon::vec_dot_f16_f32);
-  set_dot(t, DType::BF16, neon::vec_dot_bf16_f32);
-  set_dot(t, DType::Q8_0, neon::vec_dot_q8_0_q8_0);
-  set_dot(t, DType::Q4_0, neon::vec_dot_q4_0_q8_0);
-  set_dot(t, DType::Q4_K, neon::vec_dot_q4_k_q8_k);
-  set_dot(t, DType::Q5_K, neon::vec_dot_q5_k_q8_k);
-  set_dot(t, DType::Q6_K, neon::vec_dot_q6_k_q8_k);
+  set_product(t, DType::F32, neon::vec_dot_f32_f32);
+  set_product(t, DType::F16, neon::vec_dot_f16_f32);
+  set_product(t, DType::BF16, neon::vec_dot_bf16_f32);
+  set_product(t, DType::Q8_0, neon::vec_dot_q8_0_q8_0);
+  set_product(t, DType::Q4_0, neon::vec_dot_q4_0_q8_0);
+  set_product(t, DType::Q4_K, neon::vec_dot_q4_k_q8_k);
+  set_product(t, DType::Q5_K, neon::vec_dot_q5_k_q8_k);
+  set_product(t, DType::Q6_K, neon::vec_dot_q6_k_q8_k);
   const auto gelu_erf = t.ops.gelu_erf;
   t.ops = neon::kOps;
   t.ops.gelu_erf = gelu_erf;
   t.gemm_f32_tile = neon::gemm_f32_tile;
-  t.gemm_f32_pack = neon::gemm_f32_pack;
   t.attn_tile_gemm = neon::attn_tile_gemm;
 }
 
 // DotProd on top: the quantized products with SDOT.
 void fill_dotprod(KernelTable& t) {
-  set_dot(t, DType::Q8_0, dotprod::vec_dot_q8_0_q8_0);
-  set_dot(t, DType::Q4_0, dotprod::vec_dot_q4_0_q8_0);
-  set_dot(t, DType::Q4_K, dotprod::vec_dot_q4_k_q8_k);
-  set_dot(t, DType::Q5_K, dotprod::vec_dot_q5_k_q8_k);
-  set_dot(t, DType::Q6_K, dotprod::vec_dot_q6_k_q8_k);
+  set_product(t, DType::Q8_0, dotprod::vec_dot_q8_0_q8_0);
+  set_product(t, DType::Q4_0, dotprod::vec_dot_q4_0_q8_0);
+  set_product(t, DType::Q4_K, dotprod::vec_dot_q4_k_q8_k);
+  set_product(t, DType::Q5_K, dotprod::vec_dot_q5_k_q8_k);
+  set_product(t, DType::Q6_K, dotprod::vec_dot_q6_k_q8_k);
 }
 
 // I8MM on top: 2x4 SMMLA tiles for Q8_0 and Q4_0 (prefill and batched decode).

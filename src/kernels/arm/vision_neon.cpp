@@ -45,9 +45,6 @@ void gemm_f32_tile(int n_rows, int64_t kc, const float* a, int64_t lda, const fl
   kTiles[n_rows](kc, a, lda, b, c, ldc, accumulate);
 }
 
-// Every type goes through the driver's generic packer (dequantize a row slice, then scatter).
-bool gemm_f32_pack(DType, const uint8_t*, size_t, int, int64_t, int64_t, float*) { return false; }
-
 void attn_tile_gemm(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
                     int64_t tile_stride, float* c, int64_t ldc) {
   for (int64_t t = 0; t < n_tiles; ++t) kTiles[n_rows](k, a, lda, b + t * tile_stride, c + 16 * t, ldc, false);

@@ -13,26 +13,19 @@ namespace pocket::kernels {
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
 // vision GEMM / attention micro-kernels.
 void fill_avx2(KernelTable& t) {
-  auto set = [&](DType w, VecDotFn d, QuantizeActFn q, GemmTileFn tile = nullptr) {
-    TypeKernels& k = t.types[static_cast<int>(w)];
-    k.vec_dot = d;
-    k.quantize_act = q;
-    k.gemm_tile = tile;
-  };
-  set(DType::F32, avx2::vec_dot_f32_f32, t.types[static_cast<int>(DType::F32)].quantize_act, avx2::gemm_f32_f32_2x4);
-  set(DType::F16, avx2::vec_dot_f16_f32, t.types[static_cast<int>(DType::F16)].quantize_act, avx2::gemm_f16_f32_2x4);
-  set(DType::BF16, avx2::vec_dot_bf16_f32, t.types[static_cast<int>(DType::BF16)].quantize_act,
-      avx2::gemm_bf16_f32_2x4);
-  set(DType::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::quantize_row_q8_0, avx2::gemm_q8_0_q8_0_2x4);
-  set(DType::Q4_0, avx2::vec_dot_q4_0_q8_0, avx2::quantize_row_q8_0, avx2::gemm_q4_0_q8_0_2x4);
-  set(DType::Q4_1, avx2::vec_dot_q4_1_q8_1, avx2::quantize_row_q8_1);
-  set(DType::Q5_0, avx2::vec_dot_q5_0_q8_0, avx2::quantize_row_q8_0);
-  set(DType::Q5_1, avx2::vec_dot_q5_1_q8_1, avx2::quantize_row_q8_1);
-  set(DType::Q2_K, avx2::vec_dot_q2_k_q8_k, avx2::quantize_row_q8_k);
-  set(DType::Q3_K, avx2::vec_dot_q3_k_q8_k, avx2::quantize_row_q8_k);
-  set(DType::Q4_K, avx2::vec_dot_q4_k_q8_k, avx2::quantize_row_q8_k, avx2::gemm_q4_k_q8_k_2x4);
-  set(DType::Q5_K, avx2::vec_dot_q5_k_q8_k, avx2::quantize_row_q8_k);
-  set(DType::Q6_K, avx2::vec_dot_q6_k_q8_k, avx2::quantize_row_q8_k, avx2::gemm_q6_k_q8_k_2x4);
+  set_product(t, DType::F32, avx2::vec_dot_f32_f32, nullptr, avx2::gemm_f32_f32_2x4);
+  set_product(t, DType::F16, avx2::vec_dot_f16_f32, nullptr, avx2::gemm_f16_f32_2x4);
+  set_product(t, DType::BF16, avx2::vec_dot_bf16_f32, nullptr, avx2::gemm_bf16_f32_2x4);
+  set_product(t, DType::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::quantize_row_q8_0, avx2::gemm_q8_0_q8_0_2x4);
+  set_product(t, DType::Q4_0, avx2::vec_dot_q4_0_q8_0, avx2::quantize_row_q8_0, avx2::gemm_q4_0_q8_0_2x4);
+  set_product(t, DType::Q4_1, avx2::vec_dot_q4_1_q8_1, avx2::quantize_row_q8_1);
+  set_product(t, DType::Q5_0, avx2::vec_dot_q5_0_q8_0, avx2::quantize_row_q8_0);
+  set_product(t, DType::Q5_1, avx2::vec_dot_q5_1_q8_1, avx2::quantize_row_q8_1);
+  set_product(t, DType::Q2_K, avx2::vec_dot_q2_k_q8_k, avx2::quantize_row_q8_k);
+  set_product(t, DType::Q3_K, avx2::vec_dot_q3_k_q8_k, avx2::quantize_row_q8_k);
+  set_product(t, DType::Q4_K, avx2::vec_dot_q4_k_q8_k, avx2::quantize_row_q8_k, avx2::gemm_q4_k_q8_k_2x4);
+  set_product(t, DType::Q5_K, avx2::vec_dot_q5_k_q8_k, avx2::quantize_row_q8_k);
+  set_product(t, DType::Q6_K, avx2::vec_dot_q6_k_q8_k, avx2::quantize_row_q8_k, avx2::gemm_q6_k_q8_k_2x4);
   t.ops = avx2::kOps;
   t.f16_to_f32 = avx2::f16_to_f32;
   t.attn_scores = avx2::attn_scores;
