@@ -1,6 +1,7 @@
-// Matmul micro-benchmark on repacked Q8_0/Q4_0 weights of the decoder's shapes, timed in
-// process CPU time so that other work on a shared machine does not skew A/B comparisons.
-//   pocket-matmul-bench [q8_0|q4_0] [n_out] [n_in] [n_tokens] [reps]
+// Matmul micro-benchmark on weights of the decoder's shapes (repacked where the level can),
+// timed in process CPU time so that other work on a shared machine does not skew A/B
+// comparisons. `plain` keeps the file layout (row products and 2x4 tiles).
+//   pocket-matmul-bench [type] [n_out] [n_in] [n_tokens] [reps] [plain]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,13 @@ double cpu_seconds() {
 int main(int argc, char** argv) {
   using namespace pocket;
   using namespace pocket::kernels;
-  const DType t = argc > 1 && std::string(argv[1]) == "q4_0" ? DType::Q4_0 : DType::Q8_0;
+  const auto parsed = dtype_from_name(argc > 1 ? argv[1] : "q8_0");
+  if (!parsed) {
+    std::fprintf(stderr, "unknown weight type %s\n", argv[1]);
+    return 2;
+  }
+  const DType t = *parsed;
+  const bool plain = argc > 6 && std::string(argv[6]) == "plain";
   const int64_t n_out = argc > 2 ? std::atoll(argv[2]) : 2048;
   const int64_t n_in = argc > 3 ? std::atoll(argv[3]) : 2048;
   const int64_t n_tok = argc > 4 ? std::atoll(argv[4]) : 64;
@@ -43,7 +50,7 @@ int main(int argc, char** argv) {
   ThreadPool pool(1);
   WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
   AlignedBuffer<uint8_t> packed;
-  if (can_repack(w)) repack_weight(w, packed, pool);
+  if (!plain && can_repack(w)) repack_weight(w, packed, pool);
   MatmulScratch scratch;
   matmul(w, x.data(), n_tok, y.data(), scratch, pool);
   double best = 1e30;

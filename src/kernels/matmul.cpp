@@ -16,31 +16,28 @@ namespace {
 constexpr int64_t kRowsPerChunk = 16;
 constexpr int kMaxJobs = 4;
 
-// Rows [r0, r1) of one product for all tokens: 2x4 tiles where the type has a tile kernel,
-// row dot products for the rest.
-// Repacked weights: 8-row groups x up to 4 tokens; `act` holds Q8_0 rows and `asum` their
-// block sums ([n_tokens, nb]). r0 and r1 are multiples of 8 (chunks are 16 rows; n_out % 8 == 0).
-void run_rows_packed(const KernelTable& kt, const WeightRef& w, const uint8_t* act, size_t act_row,
+// Repacked weights: 8-row groups x up to 4 tokens; `act` holds the type's activation rows and,
+// for Q8_0/Q4_0, `asum` their block sums ([n_tokens, n_in / 32]). r0 and r1 are multiples of 8
+// (chunks are 16 rows; n_out % 8 == 0).
+void run_rows_packed(const PackedFormat& f, const WeightRef& w, const uint8_t* act, size_t act_row,
                      const int32_t* asum, int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1) {
-  const int64_t nb = w.n_in / 32;
-  const bool q8 = w.type == DType::Q8_0;
-  const size_t group_bytes = (q8 ? sizeof(RepackedQ8) : sizeof(RepackedQ4)) * static_cast<size_t>(nb);
-  const auto kernel8 = q8 ? kt.packed_q8_0_8 : kt.packed_q4_0_8;
-  const auto kernel16 = q8 ? kt.packed_q8_0_16 : kt.packed_q4_0_16;
+  const int64_t nb = w.n_in / f.block;
+  const size_t group_bytes = f.group_block * static_cast<size_t>(nb);
   for (int64_t t = 0; t < n_tokens; t += 4) {
     const int nt = static_cast<int>(std::min<int64_t>(4, n_tokens - t));
+    const int32_t* at = asum ? asum + t * nb : nullptr;
     int64_t r = r0;
     // 16-row tiles and 8-row tiles give bit-identical rows (see gemm_packed_vnni.h). The
     // 16-row tile halves the activation loads, which bound prefill; when every weight is read
     // once (n_tokens <= 4: decode, small server batches) the two interleaved group streams are
     // slower from memory than one sequential stream (2.2B Q4_0 tg 24 -> 10 tok/s measured).
-    if (n_tokens > 4)
+    if (n_tokens > 4 && f.k16)
       for (; r + 2 * kPackRows <= r1; r += 2 * kPackRows)
-        kernel16(nb, w.packed + static_cast<size_t>(r / kPackRows) * group_bytes, act + t * act_row, act_row,
-                 asum + t * nb, nt, y + t * y_stride + r, y_stride);
+        f.k16(nb, w.packed + static_cast<size_t>(r / kPackRows) * group_bytes, act + t * act_row, act_row, at, nt,
+              y + t * y_stride + r, y_stride);
     for (; r < r1; r += kPackRows)
-      kernel8(nb, w.packed + static_cast<size_t>(r / kPackRows) * group_bytes, act + t * act_row, act_row,
-              asum + t * nb, nt, y + t * y_stride + r, y_stride);
+      f.k8(nb, w.packed + static_cast<size_t>(r / kPackRows) * group_bytes, act + t * act_row, act_row, at, nt,
+           y + t * y_stride + r, y_stride);
   }
 }
 
@@ -66,6 +63,7 @@ void run_rows(const TypeKernels& k, const WeightRef& w, const uint8_t* act, size
 
 struct Prepared {
   const TypeKernels* k;
+  PackedFormat fmt;      // the repacked layout's kernels (when packed)
   const uint8_t* act;
   const int32_t* asum;   // [n_tokens, n_in / 32] block sums of act, for repacked weights
   size_t act_row;
@@ -78,8 +76,6 @@ struct Prepared {
 void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool) {
   if (n_jobs < 1 || n_jobs > kMaxJobs) throw std::invalid_argument("matmul_multi: 1..4 jobs");
   const KernelTable& kt = active_kernels();
-  // Repacked weights run only where the level has their kernels (their layout is its own).
-  const bool can_packed = kt.packed_q8_0_8 != nullptr;
   Prepared prep[kMaxJobs];
   // Activation buffers: one per distinct (input pointer, activation format), plus the block
   // sums when a repacked weight reads it.
@@ -90,14 +86,16 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
   for (int j = 0; j < n_jobs; ++j) {
     prep[j].k = &type_kernels(kt, jobs[j].w.type);
     prep[j].act_row = row_bytes(prep[j].k->act_type, jobs[j].w.n_in);
-    prep[j].packed = can_packed && jobs[j].w.packed != nullptr;
+    // Repacked weights run only where the level has their kernels (their layout is its own).
+    prep[j].fmt = jobs[j].w.packed ? packed_format(kt, jobs[j].w.type) : PackedFormat{};
+    prep[j].packed = prep[j].fmt.k8 != nullptr;
     owner[j] = j;
     for (int i = 0; i < j; ++i)
       if (jobs[i].x == jobs[j].x && prep[i].k->act_type == prep[j].k->act_type && jobs[i].w.n_in == jobs[j].w.n_in) {
         owner[j] = owner[i];
         break;
       }
-    if (prep[j].packed) need_sum[owner[j]] = true;
+    if (prep[j].packed && prep[j].fmt.block_sums) need_sum[owner[j]] = true;
   }
   for (int j = 0; j < n_jobs; ++j) {
     if (owner[j] != j) continue;
@@ -152,7 +150,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
       const int64_t r0 = (c - prep[j].first_chunk) * kRowsPerChunk;
       const int64_t r1 = std::min<int64_t>(w.n_out, r0 + kRowsPerChunk);
       if (prep[j].packed) {
-        run_rows_packed(kt, w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
+        run_rows_packed(prep[j].fmt, w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
       } else {
         run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1,
                  scratch.row_invariant);

@@ -1,10 +1,11 @@
-// Repacking Q8_0/Q4_0 matrices into 8-row interleaved groups (see repack.h).
+// Repacking Q8_0/Q4_0/Q4_K/Q6_K matrices into 8-row interleaved groups (see repack.h).
 #include "kernels/repack.h"
 
 #include <cstring>
 
 #include "kernels/dispatch.h"
 #include "quant/blocks.h"
+#include "quant/kquants.h"
 
 namespace pocket::kernels {
 
@@ -37,26 +38,73 @@ void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
   }
 }
 
+void pack_group_q4k(const WeightRef& w, int64_t g, RepackedQ4K* out) {
+  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
+    RepackedQ4K& p = out[b];
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ4_K& src = reinterpret_cast<const BlockQ4_K*>(w.row(g * kPackRows + r))[b];
+      p.d[r] = src.d;
+      p.dmin[r] = src.dmin;
+      for (int s = 0; s < 8; ++s) {
+        int sc = 0, m = 0;
+        quant::scale_min_k4(s, src.scales, &sc, &m);
+        p.sc[s][r] = static_cast<uint8_t>(sc);
+        p.m[s / 2][r][s % 2] = static_cast<uint8_t>(m);
+      }
+      for (int j = 0; j < 4; ++j)
+        for (int k = 0; k < 8; ++k) std::memcpy(p.q[j][k][r], src.qs + 32 * j + 4 * k, 4);
+    }
+  }
+}
+
+void pack_group_q6k(const WeightRef& w, int64_t g, RepackedQ6K* out) {
+  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
+    RepackedQ6K& p = out[b];
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ6_K& src = reinterpret_cast<const BlockQ6_K*>(w.row(g * kPackRows + r))[b];
+      p.d[r] = src.d;
+      p.pad[r] = p.pad[r + 8] = 0;
+      for (int s = 0; s < 16; ++s) p.sc[s][r] = src.scales[s];
+      for (int h = 0; h < 2; ++h)
+        for (int c = 0; c < 8; ++c) {
+          std::memcpy(p.q[h][c][0][r], src.ql + 64 * h + 4 * c, 4);
+          std::memcpy(p.q[h][c][1][r], src.ql + 64 * h + 32 + 4 * c, 4);
+          std::memcpy(p.q[h][c][2][r], src.qh + 32 * h + 4 * c, 4);
+        }
+    }
+  }
+}
+
 }  // namespace
 
+PackedFormat packed_format(const KernelTable& kt, DType t) {
+  switch (t) {
+    case DType::Q8_0: return {32, sizeof(RepackedQ8), kt.packed_q8_0_8, kt.packed_q8_0_16, true};
+    case DType::Q4_0: return {32, sizeof(RepackedQ4), kt.packed_q4_0_8, kt.packed_q4_0_16, true};
+    case DType::Q4_K: return {QK_K, sizeof(RepackedQ4K), kt.packed_q4_k_8, kt.packed_q4_k_16, false};
+    case DType::Q6_K: return {QK_K, sizeof(RepackedQ6K), kt.packed_q6_k_8, kt.packed_q6_k_16, false};
+    default: return {};
+  }
+}
+
 bool can_repack(const WeightRef& w) {
-  return active_kernels().packed_q8_0_8 != nullptr && (w.type == DType::Q8_0 || w.type == DType::Q4_0) && w.n_out % kPackRows == 0 &&
-         w.n_in % 32 == 0 && w.n_in > 0;
+  const PackedFormat f = packed_format(active_kernels(), w.type);
+  return f.k8 != nullptr && w.n_out % kPackRows == 0 && w.n_in % f.block == 0 && w.n_in > 0;
 }
 
 void repack_weight(WeightRef& w, AlignedBuffer<uint8_t>& out, ThreadPool& pool) {
-  const int64_t nb = w.n_in / 32;
+  const PackedFormat f = packed_format(active_kernels(), w.type);
   const int64_t groups = w.n_out / kPackRows;
-  const size_t block_bytes = w.type == DType::Q8_0 ? sizeof(RepackedQ8) : sizeof(RepackedQ4);
-  const size_t group_bytes = block_bytes * static_cast<size_t>(nb);
+  const size_t group_bytes = f.group_block * static_cast<size_t>(w.n_in / f.block);
   out.resize(group_bytes * static_cast<size_t>(groups));
   pool.parallel_for(groups, [&](int64_t g0, int64_t g1, int) {
     for (int64_t g = g0; g < g1; ++g) {
       uint8_t* dst = out.data() + static_cast<size_t>(g) * group_bytes;
-      if (w.type == DType::Q8_0) {
-        pack_group_q8(w, g, reinterpret_cast<RepackedQ8*>(dst));
-      } else {
-        pack_group_q4(w, g, reinterpret_cast<RepackedQ4*>(dst));
+      switch (w.type) {
+        case DType::Q8_0: pack_group_q8(w, g, reinterpret_cast<RepackedQ8*>(dst)); break;
+        case DType::Q4_0: pack_group_q4(w, g, reinterpret_cast<RepackedQ4*>(dst)); break;
+        case DType::Q4_K: pack_group_q4k(w, g, reinterpret_cast<RepackedQ4K*>(dst)); break;
+        default: pack_group_q6k(w, g, reinterpret_cast<RepackedQ6K*>(dst)); break;
       }
     }
   });

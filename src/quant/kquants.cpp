@@ -213,18 +213,12 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   return scale;
 }
 
-// Q4_K/Q5_K pack eight 6-bit scales and eight 6-bit mins into 12 bytes: sub-blocks 0..3 keep
-// scale and min in the low 6 bits of bytes 0..3 and 4..7; sub-blocks 4..7 put their low nibbles
-// in bytes 8..11 (scale low, min high) and their top two bits in the spare bits 6..7 of bytes
-// 0..3 (scale) and 4..7 (min). ref: ggml-quants.c get_scale_min_k4.
+// The inverse of scale_min_k4 (kquants.h) for sub-block j.
 inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
+  int s = 0, mm = 0;
+  scale_min_k4(j, q, &s, &mm);
+  *sc = static_cast<uint8_t>(s);
+  *m = static_cast<uint8_t>(mm);
 }
 
 void pack_scale_min_k4(int j, uint8_t ls, uint8_t lm, uint8_t* q) {

@@ -20,4 +20,19 @@ void quantize_row_q5_k(const float* src, void* dst, int64_t n);
 void quantize_row_q6_k(const float* src, void* dst, int64_t n);
 void quantize_row_q8_k(const float* src, void* dst, int64_t n);
 
+// Q4_K/Q5_K pack eight 6-bit scales and eight 6-bit mins into 12 bytes: sub-blocks 0..3 keep
+// scale and min in the low 6 bits of bytes 0..3 and 4..7; sub-blocks 4..7 put their low nibbles
+// in bytes 8..11 (scale low, min high) and their top two bits in the spare bits 6..7 of bytes
+// 0..3 (scale) and 4..7 (min). Returns sub-block j's scale and min.
+// ref: ggml-quants.c get_scale_min_k4.
+inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
 }  // namespace pocket::quant

@@ -75,13 +75,16 @@ TEST(Matmul, MatchesReferenceForEveryType) {
 
 TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
   ThreadPool pool(2);
-  for (DType t : {DType::Q8_0, DType::Q4_0}) {
-    const int64_t n_in = 160, n_out = 40;
+  int n_repacked = 0;
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    const bool k = type_traits(t).block_size == 256;
+    const int64_t n_in = k ? 768 : 160, n_out = 40;
     const auto wf = randv(n_in * n_out, 7);
     std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
     for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
     WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
-    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels at this level";
+    if (!can_repack(w)) continue;  // no repacked kernels for this type at this level
+    ++n_repacked;
     AlignedBuffer<uint8_t> storage;
     repack_weight(w, storage, pool);
     ASSERT_NE(w.packed, nullptr);
@@ -105,41 +108,61 @@ TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
       }
     }
   }
+  // Every x86 level repacks the K-quants (AVX2 and up); AVX512-VNNI also Q8_0 / Q4_0.
+  const int expected = GetParam() == Isa::Avx512Vnni ? 4 : GetParam() == Isa::Avx2 ? 2 : -1;
+  if (expected >= 0) {
+    EXPECT_EQ(n_repacked, expected);
+  }
 }
 
 // The server batches tokens of different sequences: a row's result must be bit-identical
 // whatever tile (16 or 8 rows) and token count computed it.
 TEST_P(MatmulLevels, RepackedTilesAreBitIdentical) {
   ThreadPool pool(2);
-  for (DType t : {DType::Q8_0, DType::Q4_0}) {
-    const int64_t n_in = 256, n_out = 56, nb = n_in / 32;  // 3 chunks of 16 + one of 8 rows
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    const int64_t n_in = 512, n_out = 56;  // 3 chunks of 16 + one of 8 rows
     const auto wf = randv(n_in * n_out, 11);
     std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);
     for (int64_t r = 0; r < n_out; ++r) quantize_row(t, wf.data() + r * n_in, wq.data() + r * row_bytes(t, n_in), n_in);
     WeightRef w{t, wq.data(), n_in, n_out, row_bytes(t, n_in)};
-    if (!can_repack(w)) GTEST_SKIP() << "no repacked kernels at this level";
+    if (!can_repack(w)) continue;  // no repacked kernels for this type at this level
     AlignedBuffer<uint8_t> storage;
     repack_weight(w, storage, pool);
     SCOPED_TRACE(dtype_name(t));
+    const PackedFormat f = packed_format(table(), t);
+    const int64_t nb = n_in / f.block;
     // Kernel level: one 16-row call == two 8-row calls, for every token count.
     const int64_t n_tok = 4;
     const auto x = randv(n_in * n_tok, 300);
-    const size_t ar = row_bytes(DType::Q8_0, n_in);
+    const DType act_type = ref().types[static_cast<int>(t)].act_type;
+    const size_t ar = row_bytes(act_type, n_in);
     std::vector<uint8_t> act(ar * n_tok);
     std::vector<int32_t> asum(nb * n_tok);
     for (int64_t i = 0; i < n_tok; ++i) {
-      ref().types[static_cast<int>(DType::Q8_0)].quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
-      table().q8_0_block_sums(act.data() + i * ar, nb, asum.data() + i * nb);
+      ref().types[static_cast<int>(t)].quantize_act(x.data() + i * n_in, act.data() + i * ar, n_in);
+      if (f.block_sums) table().q8_0_block_sums(act.data() + i * ar, nb, asum.data() + i * nb);
     }
-    const size_t group_bytes = row_bytes(t, n_in) * kPackRows;
-    const auto k8 = t == DType::Q8_0 ? table().packed_q8_0_8 : table().packed_q4_0_8;
-    const auto k16 = t == DType::Q8_0 ? table().packed_q8_0_16 : table().packed_q4_0_16;
-    for (int nt = 1; nt <= 4; ++nt) {
+    const size_t group_bytes = f.group_block * static_cast<size_t>(nb);
+    const auto k8 = f.k8;
+    const auto k16 = f.k16;
+    for (int nt = 1; nt <= 4 && k16; ++nt) {
       float y16[4 * 16], y8[4 * 16];
       k16(nb, w.packed + 2 * group_bytes, act.data(), ar, asum.data(), nt, y16, 16);
       k8(nb, w.packed + 2 * group_bytes, act.data(), ar, asum.data(), nt, y8, 16);
       k8(nb, w.packed + 3 * group_bytes, act.data(), ar, asum.data(), nt, y8 + 8, 16);
       for (int i = 0; i < nt * 16; ++i) ASSERT_EQ(y16[i], y8[i]) << "tokens " << nt << " lane " << i;
+    }
+    // K-quants: the AVX2 kernel (vpmaddubsw) and this level's give the same bits, so a model's
+    // logits do not depend on which x86 level ran it.
+    if (!f.block_sums && GetParam() != Isa::Avx2 &&
+        packed_format(kernels_for(Isa::Avx2), t).k8 != nullptr) {
+      const auto k8_avx2 = packed_format(kernels_for(Isa::Avx2), t).k8;
+      for (int nt = 1; nt <= 4; ++nt) {
+        float ya[4 * 8], yb[4 * 8];
+        k8(nb, w.packed, act.data(), ar, asum.data(), nt, ya, 8);
+        k8_avx2(nb, w.packed, act.data(), ar, asum.data(), nt, yb, 8);
+        for (int i = 0; i < nt * 8; ++i) ASSERT_EQ(ya[i], yb[i]) << "tokens " << nt << " lane " << i;
+      }
     }
     // Through matmul: token i alone == token i inside a batch of 9.
     const int64_t n_big = 9;

@@ -6,6 +6,7 @@
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/neon_util.h"
 #include "quant/blocks.h"
+#include "quant/kquants.h"
 
 namespace pocket::kernels::neon {
 

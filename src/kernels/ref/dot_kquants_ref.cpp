@@ -8,6 +8,7 @@
 #include "core/fp16.h"
 #include "kernels/ref/dot_ref.h"
 #include "quant/blocks.h"
+#include "quant/kquants.h"
 
 // Bit-exactness with ggml needs every a * b + c rounded twice: clang would contract it into an
 // FMA on FMA-capable targets (GCC does not contract under -std=c++20).
@@ -19,16 +20,7 @@ namespace pocket::kernels::ref {
 
 namespace {
 
-// Q4_K/Q5_K 6-bit scale and min of sub-block j (ref: ggml-quants.c get_scale_min_k4).
-inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
+using quant::scale_min_k4;
 
 // Signed 6-bit scale j of Q3_K (stored +32; low nibbles in bytes 0..7, high pairs in 8..11).
 inline int q3_k_scale(const uint8_t* s, int j) {
