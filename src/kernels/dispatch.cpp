@@ -15,7 +15,7 @@ namespace pocket::kernels {
 
 namespace {
 
-constexpr std::array<const char*, kIsaCount> kNames = {"ref", "avx2", "avx512vnni", "neon", "dotprod", "i8mm"};
+constexpr std::array<const char*, kIsaCount> kNames = {"ref", "avx2", "avxvnni", "avx512vnni", "neon", "dotprod", "i8mm"};
 
 // Whether this build compiled the level's folder.
 bool built(Isa isa) {
@@ -23,6 +23,7 @@ bool built(Isa isa) {
     case Isa::Ref:
       return true;
     case Isa::Avx2:
+    case Isa::AvxVnni:
     case Isa::Avx512Vnni:
 #ifdef POCKET_KERNELS_X86
       return true;
@@ -48,6 +49,7 @@ bool cpu_has(Isa isa) {
   switch (isa) {
     case Isa::Ref: return true;
     case Isa::Avx2: return avx2;
+    case Isa::AvxVnni: return avx2 && c.avxvnni;
     case Isa::Avx512Vnni: return avx2 && c.avx512f && c.avx512bw && c.avx512vl && c.avx512vnni;
     case Isa::Neon: return c.neon;
     case Isa::Dotprod: return c.neon && c.dotprod;
@@ -60,7 +62,8 @@ KernelTable build(Isa isa) {
   KernelTable t;
   fill_ref(t);
 #ifdef POCKET_KERNELS_X86
-  if (isa == Isa::Avx2 || isa == Isa::Avx512Vnni) fill_avx2(t);
+  if (isa == Isa::Avx2 || isa == Isa::AvxVnni || isa == Isa::Avx512Vnni) fill_avx2(t);
+  if (isa == Isa::AvxVnni) fill_avxvnni(t);
   if (isa == Isa::Avx512Vnni) fill_avx512vnni(t);
 #endif
 #ifdef POCKET_KERNELS_ARM
@@ -79,7 +82,7 @@ std::atomic<const KernelTable*> g_active{nullptr};
 Isa choose_at_startup() {
   if (const char* env = std::getenv("POCKET_ISA"); env && *env) {
     const std::optional<Isa> isa = parse_isa(env);
-    if (!isa) fail("POCKET_ISA={}: not a kernel level (ref, avx2, avx512vnni, neon, dotprod, i8mm)", env);
+    if (!isa) fail("POCKET_ISA={}: not a kernel level (ref, avx2, avxvnni, avx512vnni, neon, dotprod, i8mm)", env);
     const std::string_view why = isa_unavailable_reason(*isa);
     if (!why.empty()) fail("POCKET_ISA={}: {}", env, why);
     return *isa;

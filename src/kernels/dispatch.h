@@ -1,14 +1,14 @@
-// The one kernel dispatch: every ISA level (ref/, x86/avx2, x86/avx512vnni, arm/neon,
+// The one kernel dispatch: every ISA level (ref/, x86/avx2, x86/avxvnni, x86/avx512vnni, arm/neon,
 // arm/dotprod, arm/i8mm) is a folder that fills one KernelTable, and the table for this CPU is
 // chosen once at start-up. Generic drivers (matmul, attention, gemm_f32, ...) call through the
 // active table and include no ISA header.
 //
 // Levels build on each other: a level's filler starts from the level below it (ref <- avx2 <-
-// avx512vnni; ref <- neon <- dotprod <- i8mm) and replaces what it does better, so an entry a
+// avxvnni, ref <- avx2 <- avx512vnni; ref <- neon <- dotprod <- i8mm) and replaces what it does better, so an entry a
 // level leaves alone is the lower level's (ultimately the scalar reference). Optional entries
 // (nullptr) make the driver take its generic path.
 //
-// POCKET_ISA=ref|avx2|avx512vnni|neon|dotprod|i8mm overrides the choice (refused, with the
+// POCKET_ISA=ref|avx2|avxvnni|avx512vnni|neon|dotprod|i8mm overrides the choice (refused, with the
 // reason, for a level this build or this CPU lacks); tests run every available level.
 #pragma once
 
@@ -23,8 +23,9 @@
 
 namespace pocket::kernels {
 
-enum class Isa : uint8_t { Ref, Avx2, Avx512Vnni, Neon, Dotprod, I8mm };
-constexpr int kIsaCount = 6;
+// Within an architecture, a later level is a better one (start-up takes the last available).
+enum class Isa : uint8_t { Ref, Avx2, AvxVnni, Avx512Vnni, Neon, Dotprod, I8mm };
+constexpr int kIsaCount = 7;
 
 const char* isa_name(Isa isa);
 std::optional<Isa> parse_isa(std::string_view name);
@@ -39,7 +40,7 @@ using AttnScoresFn = void (*)(const float* kbuf, int64_t c0, int64_t nc, int hea
                               const int64_t* nks, int nq, float scale, float* scores, int64_t stride);
 using AttnValuesFn = void (*)(const float* vbuf, int64_t c0, int64_t nc, int head_dim, const float* scores,
                               int64_t stride, const int64_t* nks, int nq, float* const* outs);
-// Repacked Q8_0 / Q4_0 / Q4_K / Q6_K weights (kernels/repack.h): 8 or 16 rows x up to 4 tokens.
+// Repacked Q8_0 / Q4_0 / Q4_K / Q5_K / Q6_K weights (kernels/repack.h): 8 or 16 rows x up to 4 tokens.
 using PackedTileFn = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride,
                               const int32_t* asum, int n_tok, float* y, int64_t y_stride);
 using BlockSumsFn = void (*)(const uint8_t* row, int64_t nb, int32_t* out);
@@ -74,6 +75,8 @@ struct KernelTable {
   BlockSumsFn q8_0_block_sums = nullptr;
   PackedTileFn packed_q4_k_8 = nullptr;   // repacked K-quants, Q8_K activations (asum unused);
   PackedTileFn packed_q4_k_16 = nullptr;  // the 16-row tiles are optional
+  PackedTileFn packed_q5_k_8 = nullptr;
+  PackedTileFn packed_q5_k_16 = nullptr;
   PackedTileFn packed_q6_k_8 = nullptr;
   PackedTileFn packed_q6_k_16 = nullptr;
 

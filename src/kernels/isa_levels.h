@@ -10,7 +10,8 @@ namespace pocket::kernels {
 
 void fill_ref(KernelTable& t);         // ref/table_ref.cpp
 void fill_avx2(KernelTable& t);        // x86/table_x86.cpp: AVX2 + FMA + F16C + BMI2
-void fill_avx512vnni(KernelTable& t);  // x86/table_x86.cpp: AVX512-VNNI (+F, BW, VL) on top
+void fill_avxvnni(KernelTable& t);     // x86/table_x86.cpp: AVX-VNNI (VEX vpdpbusd, 256-bit) on top of AVX2
+void fill_avx512vnni(KernelTable& t);  // x86/table_x86.cpp: AVX512-VNNI (+F, BW, VL) on top of AVX2
 void fill_neon(KernelTable& t);        // arm/table_arm.cpp: ARMv8-A Advanced SIMD
 void fill_dotprod(KernelTable& t);     // arm/table_arm.cpp: + SDOT/UDOT (ARMv8.2-A DotProd)
 void fill_i8mm(KernelTable& t);        // arm/table_arm.cpp: + SMMLA (ARMv8.6-A I8MM)

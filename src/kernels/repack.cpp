@@ -1,7 +1,8 @@
-// Repacking Q8_0/Q4_0/Q4_K/Q6_K matrices into 8-row interleaved groups (see repack.h).
+// Repacking Q8_0/Q4_0/Q4_K/Q5_K/Q6_K matrices into 8-row interleaved groups (see repack.h).
 #include "kernels/repack.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/dispatch.h"
 #include "quant/blocks.h"
@@ -38,11 +39,13 @@ void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
   }
 }
 
-void pack_group_q4k(const WeightRef& w, int64_t g, RepackedQ4K* out) {
+// Q4_K and Q5_K share the scales, mins and nibbles (Q5_K adds qh).
+template <typename Packed, typename Block>
+void pack_group_k45(const WeightRef& w, int64_t g, Packed* out) {
   for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
-    RepackedQ4K& p = out[b];
+    Packed& p = out[b];
     for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ4_K& src = reinterpret_cast<const BlockQ4_K*>(w.row(g * kPackRows + r))[b];
+      const Block& src = reinterpret_cast<const Block*>(w.row(g * kPackRows + r))[b];
       p.d[r] = src.d;
       p.dmin[r] = src.dmin;
       for (int s = 0; s < 8; ++s) {
@@ -53,6 +56,8 @@ void pack_group_q4k(const WeightRef& w, int64_t g, RepackedQ4K* out) {
       }
       for (int j = 0; j < 4; ++j)
         for (int k = 0; k < 8; ++k) std::memcpy(p.q[j][k][r], src.qs + 32 * j + 4 * k, 4);
+      if constexpr (std::is_same_v<Block, BlockQ5_K>)
+        for (int k = 0; k < 8; ++k) std::memcpy(p.qh[k][r], src.qh + 4 * k, 4);
     }
   }
 }
@@ -82,6 +87,7 @@ PackedFormat packed_format(const KernelTable& kt, DType t) {
     case DType::Q8_0: return {32, sizeof(RepackedQ8), kt.packed_q8_0_8, kt.packed_q8_0_16, true};
     case DType::Q4_0: return {32, sizeof(RepackedQ4), kt.packed_q4_0_8, kt.packed_q4_0_16, true};
     case DType::Q4_K: return {QK_K, sizeof(RepackedQ4K), kt.packed_q4_k_8, kt.packed_q4_k_16, false};
+    case DType::Q5_K: return {QK_K, sizeof(RepackedQ5K), kt.packed_q5_k_8, kt.packed_q5_k_16, false};
     case DType::Q6_K: return {QK_K, sizeof(RepackedQ6K), kt.packed_q6_k_8, kt.packed_q6_k_16, false};
     default: return {};
   }
@@ -103,7 +109,8 @@ void repack_weight(WeightRef& w, AlignedBuffer<uint8_t>& out, ThreadPool& pool) 
       switch (w.type) {
         case DType::Q8_0: pack_group_q8(w, g, reinterpret_cast<RepackedQ8*>(dst)); break;
         case DType::Q4_0: pack_group_q4(w, g, reinterpret_cast<RepackedQ4*>(dst)); break;
-        case DType::Q4_K: pack_group_q4k(w, g, reinterpret_cast<RepackedQ4K*>(dst)); break;
+        case DType::Q4_K: pack_group_k45<RepackedQ4K, BlockQ4_K>(w, g, reinterpret_cast<RepackedQ4K*>(dst)); break;
+        case DType::Q5_K: pack_group_k45<RepackedQ5K, BlockQ5_K>(w, g, reinterpret_cast<RepackedQ5K*>(dst)); break;
         default: pack_group_q6k(w, g, reinterpret_cast<RepackedQ6K*>(dst)); break;
       }
     }

@@ -9,12 +9,12 @@
 // Layout per group of 8 rows and per 32-element block (RepackedQ8 / RepackedQ4 below);
 // groups are stored one after another, blocks of a group contiguously.
 //
-// K-quants (Q4_K, Q6_K) are repacked the same way per 256-element super-block, with Q8_K
-// activations: the quants stay unsigned (Q4_K: the nibble; Q6_K: the 6-bit value, which is
+// K-quants (Q4_K, Q5_K, Q6_K) are repacked the same way per 256-element super-block, with Q8_K
+// activations: the quants stay unsigned (Q4_K: the nibble; Q5_K: nibble | fifth bit << 4; Q6_K: the 6-bit value, which is
 // w + 32), the 6-bit sub-block scales are unpacked to one byte per row so that 8 (or 16) rows'
 // scales load as one vector, and Q6_K's -32 offset is seeded per 16-element sub-block from the
-// Q8_K block sums (Q4_K's mins are a separate term, as in the format). Q4_K grows by 32 bytes
-// per 8 rows x 256 columns (+2.8%: the scales unpacked), Q6_K by 16 (+1%: alignment padding).
+// Q8_K block sums (Q4_K's mins are a separate term, as in the format). Q4_K and Q5_K grow by 32 bytes
+// per 8 rows x 256 columns (+2.8% / +2.3%: the scales unpacked), Q6_K by 16 (+1%: alignment padding).
 #pragma once
 
 #include <cstddef>
@@ -47,6 +47,13 @@ struct RepackedQ4K {  // from Q4_K, one super-block of 8 rows
   uint8_t q[4][8][kPackRows][4];           // [64-element part j][chunk k][row]: qs[32j + 4k ..]; low nibble:
                                            // sub-block 2j, high: 2j + 1
 };
+struct RepackedQ5K {  // from Q5_K: Q4_K's fields plus the fifth bits
+  uint16_t d[kPackRows], dmin[kPackRows];
+  uint8_t sc[8][kPackRows];
+  uint8_t m[4][kPackRows][2];
+  uint8_t qh[8][kPackRows][4];             // [chunk k][row]: qh[4k ..]; bit s is sub-block s's fifth bit
+  uint8_t q[4][8][kPackRows][4];           // as RepackedQ4K
+};
 struct RepackedQ6K {  // from Q6_K, one super-block of 8 rows
   uint16_t d[kPackRows];
   uint8_t pad[16];                         // keeps every 32-byte quant load 32-byte aligned
@@ -58,8 +65,9 @@ struct RepackedQ6K {  // from Q6_K, one super-block of 8 rows
   uint8_t q[2][8][3][kPackRows][4];
 };
 static_assert(sizeof(RepackedQ4K) == 8 * 144 + 32);
+static_assert(sizeof(RepackedQ5K) == 8 * 176 + 32);
 static_assert(sizeof(RepackedQ6K) == 8 * 210 + 16);
-static_assert(sizeof(RepackedQ4K) % 32 == 0 && sizeof(RepackedQ6K) % 32 == 0);
+static_assert(sizeof(RepackedQ4K) % 32 == 0 && sizeof(RepackedQ5K) % 32 == 0 && sizeof(RepackedQ6K) % 32 == 0);
 
 // How a repacked type is laid out and which kernels read it (null when the active level has
 // none for this type).

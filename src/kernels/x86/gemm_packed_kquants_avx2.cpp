@@ -1,8 +1,9 @@
-// Repacked Q4_K / Q6_K kernels at the AVX2 level: the byte dot product is vpmaddubsw (u8 x s8
+// Repacked Q4_K / Q5_K / Q6_K kernels at the AVX2 level: the byte dot product is vpmaddubsw (u8 x s8
 // pairs to int16, which never saturates for these quants) then vpmaddwd with ones.
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/repack.h"
 #include "kernels/x86/gemm_packed_kquants.h"
@@ -23,6 +24,11 @@ struct MaddDot {
 void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
                      int n_tok, float* y, int64_t y_stride) {
   run_packed<Ymm8<MaddDot>, RepackedQ4K, Q4K>(nb, group, act, act_stride, n_tok, y, y_stride);
+}
+
+void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
+                     int n_tok, float* y, int64_t y_stride) {
+  run_packed<Ymm8<MaddDot>, RepackedQ5K, Q5K>(nb, group, act, act_stride, n_tok, y, y_stride);
 }
 
 void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,

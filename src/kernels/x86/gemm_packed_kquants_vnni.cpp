@@ -1,9 +1,10 @@
-// Repacked Q4_K / Q6_K kernels at the AVX512-VNNI level: vpdpbusd on 8 rows (ymm, decode
+// Repacked Q4_K / Q5_K / Q6_K kernels at the AVX512-VNNI level: vpdpbusd on 8 rows (ymm, decode
 // streams one group) and on 16 rows (zmm over two groups: each broadcast activation chunk
 // feeds twice the rows, which bounds prefill).
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 // GCC 12 reports its own _mm512 intrinsics as maybe-uninitialized (see gemm_packed_vnni.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -71,6 +72,11 @@ void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_
   run_packed<Ymm8<DpbusdDot>, RepackedQ4K, Q4K>(nb, group, act, act_stride, n_tok, y, y_stride);
 }
 
+void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
+                     int n_tok, float* y, int64_t y_stride) {
+  run_packed<Ymm8<DpbusdDot>, RepackedQ5K, Q5K>(nb, group, act, act_stride, n_tok, y, y_stride);
+}
+
 void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
                      int n_tok, float* y, int64_t y_stride) {
   run_packed<Ymm8<DpbusdDot>, RepackedQ6K, Q6K>(nb, group, act, act_stride, n_tok, y, y_stride);
@@ -79,6 +85,11 @@ void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_
 void packed_q4_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,
                       int n_tok, float* y, int64_t y_stride) {
   run_packed<Zmm16, RepackedQ4K, Q4K>(nb, groups, act, act_stride, n_tok, y, y_stride);
+}
+
+void packed_q5_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,
+                      int n_tok, float* y, int64_t y_stride) {
+  run_packed<Zmm16, RepackedQ5K, Q5K>(nb, groups, act, act_stride, n_tok, y, y_stride);
 }
 
 void packed_q6_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,

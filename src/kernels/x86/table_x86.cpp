@@ -12,7 +12,7 @@
 namespace pocket::kernels {
 
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
-// vision GEMM / attention micro-kernels, repacked Q4_K/Q6_K (8-row tiles).
+// vision GEMM / attention micro-kernels, repacked Q4_K/Q5_K/Q6_K (8-row tiles).
 void fill_avx2(KernelTable& t) {
   set_product(t, DType::F32, avx2::vec_dot_f32_f32, nullptr, avx2::gemm_f32_f32_2x4);
   set_product(t, DType::F16, avx2::vec_dot_f16_f32, nullptr, avx2::gemm_f16_f32_2x4);
@@ -35,11 +35,20 @@ void fill_avx2(KernelTable& t) {
   t.gemm_f32_pack = avx2::gemm_f32_pack;
   t.attn_tile_gemm = avx2::attn_tile_gemm;
   t.packed_q4_k_8 = avx2::packed_q4_k_8xT;
+  t.packed_q5_k_8 = avx2::packed_q5_k_8xT;
   t.packed_q6_k_8 = avx2::packed_q6_k_8xT;
 }
 
-// AVX512-VNNI on top: int8 tiles for Q8_0/Q4_0, repacked weights (Q8_0/Q4_0; vpdpbusd and 16-row
-// tiles for Q4_K/Q6_K), the vision GEMM's int8 path.
+// AVX-VNNI on top (Intel client cores from Alder Lake, AMD Zen 5: 256-bit vpdpbusd without
+// AVX-512): the repacked K-quant tiles with vpdpbusd.
+void fill_avxvnni(KernelTable& t) {
+  t.packed_q4_k_8 = avxvnni::packed_q4_k_8xT;
+  t.packed_q5_k_8 = avxvnni::packed_q5_k_8xT;
+  t.packed_q6_k_8 = avxvnni::packed_q6_k_8xT;
+}
+
+// AVX512-VNNI on top of AVX2: int8 tiles for Q8_0/Q4_0, repacked weights (Q8_0/Q4_0; vpdpbusd and 16-row
+// tiles for Q4_K/Q5_K/Q6_K), the vision GEMM's int8 path.
 void fill_avx512vnni(KernelTable& t) {
   t.types[static_cast<int>(DType::Q8_0)].gemm_tile = vnni::gemm_q8_0_q8_0_2x4;
   t.types[static_cast<int>(DType::Q4_0)].gemm_tile = vnni::gemm_q4_0_q8_0_2x4;
@@ -52,8 +61,10 @@ void fill_avx512vnni(KernelTable& t) {
   t.q8_split_act = vnni::q8_split_act;
   t.q8_tile = vnni::q8_tile;
   t.packed_q4_k_8 = vnni::packed_q4_k_8xT;
+  t.packed_q5_k_8 = vnni::packed_q5_k_8xT;
   t.packed_q6_k_8 = vnni::packed_q6_k_8xT;
   t.packed_q4_k_16 = vnni::packed_q4_k_16xT;
+  t.packed_q5_k_16 = vnni::packed_q5_k_16xT;
   t.packed_q6_k_16 = vnni::packed_q6_k_16xT;
 }
 
