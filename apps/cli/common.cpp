@@ -17,7 +17,7 @@ void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
   cmd->add_option("-t,--threads", threads, "Threads (default: physical cores)")->check(CLI::Range(0, 1024));
   if (with_ref_kernels) cmd->add_flag("--ref-kernels", ref_kernels, "Use the scalar reference kernels");
   cmd->add_flag("--no-repack", no_repack,
-                "Keep every weight in the file's layout, memory-mapped (less resident memory; slower on VNNI CPUs)");
+                "Keep every weight in the file's layout, memory-mapped (less resident memory; slower prefill and decode)");
   cmd->add_option("--quant", quant,
                   "Checkpoint folders only: type their matrices are quantized to at load (Q8_0, Q4_0, Q4_K, Q6_K, F16...)")
       ->capture_default_str();
