@@ -1,6 +1,6 @@
 // Generates real-shaped synthetic GGUF models (random weights, deterministic seed) for
 // benchmarks: the shapes of SmolVLM2-256M / 2.2B text decoders and Ministral 3 3B, in any
-// weight type Pocket supports (q4_k_m = llama.cpp's Q4_K_M mix). The files are valid for
+// weight type Pocket supports (q4_k_m / q5_k_m = llama.cpp's Q4_K_M / Q5_K_M mixes). The files are valid for
 // llama.cpp too, so both engines can be measured on the same bytes.
 //
 //   pocket-make-model --preset smolvlm2-256m --type q8_0 -o 256m-q8_0.gguf [--vocab-from tiny-smol-q8_0.gguf]
@@ -117,12 +117,15 @@ void write_vocab(GgufWriter& w, const Preset& p, const std::string& donor) {
   w.set_bool("tokenizer.ggml.add_bos_token", true);
 }
 
-// llama.cpp's Q4_K_M rule for the tensors that get 6 bits (llama-quant.cpp use_more_bits).
+// llama.cpp's Q4_K_M / Q5_K_M rule for the tensors that get 6 bits (llama-quant.cpp use_more_bits).
 bool use_more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 void make(const Preset& p, const std::string& type_name, const std::string& out, const std::string& donor) {
-  const bool q4km = type_name == "q4_k_m";
-  auto base = q4km ? std::optional<DType>(DType::Q4_K) : dtype_from_name(type_name);
+  // The _M mixes: Q4_K or Q5_K, with Q6_K for the output and the use_more_bits layers' attn_v / ffn_down.
+  const bool q4km = type_name == "q4_k_m" || type_name == "q5_k_m";
+  auto base = type_name == "q4_k_m"   ? std::optional<DType>(DType::Q4_K)
+              : type_name == "q5_k_m" ? std::optional<DType>(DType::Q5_K)
+                                      : dtype_from_name(type_name);
   POCKET_CHECK(base.has_value(), "unknown weight type '{}'", type_name);
   GgufWriter w;
   const std::string a = p.arch + ".";
@@ -198,7 +201,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Generate a real-shaped synthetic GGUF model for benchmarks"};
   std::string preset, type = "q8_0", out, donor;
   app.add_option("--preset", preset, "smolvlm2-256m | smolvlm2-500m | smolvlm2-2.2b | ministral3-3b")->required();
-  app.add_option("--type", type, "Weight type: f16, q8_0, q4_0, q4_k_m, q6_k, ...");
+  app.add_option("--type", type, "Weight type: f16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k, q3_k, ...");
   app.add_option("-o,--output", out, "Output GGUF")->required();
   app.add_option("--vocab-from", donor, "Copy the tokenizer from this GGUF (same vocabulary size)");
   CLI11_PARSE(app, argc, argv);

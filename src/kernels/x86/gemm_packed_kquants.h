@@ -1,44 +1,25 @@
 // Kernels over repacked Q4_K / Q5_K / Q6_K weights (kernels/repack.h, x86/packed_kquants.inc):
 // PackedTileFn entries, 8 rows (one group) or 16 rows (two consecutive groups) x up to 4
-// tokens of Q8_K activations; `asum` is unused.
+// tokens of Q8_K activations (`asum` unused), one set per x86 level.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
+#include "kernels/dispatch.h"
 
 namespace pocket::kernels {
 
-namespace avx2 {  // vpmaddubsw + vpmaddwd
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-}  // namespace avx2
+struct PackedKQuantTiles {
+  PackedTileFn q4_k_8, q5_k_8, q6_k_8;
+  PackedTileFn q4_k_16, q5_k_16, q6_k_16;  // null where the level has no 16-row tiles
+};
 
-namespace avxvnni {  // VEX vpdpbusd
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-}  // namespace avxvnni
-
-namespace vnni {  // vpdpbusd on ymm (8 rows) and zmm (16 rows)
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                     int n_tok, float* y, int64_t y_stride);
-void packed_q4_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                      int n_tok, float* y, int64_t y_stride);
-void packed_q5_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                      int n_tok, float* y, int64_t y_stride);
-void packed_q6_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t* asum,
-                      int n_tok, float* y, int64_t y_stride);
-}  // namespace vnni
+namespace avx2 {
+extern const PackedKQuantTiles kPackedKQuantTiles;  // vpmaddubsw (+ vpmaddwd), ymm
+}
+namespace avxvnni {
+extern const PackedKQuantTiles kPackedKQuantTiles;  // VEX vpdpbusd, ymm
+}
+namespace vnni {
+extern const PackedKQuantTiles kPackedKQuantTiles;  // EVEX vpdpbusd, ymm (8 rows) and zmm (16 rows)
+}
 
 }  // namespace pocket::kernels

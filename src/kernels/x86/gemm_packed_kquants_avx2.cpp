@@ -13,6 +13,7 @@ namespace pocket::kernels::avx2 {
 
 namespace {
 struct MaddDot {
+  static constexpr bool kMaddubs = true;
   static __m256i dot(__m256i s, __m256i w, __m256i a) {
     return _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)));
   }
@@ -21,19 +22,6 @@ struct MaddDot {
 
 #include "kernels/x86/packed_kquants.inc"
 
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<MaddDot>, RepackedQ4K, Q4K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<MaddDot>, RepackedQ5K, Q5K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<MaddDot>, RepackedQ6K, Q6K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
+const PackedKQuantTiles kPackedKQuantTiles = tiles<Ymm8<MaddDot>>();
 
 }  // namespace pocket::kernels::avx2

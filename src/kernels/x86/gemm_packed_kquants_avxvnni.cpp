@@ -14,25 +14,13 @@ namespace pocket::kernels::avxvnni {
 
 namespace {
 struct VexDot {
+  static constexpr bool kMaddubs = false;
   static __m256i dot(__m256i s, __m256i w, __m256i a) { return _mm256_dpbusd_avx_epi32(s, w, a); }
 };
 }  // namespace
 
 #include "kernels/x86/packed_kquants.inc"
 
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<VexDot>, RepackedQ4K, Q4K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<VexDot>, RepackedQ5K, Q5K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<VexDot>, RepackedQ6K, Q6K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
+const PackedKQuantTiles kPackedKQuantTiles = tiles<Ymm8<VexDot>>();
 
 }  // namespace pocket::kernels::avxvnni

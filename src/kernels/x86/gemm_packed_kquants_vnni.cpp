@@ -19,6 +19,7 @@ namespace pocket::kernels::vnni {
 
 namespace {
 struct DpbusdDot {
+  static constexpr bool kMaddubs = false;
   static __m256i dot(__m256i s, __m256i w, __m256i a) { return _mm256_dpbusd_epi32(s, w, a); }
 };
 
@@ -26,6 +27,7 @@ struct DpbusdDot {
 struct Zmm16 {
   using I = __m512i;
   using F = __m512;
+  static constexpr bool kMaddubs = false;
   static __m128i lo8x2(const void* p, size_t next) {
     const auto* b = static_cast<const uint8_t*>(p);
     return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b)),
@@ -67,34 +69,6 @@ struct Zmm16 {
 
 #include "kernels/x86/packed_kquants.inc"
 
-void packed_q4_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<DpbusdDot>, RepackedQ4K, Q4K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q5_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<DpbusdDot>, RepackedQ5K, Q5K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q6_k_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t*,
-                     int n_tok, float* y, int64_t y_stride) {
-  run_packed<Ymm8<DpbusdDot>, RepackedQ6K, Q6K>(nb, group, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q4_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,
-                      int n_tok, float* y, int64_t y_stride) {
-  run_packed<Zmm16, RepackedQ4K, Q4K>(nb, groups, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q5_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,
-                      int n_tok, float* y, int64_t y_stride) {
-  run_packed<Zmm16, RepackedQ5K, Q5K>(nb, groups, act, act_stride, n_tok, y, y_stride);
-}
-
-void packed_q6_k_16xT(int64_t nb, const uint8_t* groups, const uint8_t* act, size_t act_stride, const int32_t*,
-                      int n_tok, float* y, int64_t y_stride) {
-  run_packed<Zmm16, RepackedQ6K, Q6K>(nb, groups, act, act_stride, n_tok, y, y_stride);
-}
+const PackedKQuantTiles kPackedKQuantTiles = tiles<Ymm8<DpbusdDot>, Zmm16>();
 
 }  // namespace pocket::kernels::vnni

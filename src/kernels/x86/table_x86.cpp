@@ -11,6 +11,17 @@
 
 namespace pocket::kernels {
 
+namespace {
+void set_packed_kquants(KernelTable& t, const PackedKQuantTiles& k) {
+  t.packed_q4_k_8 = k.q4_k_8;
+  t.packed_q5_k_8 = k.q5_k_8;
+  t.packed_q6_k_8 = k.q6_k_8;
+  t.packed_q4_k_16 = k.q4_k_16;
+  t.packed_q5_k_16 = k.q5_k_16;
+  t.packed_q6_k_16 = k.q6_k_16;
+}
+}  // namespace
+
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
 // vision GEMM / attention micro-kernels, repacked Q4_K/Q5_K/Q6_K (8-row tiles).
 void fill_avx2(KernelTable& t) {
@@ -34,17 +45,13 @@ void fill_avx2(KernelTable& t) {
   t.gemm_f32_tile = avx2::gemm_f32_tile;
   t.gemm_f32_pack = avx2::gemm_f32_pack;
   t.attn_tile_gemm = avx2::attn_tile_gemm;
-  t.packed_q4_k_8 = avx2::packed_q4_k_8xT;
-  t.packed_q5_k_8 = avx2::packed_q5_k_8xT;
-  t.packed_q6_k_8 = avx2::packed_q6_k_8xT;
+  set_packed_kquants(t, avx2::kPackedKQuantTiles);
 }
 
 // AVX-VNNI on top (Intel client cores from Alder Lake, AMD Zen 5: 256-bit vpdpbusd without
 // AVX-512): the repacked K-quant tiles with vpdpbusd.
 void fill_avxvnni(KernelTable& t) {
-  t.packed_q4_k_8 = avxvnni::packed_q4_k_8xT;
-  t.packed_q5_k_8 = avxvnni::packed_q5_k_8xT;
-  t.packed_q6_k_8 = avxvnni::packed_q6_k_8xT;
+  set_packed_kquants(t, avxvnni::kPackedKQuantTiles);
 }
 
 // AVX512-VNNI on top of AVX2: int8 tiles for Q8_0/Q4_0, repacked weights (Q8_0/Q4_0; vpdpbusd and 16-row
@@ -60,12 +67,7 @@ void fill_avx512vnni(KernelTable& t) {
   t.q8_pack = vnni::q8_pack;
   t.q8_split_act = vnni::q8_split_act;
   t.q8_tile = vnni::q8_tile;
-  t.packed_q4_k_8 = vnni::packed_q4_k_8xT;
-  t.packed_q5_k_8 = vnni::packed_q5_k_8xT;
-  t.packed_q6_k_8 = vnni::packed_q6_k_8xT;
-  t.packed_q4_k_16 = vnni::packed_q4_k_16xT;
-  t.packed_q5_k_16 = vnni::packed_q5_k_16xT;
-  t.packed_q6_k_16 = vnni::packed_q6_k_16xT;
+  set_packed_kquants(t, vnni::kPackedKQuantTiles);
 }
 
 }  // namespace pocket::kernels
