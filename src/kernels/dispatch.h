@@ -40,7 +40,7 @@ using AttnScoresFn = void (*)(const float* kbuf, int64_t c0, int64_t nc, int hea
                               const int64_t* nks, int nq, float scale, float* scores, int64_t stride);
 using AttnValuesFn = void (*)(const float* vbuf, int64_t c0, int64_t nc, int head_dim, const float* scores,
                               int64_t stride, const int64_t* nks, int nq, float* const* outs);
-// Repacked Q8_0 / Q4_0 / Q4_K / Q5_K / Q6_K weights (kernels/repack.h): 8 or 16 rows x up to 4 tokens.
+// Repacked Q8_0 / Q4_0 / K-quant weights (kernels/repack.h): 8 or 16 rows x up to 4 tokens.
 using PackedTileFn = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride,
                               const int32_t* asum, int n_tok, float* y, int64_t y_stride);
 using BlockSumsFn = void (*)(const uint8_t* row, int64_t nb, int32_t* out);
@@ -73,12 +73,10 @@ struct KernelTable {
   PackedTileFn packed_q8_0_16 = nullptr;
   PackedTileFn packed_q4_0_16 = nullptr;
   BlockSumsFn q8_0_block_sums = nullptr;
-  PackedTileFn packed_q4_k_8 = nullptr;   // repacked K-quants, Q8_K activations (asum unused);
-  PackedTileFn packed_q4_k_16 = nullptr;  // the 16-row tiles are optional
-  PackedTileFn packed_q5_k_8 = nullptr;
-  PackedTileFn packed_q5_k_16 = nullptr;
-  PackedTileFn packed_q6_k_8 = nullptr;
-  PackedTileFn packed_q6_k_16 = nullptr;
+  // Repacked K-quants Q2_K..Q6_K (index: type - Q2_K), Q8_K activations (asum unused); the
+  // 16-row tiles are optional.
+  PackedTileFn packed_k_8[5] = {};
+  PackedTileFn packed_k_16[5] = {};
 
   GemmF32TileFn gemm_f32_tile = nullptr;  // the blocked float GEMM
   GemmF32PackFn gemm_f32_pack = nullptr;  // its fast packers (null, or false for a type: the generic one)

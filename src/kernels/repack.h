@@ -9,12 +9,12 @@
 // Layout per group of 8 rows and per 32-element block (RepackedQ8 / RepackedQ4 below);
 // groups are stored one after another, blocks of a group contiguously.
 //
-// K-quants (Q4_K, Q5_K, Q6_K) are repacked the same way per 256-element super-block, with Q8_K
-// activations: the quants stay unsigned (Q4_K: the nibble; Q5_K: nibble | fifth bit << 4; Q6_K: the 6-bit value, which is
+// K-quants (Q2_K to Q6_K) are repacked the same way per 256-element super-block, with Q8_K
+// activations: the quants stay unsigned (Q2_K: the 2-bit value; Q3_K: the 3-bit value, w + 4; Q4_K: the nibble; Q5_K: nibble | fifth bit << 4; Q6_K: the 6-bit value, which is
 // w + 32), the 6-bit sub-block scales are unpacked to one byte per row so that 8 (or 16) rows'
 // scales load as one vector, and Q6_K's -32 offset is seeded per 16-element sub-block from the
-// Q8_K block sums (Q4_K's mins are a separate term, as in the format). Q4_K and Q5_K grow by 32 bytes
-// per 8 rows x 256 columns (+2.8% / +2.3%: the scales unpacked), Q6_K by 16 (+1%: alignment padding).
+// Q8_K block sums, as is Q3_K's -4 (Q4_K's and Q2_K's mins are a separate term, as in the format). Q4_K and Q5_K grow by 32 bytes
+// per 8 rows x 256 columns (+2.8% / +2.3%: the scales unpacked), Q6_K by 16 (+1%: alignment padding), Q3_K by 48 (+5.5%: scales unpacked, padding), Q2_K keeps its size.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +40,18 @@ struct RepackedQ4 {   // from Q4_0: byte (k, r, i) = w[r][4k+i] (low nibble) | w
 static_assert(sizeof(RepackedQ8) == 8 * 34);   // 8 BlockQ8_0
 static_assert(sizeof(RepackedQ4) == 8 * 18);   // 8 BlockQ4_0
 
+struct RepackedQ2K {  // from Q2_K, one super-block of 8 rows (the file's size)
+  uint16_t d[kPackRows], dmin[kPackRows];
+  uint8_t sm[16][kPackRows];               // [16-element sub-block][row]: scale (low nibble) | min (high)
+  uint8_t qs[2][8][kPackRows][4];          // [half h][chunk c][row]: qs[32h + 4c ..]; bits 2k: quarter k
+};
+struct RepackedQ3K {  // from Q3_K, one super-block of 8 rows
+  uint16_t d[kPackRows];
+  uint8_t pad[16];                         // keeps every 32-byte quant load 32-byte aligned
+  int8_t sc[16][kPackRows];                // [16-element sub-block][row] signed 6-bit scales
+  uint8_t hm[8][kPackRows][4];             // [chunk c][row]: hmask[4c ..]; bit 4h + k: quarter k of half h
+  uint8_t qs[2][8][kPackRows][4];          // [half h][chunk c][row]: qs[32h + 4c ..]; bits 2k: quarter k
+};
 struct RepackedQ4K {  // from Q4_K, one super-block of 8 rows
   uint16_t d[kPackRows], dmin[kPackRows];  // fp16, as in the file
   uint8_t sc[8][kPackRows];                // [sub-block][row] 6-bit scales
@@ -64,10 +76,12 @@ struct RepackedQ6K {  // from Q6_K, one super-block of 8 rows
   // (quarters 1 and 3), part 2 = qh[32h + 4c ..] (the top two bits of all four).
   uint8_t q[2][8][3][kPackRows][4];
 };
+static_assert(sizeof(RepackedQ2K) == 8 * 84);
+static_assert(sizeof(RepackedQ3K) == 8 * 110 + 48);
 static_assert(sizeof(RepackedQ4K) == 8 * 144 + 32);
 static_assert(sizeof(RepackedQ5K) == 8 * 176 + 32);
 static_assert(sizeof(RepackedQ6K) == 8 * 210 + 16);
-static_assert(sizeof(RepackedQ4K) % 32 == 0 && sizeof(RepackedQ5K) % 32 == 0 && sizeof(RepackedQ6K) % 32 == 0);
+static_assert(sizeof(RepackedQ2K) % 32 == 0 && sizeof(RepackedQ3K) % 32 == 0 && sizeof(RepackedQ4K) % 32 == 0 && sizeof(RepackedQ5K) % 32 == 0 && sizeof(RepackedQ6K) % 32 == 0);
 
 // How a repacked type is laid out and which kernels read it (null when the active level has
 // none for this type).
@@ -82,7 +96,9 @@ PackedFormat packed_format(const KernelTable& kt, DType t);
 // True when the active kernel level has packed kernels for w's type (Q8_0/Q4_0: AVX512-VNNI;
 // Q4_K/Q6_K: AVX2 and up), the rows are a multiple of 8 and the columns of the block.
 bool can_repack(const WeightRef& w);
-// Repacks w into `out` (resized) and points w.packed at it.
-void repack_weight(WeightRef& w, AlignedBuffer<uint8_t>& out, ThreadPool& pool);
+// Repacks w into `out` (resized) and points w.packed at it. release_source: w.data is a mapped
+// file (core/mmap.h) whose pages are dropped slice by slice as they are repacked (they read back
+// from the file if touched again).
+void repack_weight(WeightRef& w, AlignedBuffer<uint8_t>& out, ThreadPool& pool, bool release_source = false);
 
 }  // namespace pocket::kernels

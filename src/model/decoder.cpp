@@ -59,11 +59,10 @@ size_t DecoderModel::repack_weights(ThreadPool& pool) {
   for (kernels::WeightRef* m : mats) {
     if (m->packed || !kernels::can_repack(*m)) continue;
     packed_.emplace_back();
-    kernels::repack_weight(*m, packed_.back(), pool);
+    // The mapped original is dropped as it is repacked, also when the output matrix is tied to
+    // the token embedding: lookups read single rows, which fault back in from the file.
+    kernels::repack_weight(*m, packed_.back(), pool, /*release_source=*/true);
     bytes += packed_.back().size();
-    // Also when the output matrix is tied to the token embedding: lookups read single rows,
-    // which fault back in from the file on demand (Ministral 3B: 315 MiB not kept twice).
-    release_mapped_pages(m->data, m->row_stride * static_cast<size_t>(m->n_out));
   }
   return bytes;
 }

@@ -232,14 +232,6 @@ void pack_scale_min_k4(int j, uint8_t ls, uint8_t lm, uint8_t* q) {
   }
 }
 
-// Q3_K: sixteen 6-bit scales (stored +32) in 12 bytes. Low nibbles: scale j < 8 in the low nibble
-// of byte j, scale j >= 8 in the high nibble of byte j-8; the two high bits of scale j sit at bit
-// 2*(j/4) of byte 8 + j%4. Returns the signed scale. ref: ggml-quants.c quantize_row_q3_K_ref.
-inline int q3_k_scale(const uint8_t* s, int j) {
-  const int lo = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
-  const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return (lo | (hi << 4)) - 32;
-}
 
 // Shared by quantize_row_q4_k/q5_k: packs per-sub-block scales/mins, writes d/dmin, and
 // requantizes every value with the rounded scales (L in [0, nmax]).

@@ -35,4 +35,13 @@ inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* m) {
   }
 }
 
+// Q3_K: sixteen 6-bit scales (stored +32) in 12 bytes. Low nibbles: scale j < 8 in the low nibble
+// of byte j, scale j >= 8 in the high nibble of byte j-8; the two high bits of scale j sit at bit
+// 2*(j/4) of byte 8 + j%4. Returns the signed scale. ref: ggml-quants.c quantize_row_q3_K_ref.
+inline int q3_k_scale(const uint8_t* s, int j) {
+  const int lo = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
+  const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return (lo | (hi << 4)) - 32;
+}
+
 }  // namespace pocket::quant

@@ -76,7 +76,7 @@ TEST(Matmul, MatchesReferenceForEveryType) {
 TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
   ThreadPool pool(2);
   int n_repacked = 0;
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const bool k = type_traits(t).block_size == 256;
     const int64_t n_in = k ? 768 : 160, n_out = 40;
     const auto wf = randv(n_in * n_out, 7);
@@ -108,9 +108,9 @@ TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
       }
     }
   }
-  // Every x86 level repacks the K-quants (AVX2 and up); AVX512-VNNI also Q8_0 / Q4_0.
-  const int expected = GetParam() == Isa::Avx512Vnni                          ? 5
-                       : GetParam() == Isa::Avx2 || GetParam() == Isa::AvxVnni ? 3
+  // Every x86 level repacks the K-quants Q2_K..Q6_K (AVX2 and up); AVX512-VNNI also Q8_0 / Q4_0.
+  const int expected = GetParam() == Isa::Avx512Vnni                          ? 7
+                       : GetParam() == Isa::Avx2 || GetParam() == Isa::AvxVnni ? 5
                                                                                : -1;
   if (expected >= 0) {
     EXPECT_EQ(n_repacked, expected);
@@ -121,7 +121,7 @@ TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
 // whatever tile (16 or 8 rows) and token count computed it.
 TEST_P(MatmulLevels, RepackedTilesAreBitIdentical) {
   ThreadPool pool(2);
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const int64_t n_in = 512, n_out = 56;  // 3 chunks of 16 + one of 8 rows
     const auto wf = randv(n_in * n_out, 11);
     std::vector<uint8_t> wq(row_bytes(t, n_in) * n_out);

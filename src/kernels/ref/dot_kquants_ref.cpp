@@ -22,12 +22,7 @@ namespace {
 
 using quant::scale_min_k4;
 
-// Signed 6-bit scale j of Q3_K (stored +32; low nibbles in bytes 0..7, high pairs in 8..11).
-inline int q3_k_scale(const uint8_t* s, int j) {
-  const int lo = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
-  const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return (lo | (hi << 4)) - 32;
-}
+using quant::q3_k_scale;
 
 // sum over the 16 sub-blocks of 16 values of min_j * bsum_j, for the per-16 mins of Q2_K.
 inline int q8_k_min_sum16(const BlockQ8_K& y, const uint8_t* mins_nibbles_hi) {

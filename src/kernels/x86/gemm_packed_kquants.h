@@ -1,4 +1,4 @@
-// Kernels over repacked Q4_K / Q5_K / Q6_K weights (kernels/repack.h, x86/packed_kquants.inc):
+// Kernels over repacked Q2_K / Q3_K / Q4_K / Q5_K / Q6_K weights (kernels/repack.h, x86/packed_kquants.inc):
 // PackedTileFn entries, 8 rows (one group) or 16 rows (two consecutive groups) x up to 4
 // tokens of Q8_K activations (`asum` unused), one set per x86 level.
 #pragma once
@@ -7,9 +7,11 @@
 
 namespace pocket::kernels {
 
+// Tiles for Q2_K .. Q6_K (index: type - Q2_K, in DType order), 8 rows and 16 rows (null where
+// the level has none).
 struct PackedKQuantTiles {
-  PackedTileFn q4_k_8, q5_k_8, q6_k_8;
-  PackedTileFn q4_k_16, q5_k_16, q6_k_16;  // null where the level has no 16-row tiles
+  PackedTileFn rows8[5];
+  PackedTileFn rows16[5];
 };
 
 namespace avx2 {

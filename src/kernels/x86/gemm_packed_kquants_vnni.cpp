@@ -57,6 +57,7 @@ struct Zmm16 {
   static I or_(I a, I b) { return _mm512_or_si512(a, b); }
   static I srli16(I a, int n) { return _mm512_srli_epi16(a, static_cast<unsigned>(n)); }
   static I slli16(I a, int n) { return _mm512_slli_epi16(a, static_cast<unsigned>(n)); }
+  static I srli32(I a, int n) { return _mm512_srli_epi32(a, static_cast<unsigned>(n)); }
   static F zerof() { return _mm512_setzero_ps(); }
   static F set1f(float v) { return _mm512_set1_ps(v); }
   static F cvt(I a) { return _mm512_cvtepi32_ps(a); }

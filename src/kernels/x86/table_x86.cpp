@@ -13,17 +13,15 @@ namespace pocket::kernels {
 
 namespace {
 void set_packed_kquants(KernelTable& t, const PackedKQuantTiles& k) {
-  t.packed_q4_k_8 = k.q4_k_8;
-  t.packed_q5_k_8 = k.q5_k_8;
-  t.packed_q6_k_8 = k.q6_k_8;
-  t.packed_q4_k_16 = k.q4_k_16;
-  t.packed_q5_k_16 = k.q5_k_16;
-  t.packed_q6_k_16 = k.q6_k_16;
+  for (int i = 0; i < 5; ++i) {
+    t.packed_k_8[i] = k.rows8[i];
+    t.packed_k_16[i] = k.rows16[i];
+  }
 }
 }  // namespace
 
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
-// vision GEMM / attention micro-kernels, repacked Q4_K/Q5_K/Q6_K (8-row tiles).
+// vision GEMM / attention micro-kernels, repacked Q2_K..Q6_K (8-row tiles).
 void fill_avx2(KernelTable& t) {
   set_product(t, DType::F32, avx2::vec_dot_f32_f32, nullptr, avx2::gemm_f32_f32_2x4);
   set_product(t, DType::F16, avx2::vec_dot_f16_f32, nullptr, avx2::gemm_f16_f32_2x4);
@@ -55,7 +53,7 @@ void fill_avxvnni(KernelTable& t) {
 }
 
 // AVX512-VNNI on top of AVX2: int8 tiles for Q8_0/Q4_0, repacked weights (Q8_0/Q4_0; vpdpbusd and 16-row
-// tiles for Q4_K/Q5_K/Q6_K), the vision GEMM's int8 path.
+// tiles for Q2_K..Q6_K), the vision GEMM's int8 path.
 void fill_avx512vnni(KernelTable& t) {
   t.types[static_cast<int>(DType::Q8_0)].gemm_tile = vnni::gemm_q8_0_q8_0_2x4;
   t.types[static_cast<int>(DType::Q4_0)].gemm_tile = vnni::gemm_q4_0_q8_0_2x4;
