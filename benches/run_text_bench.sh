@@ -34,6 +34,7 @@ json_num() { sed -nE "s/.*\"$1\": ([0-9.eE+-]+).*/\1/p"; }
 llama_median() {
   grep -E "\"n_prompt\": $1, \"n_gen\": $2," | sed -nE 's/.*"samples_ts": \[([^]]*)\].*/\1/p' | tr ',' '\n' | median
 }
+fmt1() { awk -v a="$1" 'BEGIN {if (a == "nan") print a; else printf "%.1f", a}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPUs; $(date -u +%Y-%m-%d)"
@@ -68,8 +69,8 @@ for c in "${cases[@]}"; do
         lrss=$(awk '/maxrss_kb/ {printf "%.0f", $2 / 1024}' "$DIR/.time")
       fi
       printf "| %s %s | %s | %s | %.1f | %s | %s | %.1f | %s | %s | %.0f%% | %.0f / %s |\n" "$preset" "$type" "$kern" "$t" \
-        "$pp" "$lpp" "$(ratio "$pp" "$lpp")" "$tg" "$ltg" "$(ratio "$tg" "$ltg")" "$(awk -v f="$frac" 'BEGIN {print 100 * f}')" \
-        "$(awk -v r="$rss" 'BEGIN {print r / 1048576}')" "$lrss"
+        "$pp" "$(fmt1 "$lpp")" "$(ratio "$pp" "$lpp")" "$tg" "$(fmt1 "$ltg")" "$(ratio "$tg" "$ltg")" \
+        "$(awk -v f="$frac" 'BEGIN {print 100 * f}')" "$(awk -v r="$rss" 'BEGIN {print r / 1048576}')" "$lrss"
     done
   done
 done
