@@ -1,6 +1,7 @@
 // Runs a parameterized kernel test at every level this build and CPU can run (kernels/dispatch.h)
 // other than ref, the scalar oracle the levels are compared with. Under qemu-aarch64 -cpu max
-// that is neon, dotprod and i8mm; on an AVX512-VNNI machine avx2 and avx512vnni; in a build
+// that is neon, dotprod and i8mm; on a Zen 4 or Sapphire Rapids machine avx2, avxvnni and
+// avx512vnni (avxvnni only where the CPU has AVX-VNNI); in a build
 // without ISA folders nothing (the suites are then left uninstantiated, which is allowed).
 #pragma once
 
