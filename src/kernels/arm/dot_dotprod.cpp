@@ -6,6 +6,7 @@
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/neon_util.h"
 #include "quant/blocks.h"
+#include "quant/kquants.h"
 
 #if !defined(__ARM_FEATURE_DOTPROD)
 #error "dot_dotprod.cpp must be compiled with +dotprod (src/kernels/CMakeLists.txt)"
