@@ -59,6 +59,13 @@ using Q8TileFn = void (*)(int n_rows, int64_t n_blocks, const uint8_t* qa, int64
 using AttnTileGemmFn = void (*)(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
                                 int64_t tile_stride, float* c, int64_t ldc);
 
+// Repacked K-quants Q2_K..Q6_K (index: type - Q2_K), Q8_K activations (asum unused): 8-row
+// tiles and optional 16-row tiles (two groups).
+struct PackedKQuantTiles {
+  PackedTileFn rows8[5] = {};
+  PackedTileFn rows16[5] = {};
+};
+
 struct KernelTable {
   Isa isa = Isa::Ref;
   TypeKernels types[kMaxDType];  // products per weight type (vec_dot null: type unsupported)
@@ -73,10 +80,7 @@ struct KernelTable {
   PackedTileFn packed_q8_0_16 = nullptr;
   PackedTileFn packed_q4_0_16 = nullptr;
   BlockSumsFn q8_0_block_sums = nullptr;
-  // Repacked K-quants Q2_K..Q6_K (index: type - Q2_K), Q8_K activations (asum unused); the
-  // 16-row tiles are optional.
-  PackedTileFn packed_k_8[5] = {};
-  PackedTileFn packed_k_16[5] = {};
+  PackedKQuantTiles packed_k{};  // repacked K-quants
 
   GemmF32TileFn gemm_f32_tile = nullptr;  // the blocked float GEMM
   GemmF32PackFn gemm_f32_pack = nullptr;  // its fast packers (null, or false for a type: the generic one)

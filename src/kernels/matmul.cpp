@@ -63,12 +63,11 @@ void run_rows(const TypeKernels& k, const WeightRef& w, const uint8_t* act, size
 
 struct Prepared {
   const TypeKernels* k;
-  PackedFormat fmt;      // the repacked layout's kernels (when packed)
+  PackedFormat fmt;      // the repacked layout's kernels (fmt.k8 null: the file's layout)
   const uint8_t* act;
   const int32_t* asum;   // [n_tokens, n_in / 32] block sums of act, for repacked weights
   size_t act_row;
   int64_t first_chunk;  // global chunk index where this job starts
-  bool packed;
 };
 
 }  // namespace
@@ -88,14 +87,13 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
     prep[j].act_row = row_bytes(prep[j].k->act_type, jobs[j].w.n_in);
     // Repacked weights run only where the level has their kernels (their layout is its own).
     prep[j].fmt = jobs[j].w.packed ? packed_format(kt, jobs[j].w.type) : PackedFormat{};
-    prep[j].packed = prep[j].fmt.k8 != nullptr;
     owner[j] = j;
     for (int i = 0; i < j; ++i)
       if (jobs[i].x == jobs[j].x && prep[i].k->act_type == prep[j].k->act_type && jobs[i].w.n_in == jobs[j].w.n_in) {
         owner[j] = owner[i];
         break;
       }
-    if (prep[j].packed && prep[j].fmt.block_sums) need_sum[owner[j]] = true;
+    if (prep[j].fmt.k8 && prep[j].fmt.block_sums) need_sum[owner[j]] = true;
   }
   for (int j = 0; j < n_jobs; ++j) {
     if (owner[j] != j) continue;
@@ -149,7 +147,7 @@ void matmul_multi(const MatmulJob* jobs, int n_jobs, int64_t n_tokens, MatmulScr
       const WeightRef& w = jobs[j].w;
       const int64_t r0 = (c - prep[j].first_chunk) * kRowsPerChunk;
       const int64_t r1 = std::min<int64_t>(w.n_out, r0 + kRowsPerChunk);
-      if (prep[j].packed) {
+      if (prep[j].fmt.k8) {
         run_rows_packed(prep[j].fmt, w, prep[j].act, prep[j].act_row, prep[j].asum, n_tokens, jobs[j].y, w.n_out, r0, r1);
       } else {
         run_rows(*prep[j].k, w, prep[j].act, prep[j].act_row, n_tokens, jobs[j].y, w.n_out, r0, r1,

@@ -14,108 +14,90 @@ namespace pocket::kernels {
 
 namespace {
 
+// Calls fill(p, src, r) for every block p of group g's output, with the source block of row r of
+// the group (block: elements per block).
+template <typename Block, typename Packed, typename Fill>
+void pack_group(const WeightRef& w, int64_t g, int64_t block, Packed* out, Fill fill) {
+  for (int64_t b = 0; b < w.n_in / block; ++b)
+    for (int r = 0; r < kPackRows; ++r) fill(out[b], reinterpret_cast<const Block*>(w.row(g * kPackRows + r))[b], r);
+}
+
 void pack_group_q8(const WeightRef& w, int64_t g, RepackedQ8* out) {
-  const int64_t nb = w.n_in / QK8_0;
-  for (int64_t b = 0; b < nb; ++b) {
-    RepackedQ8& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ8_0& src = reinterpret_cast<const BlockQ8_0*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      for (int k = 0; k < 8; ++k)
-        for (int i = 0; i < 4; ++i) p.q[k][r][i] = static_cast<uint8_t>(src.qs[4 * k + i] + 128);
-    }
-  }
+  pack_group<BlockQ8_0>(w, g, QK8_0, out, [](RepackedQ8& p, const BlockQ8_0& src, int r) {
+    p.d[r] = src.d;
+    for (int k = 0; k < 8; ++k)
+      for (int i = 0; i < 4; ++i) p.q[k][r][i] = static_cast<uint8_t>(src.qs[4 * k + i] + 128);
+  });
 }
 
 void pack_group_q4(const WeightRef& w, int64_t g, RepackedQ4* out) {
-  const int64_t nb = w.n_in / QK4_0;
-  for (int64_t b = 0; b < nb; ++b) {
-    RepackedQ4& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ4_0& src = reinterpret_cast<const BlockQ4_0*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      // Element e < 16 is the low nibble of qs[e], element 16 + e the high nibble: chunk k
-      // (elements 4k..4k+3) and chunk k + 4 (16+4k..) share the same source bytes.
-      for (int k = 0; k < 4; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
-    }
-  }
+  pack_group<BlockQ4_0>(w, g, QK4_0, out, [](RepackedQ4& p, const BlockQ4_0& src, int r) {
+    p.d[r] = src.d;
+    // Element e < 16 is the low nibble of qs[e], element 16 + e the high nibble: chunk k
+    // (elements 4k..4k+3) and chunk k + 4 (16+4k..) share the same source bytes.
+    for (int k = 0; k < 4; ++k) std::memcpy(p.q[k][r], src.qs + 4 * k, 4);
+  });
 }
 
 // Q4_K and Q5_K share the scales, mins and nibbles (Q5_K adds qh).
 template <typename Packed, typename Block>
 void pack_group_k45(const WeightRef& w, int64_t g, Packed* out) {
-  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
-    Packed& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const Block& src = reinterpret_cast<const Block*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      p.dmin[r] = src.dmin;
-      for (int s = 0; s < 8; ++s) {
-        int sc = 0, m = 0;
-        quant::scale_min_k4(s, src.scales, &sc, &m);
-        p.sc[s][r] = static_cast<uint8_t>(sc);
-        p.m[s / 2][r][s % 2] = static_cast<uint8_t>(m);
-      }
-      for (int j = 0; j < 4; ++j)
-        for (int k = 0; k < 8; ++k) std::memcpy(p.q[j][k][r], src.qs + 32 * j + 4 * k, 4);
-      if constexpr (std::is_same_v<Block, BlockQ5_K>)
-        for (int k = 0; k < 8; ++k) std::memcpy(p.qh[k][r], src.qh + 4 * k, 4);
+  pack_group<Block>(w, g, QK_K, out, [](Packed& p, const Block& src, int r) {
+    p.d[r] = src.d;
+    p.dmin[r] = src.dmin;
+    for (int s = 0; s < 8; ++s) {
+      int sc = 0, m = 0;
+      quant::scale_min_k4(s, src.scales, &sc, &m);
+      p.sc[s][r] = static_cast<uint8_t>(sc);
+      p.m[s / 2][r][s % 2] = static_cast<uint8_t>(m);
     }
-  }
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 8; ++k) std::memcpy(p.q[j][k][r], src.qs + 32 * j + 4 * k, 4);
+    if constexpr (std::is_same_v<Block, BlockQ5_K>)
+      for (int k = 0; k < 8; ++k) std::memcpy(p.qh[k][r], src.qh + 4 * k, 4);
+  });
 }
 
 void pack_group_q2k(const WeightRef& w, int64_t g, RepackedQ2K* out) {
-  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
-    RepackedQ2K& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ2_K& src = reinterpret_cast<const BlockQ2_K*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      p.dmin[r] = src.dmin;
-      for (int s = 0; s < 16; ++s) p.sm[s][r] = src.scales[s];
-      for (int h = 0; h < 2; ++h)
-        for (int c = 0; c < 8; ++c) std::memcpy(p.qs[h][c][r], src.qs + 32 * h + 4 * c, 4);
-    }
-  }
+  pack_group<BlockQ2_K>(w, g, QK_K, out, [](RepackedQ2K& p, const BlockQ2_K& src, int r) {
+    p.d[r] = src.d;
+    p.dmin[r] = src.dmin;
+    for (int s = 0; s < 16; ++s) p.sm[s][r] = src.scales[s];
+    for (int h = 0; h < 2; ++h)
+      for (int c = 0; c < 8; ++c) std::memcpy(p.qs[h][c][r], src.qs + 32 * h + 4 * c, 4);
+  });
 }
 
 void pack_group_q3k(const WeightRef& w, int64_t g, RepackedQ3K* out) {
-  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
-    RepackedQ3K& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ3_K& src = reinterpret_cast<const BlockQ3_K*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      p.pad[r] = p.pad[r + 8] = 0;
-      for (int s = 0; s < 16; ++s) p.sc[s][r] = static_cast<int8_t>(quant::q3_k_scale(src.scales, s));
-      for (int c = 0; c < 8; ++c) {
-        std::memcpy(p.hm[c][r], src.hmask + 4 * c, 4);
-        for (int h = 0; h < 2; ++h) std::memcpy(p.qs[h][c][r], src.qs + 32 * h + 4 * c, 4);
-      }
+  pack_group<BlockQ3_K>(w, g, QK_K, out, [](RepackedQ3K& p, const BlockQ3_K& src, int r) {
+    p.d[r] = src.d;
+    p.pad[r] = p.pad[r + 8] = 0;
+    for (int s = 0; s < 16; ++s) p.sc[s][r] = static_cast<int8_t>(quant::q3_k_scale(src.scales, s));
+    for (int c = 0; c < 8; ++c) {
+      std::memcpy(p.hm[c][r], src.hmask + 4 * c, 4);
+      for (int h = 0; h < 2; ++h) std::memcpy(p.qs[h][c][r], src.qs + 32 * h + 4 * c, 4);
     }
-  }
+  });
 }
 
 void pack_group_q6k(const WeightRef& w, int64_t g, RepackedQ6K* out) {
-  for (int64_t b = 0; b < w.n_in / QK_K; ++b) {
-    RepackedQ6K& p = out[b];
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ6_K& src = reinterpret_cast<const BlockQ6_K*>(w.row(g * kPackRows + r))[b];
-      p.d[r] = src.d;
-      p.pad[r] = p.pad[r + 8] = 0;
-      for (int s = 0; s < 16; ++s) p.sc[s][r] = src.scales[s];
-      for (int h = 0; h < 2; ++h)
-        for (int c = 0; c < 8; ++c) {
-          std::memcpy(p.q[h][c][0][r], src.ql + 64 * h + 4 * c, 4);
-          std::memcpy(p.q[h][c][1][r], src.ql + 64 * h + 32 + 4 * c, 4);
-          std::memcpy(p.q[h][c][2][r], src.qh + 32 * h + 4 * c, 4);
-        }
-    }
-  }
+  pack_group<BlockQ6_K>(w, g, QK_K, out, [](RepackedQ6K& p, const BlockQ6_K& src, int r) {
+    p.d[r] = src.d;
+    p.pad[r] = p.pad[r + 8] = 0;
+    for (int s = 0; s < 16; ++s) p.sc[s][r] = src.scales[s];
+    for (int h = 0; h < 2; ++h)
+      for (int c = 0; c < 8; ++c) {
+        std::memcpy(p.q[h][c][0][r], src.ql + 64 * h + 4 * c, 4);
+        std::memcpy(p.q[h][c][1][r], src.ql + 64 * h + 32 + 4 * c, 4);
+        std::memcpy(p.q[h][c][2][r], src.qh + 32 * h + 4 * c, 4);
+      }
+  });
 }
 
 // K-quant tiles sit in the table by type, Q2_K first.
 PackedFormat k_format(const KernelTable& kt, DType t, size_t group_block) {
   const int i = static_cast<int>(t) - static_cast<int>(DType::Q2_K);
-  return {QK_K, group_block, kt.packed_k_8[i], kt.packed_k_16[i], false};
+  return {QK_K, group_block, kt.packed_k.rows8[i], kt.packed_k.rows16[i], false};
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "kernels/attention.h"
 #include "kernels/ops.h"
 #include "kernels/repack.h"
-#include "core/mmap.h"
 
 namespace pocket {
 

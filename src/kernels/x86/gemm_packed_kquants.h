@@ -1,18 +1,12 @@
 // Kernels over repacked Q2_K / Q3_K / Q4_K / Q5_K / Q6_K weights (kernels/repack.h, x86/packed_kquants.inc):
 // PackedTileFn entries, 8 rows (one group) or 16 rows (two consecutive groups) x up to 4
-// tokens of Q8_K activations (`asum` unused), one set per x86 level.
+// tokens of Q8_K activations (`asum` unused), one set (kernels/dispatch.h PackedKQuantTiles)
+// per x86 level.
 #pragma once
 
 #include "kernels/dispatch.h"
 
 namespace pocket::kernels {
-
-// Tiles for Q2_K .. Q6_K (index: type - Q2_K, in DType order), 8 rows and 16 rows (null where
-// the level has none).
-struct PackedKQuantTiles {
-  PackedTileFn rows8[5];
-  PackedTileFn rows16[5];
-};
 
 namespace avx2 {
 extern const PackedKQuantTiles kPackedKQuantTiles;  // vpmaddubsw (+ vpmaddwd), ymm

@@ -11,15 +11,6 @@
 
 namespace pocket::kernels {
 
-namespace {
-void set_packed_kquants(KernelTable& t, const PackedKQuantTiles& k) {
-  for (int i = 0; i < 5; ++i) {
-    t.packed_k_8[i] = k.rows8[i];
-    t.packed_k_16[i] = k.rows16[i];
-  }
-}
-}  // namespace
-
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
 // vision GEMM / attention micro-kernels, repacked Q2_K..Q6_K (8-row tiles).
 void fill_avx2(KernelTable& t) {
@@ -43,13 +34,13 @@ void fill_avx2(KernelTable& t) {
   t.gemm_f32_tile = avx2::gemm_f32_tile;
   t.gemm_f32_pack = avx2::gemm_f32_pack;
   t.attn_tile_gemm = avx2::attn_tile_gemm;
-  set_packed_kquants(t, avx2::kPackedKQuantTiles);
+  t.packed_k = avx2::kPackedKQuantTiles;
 }
 
 // AVX-VNNI on top (Intel client cores from Alder Lake, AMD Zen 5: 256-bit vpdpbusd without
 // AVX-512): the repacked K-quant tiles with vpdpbusd.
 void fill_avxvnni(KernelTable& t) {
-  set_packed_kquants(t, avxvnni::kPackedKQuantTiles);
+  t.packed_k = avxvnni::kPackedKQuantTiles;
 }
 
 // AVX512-VNNI on top of AVX2: int8 tiles for Q8_0/Q4_0, repacked weights (Q8_0/Q4_0; vpdpbusd and 16-row
@@ -65,7 +56,7 @@ void fill_avx512vnni(KernelTable& t) {
   t.q8_pack = vnni::q8_pack;
   t.q8_split_act = vnni::q8_split_act;
   t.q8_tile = vnni::q8_tile;
-  set_packed_kquants(t, vnni::kPackedKQuantTiles);
+  t.packed_k = vnni::kPackedKQuantTiles;
 }
 
 }  // namespace pocket::kernels
