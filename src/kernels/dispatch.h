@@ -75,7 +75,10 @@ struct KernelTable {
   AttnScoresFn attn_scores = nullptr;
   AttnValuesFn attn_values = nullptr;
 
-  PackedTileFn packed_q8_0_8 = nullptr;  // all five or none: weights are repacked at load
+  // Repacked Q8_0 / Q4_0 (a type with an 8-row tile is repacked at load; 16-row tiles optional).
+  // With q8_0_block_sums the tiles read the activations' block sums (the VNNI offset
+  // correction); without it (AVX2: Q8_0 only, signed products) they ignore them.
+  PackedTileFn packed_q8_0_8 = nullptr;
   PackedTileFn packed_q4_0_8 = nullptr;
   PackedTileFn packed_q8_0_16 = nullptr;
   PackedTileFn packed_q4_0_16 = nullptr;

@@ -104,8 +104,10 @@ PackedFormat k_format(const KernelTable& kt, DType t, size_t group_block) {
 
 PackedFormat packed_format(const KernelTable& kt, DType t) {
   switch (t) {
-    case DType::Q8_0: return {32, sizeof(RepackedQ8), kt.packed_q8_0_8, kt.packed_q8_0_16, true};
-    case DType::Q4_0: return {32, sizeof(RepackedQ4), kt.packed_q4_0_8, kt.packed_q4_0_16, true};
+    // Block sums: the VNNI kernels' offset correction (an AVX2 level has no sums: its Q8_0
+    // kernel multiplies signed bytes, and it has no Q4_0 tiles).
+    case DType::Q8_0: return {32, sizeof(RepackedQ8), kt.packed_q8_0_8, kt.packed_q8_0_16, kt.q8_0_block_sums != nullptr};
+    case DType::Q4_0: return {32, sizeof(RepackedQ4), kt.packed_q4_0_8, kt.packed_q4_0_16, kt.q8_0_block_sums != nullptr};
     case DType::Q2_K: return k_format(kt, t, sizeof(RepackedQ2K));
     case DType::Q3_K: return k_format(kt, t, sizeof(RepackedQ3K));
     case DType::Q4_K: return k_format(kt, t, sizeof(RepackedQ4K));

@@ -5,7 +5,9 @@
 // vpdpbusd multiplies unsigned by signed bytes; the weights are made the unsigned side
 // (Q8_0: w + 128, Q4_0: the stored nibble, which is w + 8) and the offset is removed with a
 // per-(token, block) correction of -128 * sum(a) or -8 * sum(a), computed once per
-// activation block and shared by all rows (llama.cpp's Q8_1 sums play the same role).
+// activation block and shared by all rows (llama.cpp's Q8_1 sums play the same role). Plain
+// AVX2 (vpmaddubsw, whose int16 pairs would saturate on w + 128) flips Q8_0 back to signed
+// bytes in registers and needs no correction.
 // Layout per group of 8 rows and per 32-element block (RepackedQ8 / RepackedQ4 below);
 // groups are stored one after another, blocks of a group contiguously.
 //
@@ -93,8 +95,8 @@ struct PackedFormat {
 };
 PackedFormat packed_format(const KernelTable& kt, DType t);
 
-// True when the active kernel level has packed kernels for w's type (Q8_0/Q4_0: AVX512-VNNI;
-// Q4_K/Q6_K: AVX2 and up), the rows are a multiple of 8 and the columns of the block.
+// True when the active kernel level has packed kernels for w's type (Q8_0 and Q2_K..Q6_K: AVX2
+// and up; Q4_0: AVX512-VNNI), the rows are a multiple of 8 and the columns of the block.
 bool can_repack(const WeightRef& w);
 // Repacks w into `out` (resized) and points w.packed at it. release_source: w.data is a mapped
 // file (core/mmap.h) whose pages are dropped slice by slice as they are repacked (they read back

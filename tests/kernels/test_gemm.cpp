@@ -108,9 +108,9 @@ TEST_P(MatmulLevels, RepackedWeightsMatchReference) {
       }
     }
   }
-  // Every x86 level repacks the K-quants Q2_K..Q6_K (AVX2 and up); AVX512-VNNI also Q8_0 / Q4_0.
+  // Every x86 level repacks Q8_0 and the K-quants Q2_K..Q6_K (AVX2 and up); AVX512-VNNI also Q4_0.
   const int expected = GetParam() == Isa::Avx512Vnni                          ? 7
-                       : GetParam() == Isa::Avx2 || GetParam() == Isa::AvxVnni ? 5
+                       : GetParam() == Isa::Avx2 || GetParam() == Isa::AvxVnni ? 6
                                                                                : -1;
   if (expected >= 0) {
     EXPECT_EQ(n_repacked, expected);
@@ -154,9 +154,9 @@ TEST_P(MatmulLevels, RepackedTilesAreBitIdentical) {
       k8(nb, w.packed + 3 * group_bytes, act.data(), ar, asum.data(), nt, y8 + 8, 16);
       for (int i = 0; i < nt * 16; ++i) ASSERT_EQ(y16[i], y8[i]) << "tokens " << nt << " lane " << i;
     }
-    // K-quants: the AVX2 kernel (vpmaddubsw) and this level's give the same bits, so a model's
-    // logits do not depend on which x86 level ran it.
-    if (!f.block_sums && GetParam() != Isa::Avx2 &&
+    // Q8_0 and the K-quants: the AVX2 kernel (vpmaddubsw) and this level's give the same bits, so
+    // a model's logits do not depend on which x86 level ran it.
+    if (GetParam() != Isa::Avx2 &&
         packed_format(kernels_for(Isa::Avx2), t).k8 != nullptr) {
       const auto k8_avx2 = packed_format(kernels_for(Isa::Avx2), t).k8;
       for (int nt = 1; nt <= 4; ++nt) {

@@ -24,6 +24,11 @@ void gemm_f16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_
 void gemm_bf16_f32_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,
                        int64_t y_stride);
 
+// Repacked Q8_0 groups (kernels/repack.h), 8 rows x n_tok <= 4 tokens (gemm_packed_q8_avx2.cpp);
+// the PackedTileFn contract, block sums unused.
+void packed_q8_0_8xT(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_stride, const int32_t* asum,
+                     int n_tok, float* y, int64_t y_stride);
+
 // K-quant weights against Q8_K activations (defined in dot_kquants_avx2.cpp, beside the
 // helpers they share with the row kernels).
 void gemm_q4_k_q8_k_2x4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y,

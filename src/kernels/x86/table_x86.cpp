@@ -12,7 +12,7 @@
 namespace pocket::kernels {
 
 // AVX2 + FMA + F16C + BMI2: every product, the float ops, the prefill attention tiles and the
-// vision GEMM / attention micro-kernels, repacked Q2_K..Q6_K (8-row tiles).
+// vision GEMM / attention micro-kernels, repacked Q8_0 and Q2_K..Q6_K (8-row tiles).
 void fill_avx2(KernelTable& t) {
   set_product(t, DType::F32, avx2::vec_dot_f32_f32, nullptr, avx2::gemm_f32_f32_2x4);
   set_product(t, DType::F16, avx2::vec_dot_f16_f32, nullptr, avx2::gemm_f16_f32_2x4);
@@ -35,6 +35,7 @@ void fill_avx2(KernelTable& t) {
   t.gemm_f32_pack = avx2::gemm_f32_pack;
   t.attn_tile_gemm = avx2::attn_tile_gemm;
   t.packed_k = avx2::kPackedKQuantTiles;
+  t.packed_q8_0_8 = avx2::packed_q8_0_8xT;
 }
 
 // AVX-VNNI on top (Intel client cores from Alder Lake, AMD Zen 5: 256-bit vpdpbusd without
