@@ -34,6 +34,13 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-video-seconds", o.max_video_seconds, "Longest video accepted");
   cmd->add_option("--max-video-frames", o.max_video_frames, "Most frames sampled from a video")->check(CLI::Range(1, 1024));
   cmd->add_option("--fetch-timeout", o.fetch_timeout_seconds, "Seconds allowed to download an http(s) media URL");
+  cmd->add_flag("--allow-remote-media", o.allow_remote_media,
+                "Fetch http(s) image/video URLs (off by default; internal addresses stay refused)");
+  cmd->add_option("--media-hosts", o.media_hosts, "With --allow-remote-media: only these URL hosts (*.example.com for subdomains)")
+      ->delimiter(',');
+  cmd->add_option("--media-allow-net", o.media_allow_nets,
+                  "With --allow-remote-media: also allow this address range (CIDR), e.g. an internal image store")
+      ->delimiter(',');
   cmd->add_option("--shutdown-grace", o.shutdown_grace_seconds, "Seconds in-flight requests may finish after SIGTERM");
   cmd->add_option("--http-threads", o.http_threads, "HTTP worker threads (default: parallel + max-queue + 8)");
   cmd->add_option("--debug-load-delay", o.debug_load_delay_seconds, "Testing: wait this long before loading")

@@ -1,11 +1,8 @@
-// Media loading for requests: data: URIs, http(s) downloads (libcurl) and --media-dir files.
+// Media loading for requests: data: URIs, http(s) downloads (remote_media.h) and --media-dir files.
 #include "apps/server/media.h"
-
-#include <curl/curl.h>
 
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
 #include "chat/openai_request.h"
 #include "media/video.h"
@@ -23,51 +20,6 @@ namespace {
 
 [[noreturn]] void bad_media(const std::string& what, const std::string& code = "invalid_media") {
   throw ApiError(400, what, "invalid_request_error", code, "messages");
-}
-
-struct Download {
-  std::string bytes;
-  size_t limit = 0;
-  bool over = false;
-};
-
-size_t on_data(char* p, size_t size, size_t n, void* user) {
-  auto* d = static_cast<Download*>(user);
-  const size_t len = size * n;
-  if (d->bytes.size() + len > d->limit) {
-    d->over = true;
-    return 0;  // aborts the transfer
-  }
-  d->bytes.append(p, len);
-  return len;
-}
-
-std::string download(const std::string& url, const MediaLimits& limits) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* c = curl_easy_init();
-  if (!c) bad_media("cannot start a download");
-  Download d;
-  d.limit = limits.max_bytes;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(limits.fetch_timeout_seconds * 1000));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(5.0, limits.fetch_timeout_seconds) * 1000));
-  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
-  curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "pocket-server");
-  const CURLcode rc = curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  if (d.over || rc == CURLE_FILESIZE_EXCEEDED) too_large(fmt::format("media at {} is larger than {} bytes", url, limits.max_bytes));
-  if (rc != CURLE_OK) bad_media(fmt::format("cannot download {}: {}", url, curl_easy_strerror(rc)), "media_fetch_failed");
-  if (d.bytes.empty()) bad_media(fmt::format("{} is empty", url));
-  return std::move(d.bytes);
 }
 
 }  // namespace
@@ -89,7 +41,7 @@ std::string resolve_media_path(const std::string& media_dir, const std::string& 
 
 std::string fetch_media_bytes(const std::string& url, const MediaLimits& limits) {
   if (url.rfind("data:", 0) == 0) return decode_data_uri(url, limits.max_bytes);
-  if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return download(url, limits);
+  if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return fetch_remote_media(url, limits.remote);
   std::string path = url;
   if (path.rfind("file://", 0) == 0) path = path.substr(7);
   if (path.find("://") != std::string::npos) bad_media("unsupported media URL scheme (data:, http(s):// or a file path)");

@@ -1,5 +1,5 @@
 // Media in requests: image_url / video_url parts arrive as data: URIs (base64), http(s) URLs
-// (downloaded with libcurl under size and time limits) or file paths, which are honoured only
+// (fetched only as remote_media.h allows, under size and time limits) or file paths, which are honoured only
 // inside --media-dir (resolved with symlinks; anything outside is refused). Decoding turns
 // bytes into the images and video tiles the vision encoder takes, under pixel and duration
 // limits. Every failure is an ApiError (400, or 413 for a limit).
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "apps/server/remote_media.h"
 #include "media/image.h"
 #include "media/video_smolvlm.h"
 #include "vision/vision_encoder.h"
@@ -19,8 +20,8 @@ struct MediaLimits {
   uint64_t max_pixels = 40'000'000;
   double max_video_seconds = 600;
   int max_video_frames = 64;
-  double fetch_timeout_seconds = 10;
   std::string media_dir;  // empty: file paths refused
+  RemoteMediaPolicy remote;  // http(s) URLs (off by default)
 };
 
 // The bytes a URL names.

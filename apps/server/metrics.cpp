@@ -35,8 +35,13 @@ Metrics::Metrics()
       token_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}) {}
 
 void Metrics::count_request(const std::string& endpoint, int status) {
+  // Known routes only: a label per requested path would let clients grow /metrics without bound.
+  static const char* const kRoutes[] = {"/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/completions"};
+  std::string label = "other";
+  for (const char* r : kRoutes)
+    if (endpoint == r) label = r;
   std::lock_guard<std::mutex> lk(mu_);
-  ++requests_[{endpoint, status}];
+  ++requests_[{label, status}];
 }
 
 void Metrics::add_tokens(int64_t prompt, int64_t generated) {

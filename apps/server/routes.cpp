@@ -1,6 +1,7 @@
 // HTTP routes: authentication, health, models, metrics and the two generation endpoints.
 // Every error leaves as OpenAI's {"error": {...}} object, including httplib's own (404,
 // 413 for an over-long body) through the error handler.
+#include <cstdlib>
 #include <cstring>
 
 #include "apps/server/state.h"
@@ -24,14 +25,49 @@ bool same_key(const std::string& a, const std::string& b) {
   return diff == 0 && !b.empty();
 }
 
+// application/json, with parameters (charset) or not, in any case.
+bool is_json_type(std::string type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return type == "application/json";
+}
+
+ApiError body_too_large(const ServerState& st) {
+  return ApiError(413, fmt::format("request body larger than {} bytes", st.opt.max_body_bytes), "invalid_request_error",
+                  "body_too_large");
+}
+
+// The body, counted as it arrives however it is framed (a chunked body has no declared length,
+// and httplib would read it whole): false once it passes --max-body.
+bool read_body(const ServerState& st, const httplib::ContentReader& reader, std::string& body) {
+  bool over = false;
+  const size_t limit = static_cast<size_t>(st.opt.max_body_bytes);
+  reader([&](const char* data, size_t n) {
+    if (body.size() + n > limit) {
+      over = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (over) std::string().swap(body);
+  return !over;
+}
+
 template <typename Parse, typename Prepare>
-void generation_route(ServerState& st, const httplib::Request& req, httplib::Response& res, const std::string& endpoint,
-                      Parse parse, Prepare prepare) {
+void generation_route(ServerState& st, const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader, const std::string& endpoint, Parse parse, Prepare prepare) {
   try {
     if (st.draining) throw ApiError(503, "the server is shutting down", "unavailable", "shutting_down");
     if (!st.ready) throw ApiError(503, "the model is loading", "unavailable", "model_loading");
-    // Any Content-Type: the body must be JSON whatever the header says (curl -d sends form).
-    auto parsed = parse(req.body);
+    std::string body;
+    if (!read_body(st, reader, body)) {
+      res.set_header("Connection", "close");  // the rest of the body is not read
+      throw body_too_large(st);
+    }
+    auto parsed = parse(body);
+    std::string().swap(body);
     Prepared p = prepare(st, parsed);
     respond(st, res, std::move(p), endpoint);
   } catch (const ApiError& e) {
@@ -46,18 +82,38 @@ void generation_route(ServerState& st, const httplib::Request& req, httplib::Res
 }  // namespace
 
 void register_routes(httplib::Server& svr, ServerState& st) {
+  // Cheap checks before any body is read (httplib reads it after this handler): the key, then
+  // for POST a JSON Content-Type (415; a web page's form or text/plain post is refused before
+  // it can make the server do anything) and a declared length within --max-body (413 at once).
   svr.set_pre_routing_handler([&st](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/health" || st.opt.api_key.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
-        same_key(auth.substr(prefix.size()), st.opt.api_key))
-      return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("WWW-Authenticate", "Bearer");
-    send_error(st, res, req.path,
-               ApiError(401, "invalid or missing API key (Authorization: Bearer KEY)", "invalid_request_error",
-                        "invalid_api_key"));
-    return httplib::Server::HandlerResponse::Handled;
+    if (req.path != "/health" && !st.opt.api_key.empty()) {
+      const std::string auth = req.get_header_value("Authorization");
+      const std::string prefix = "Bearer ";
+      if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0 ||
+          !same_key(auth.substr(prefix.size()), st.opt.api_key)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(st, res, req.path,
+                   ApiError(401, "invalid or missing API key (Authorization: Bearer KEY)", "invalid_request_error",
+                            "invalid_api_key"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    if (req.method == "POST") {
+      if (!is_json_type(req.get_header_value("Content-Type"))) {
+        send_error(st, res, req.path,
+                   ApiError(415, "the request body must be JSON (Content-Type: application/json)",
+                            "invalid_request_error", "unsupported_media_type"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      const std::string len = req.get_header_value("Content-Length");
+      if (!len.empty() && (len.size() > 19 || std::strtoull(len.c_str(), nullptr, 10) >
+                                                  static_cast<unsigned long long>(st.opt.max_body_bytes))) {
+        res.set_header("Connection", "close");
+        send_error(st, res, req.path, body_too_large(st));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
 
   svr.set_error_handler([&st](const httplib::Request& req, httplib::Response& res) {
@@ -66,7 +122,7 @@ void register_routes(httplib::Server& svr, ServerState& st) {
     std::string msg = fmt::format("{} {}: {}", req.method, req.path, res.status == 404 ? "no such endpoint" : "request failed");
     std::string code = "http_" + std::to_string(res.status);
     if (res.status == 413) {
-      msg = fmt::format("request body larger than {} bytes", st.opt.max_body_bytes);
+      msg = body_too_large(st).what();
       code = "body_too_large";
     } else if (res.status == 404) {
       code = "not_found";
@@ -93,14 +149,16 @@ void register_routes(httplib::Server& svr, ServerState& st) {
     res.set_content(st.metrics.render(st.ready ? st.sched.get() : nullptr, st.ready), "text/plain; version=0.0.4");
   });
 
-  svr.Post("/v1/chat/completions", [&st](const httplib::Request& req, httplib::Response& res) {
+  svr.Post("/v1/chat/completions", [&st](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
     generation_route(
-        st, req, res, "/v1/chat/completions", [&](const std::string& b) { return parse_chat_request(b, st.limits); },
+        st, req, res, reader, "/v1/chat/completions", [&](const std::string& b) { return parse_chat_request(b, st.limits); },
         [](ServerState& s, OpenAiChatRequest& r) { return prepare_chat(s, r); });
   });
-  svr.Post("/v1/completions", [&st](const httplib::Request& req, httplib::Response& res) {
+  svr.Post("/v1/completions", [&st](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
     generation_route(
-        st, req, res, "/v1/completions", [&](const std::string& b) { return parse_completion_request(b, st.limits); },
+        st, req, res, reader, "/v1/completions", [&](const std::string& b) { return parse_completion_request(b, st.limits); },
         [](ServerState& s, OpenAiCompletionRequest& r) { return prepare_completion(s, r); });
   });
 }

@@ -14,6 +14,7 @@
 
 #include "apps/server/state.h"
 #include "core/timer.h"
+#include "runtime/prompt.h"
 
 namespace pocket::server {
 
@@ -42,6 +43,10 @@ void raise_listen_backlog(int port) {
   }
 }
 
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()> load) {
@@ -63,8 +68,32 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
   st->media.max_pixels = opt.max_image_pixels;
   st->media.max_video_seconds = opt.max_video_seconds;
   st->media.max_video_frames = opt.max_video_frames;
-  st->media.fetch_timeout_seconds = opt.fetch_timeout_seconds;
   st->media.media_dir = opt.media_dir;
+  RemoteMediaPolicy& remote = st->media.remote;
+  remote.enabled = opt.allow_remote_media;
+  remote.max_bytes = st->media.max_bytes;
+  remote.timeout_seconds = opt.fetch_timeout_seconds;
+  for (const std::string& h : opt.media_hosts) {
+    std::string lower = h;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    remote.hosts.push_back(lower);
+  }
+  for (const std::string& n : opt.media_allow_nets) {
+    const std::optional<Cidr> c = parse_cidr(n);
+    if (!c) {
+      std::fprintf(stderr, "error: --media-allow-net %s is not an address or CIDR range\n", n.c_str());
+      return 1;
+    }
+    remote.allowed_nets.push_back(*c);
+  }
+
+  if (!opt.media_dir.empty() && !std::filesystem::is_directory(opt.media_dir)) {
+    std::fprintf(stderr, "error: --media-dir %s is not a directory\n", opt.media_dir.c_str());
+    return 1;
+  }
+  if (opt.api_key.empty() && !is_loopback_host(opt.host))
+    std::fprintf(stderr, "pocket serve: warning: listening on %s without --api-key: anyone who can reach this address "
+                         "can use the model\n", opt.host.c_str());
 
   httplib::Server svr;
   const int threads = opt.http_threads > 0 ? opt.http_threads : opt.n_parallel + opt.max_queue + 8;
@@ -96,6 +125,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
       st->engine = load();
       if (!opt.mmproj_path.empty()) {
         st->vision = VisionEncoder::load(opt.mmproj_path);
+        check_projector_fits(*st->engine, *st->vision);  // not healthy and then 400 on every image
         st->vision_pool = std::make_unique<ThreadPool>(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
       }
       st->tool_format = ToolCallFormat::detect(st->engine->chat_template());

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/engine.h"
 
@@ -30,6 +31,9 @@ struct ServerOptions {
   int64_t max_tokens = 4096;          // largest max_tokens a request may ask for
   int64_t default_max_tokens = 256;
   double fetch_timeout_seconds = 10;  // http(s) media downloads
+  bool allow_remote_media = false;    // http(s) media URLs at all (remote_media.h)
+  std::vector<std::string> media_hosts;       // only these URL hosts ("*.example.com": subdomains)
+  std::vector<std::string> media_allow_nets;  // address ranges allowed although not public
   double shutdown_grace_seconds = 10; // SIGTERM: in-flight work may finish for this long, then is cancelled
   int http_threads = 0;               // 0: n_parallel + max_queue + 8
   bool quiet = false;

@@ -90,6 +90,13 @@ Prompt build_prompt(const Engine& engine, const VisionEncoder* vision, const Pro
   return tokenize_prompt(engine, vision, rendered.text + request.suffix, rendered.literal, media, pool);
 }
 
+void check_projector_fits(const Engine& engine, const VisionEncoder& vision) {
+  const int64_t d_model = engine.hparams().d_model;
+  POCKET_CHECK(vision.n_embd() == d_model,
+               "the projector ({}) outputs {}-wide embeddings but the text model expects {}: it belongs to another model",
+               vision.hparams().projector_name, vision.n_embd(), d_model);
+}
+
 Prompt tokenize_prompt(const Engine& engine, const VisionEncoder* vision, const std::string& rendered,
                        const std::vector<TextSpan>& literal, const PromptMedia& media, ThreadPool& pool) {
   const Tokenizer& tok = engine.tokenizer();
@@ -100,9 +107,8 @@ Prompt tokenize_prompt(const Engine& engine, const VisionEncoder* vision, const 
     return out;
   }
   POCKET_CHECK(vision != nullptr, "images and video need a vision projector (--mmproj)");
+  check_projector_fits(engine, *vision);
   const int64_t d_model = engine.hparams().d_model;
-  POCKET_CHECK(vision->n_embd() == d_model, "the projector outputs {}-wide embeddings but the text model expects {}",
-               vision->n_embd(), d_model);
   // Only tokenizers whose reference never parses control tokens from text (Tekken) keep
   // caller text literal; the others parse it as Hugging Face does.
   const std::vector<TextSpan> no_spans;

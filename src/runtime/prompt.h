@@ -62,4 +62,7 @@ Prompt build_prompt(const Engine& engine, const VisionEncoder* vision, const Pro
 Prompt tokenize_prompt(const Engine& engine, const VisionEncoder* vision, const std::string& rendered,
                        const std::vector<TextSpan>& literal, const PromptMedia& media, ThreadPool& pool);
 
+// Throws unless the projector's embeddings fit the text model (run and serve check at start).
+void check_projector_fits(const Engine& engine, const VisionEncoder& vision);
+
 }  // namespace pocket

@@ -1,5 +1,5 @@
 // `pocket serve` with images, video and tools: image_url as a data: URI, a --media-dir file
-// and an http URL (served here on loopback); path traversal and symlink escapes refused;
+// and an http URL (served here on loopback, which the server is told to allow); path traversal and symlink escapes refused;
 // pixel and duration limits (413); a video_url part; forced and streamed tool calls on
 // Ministral 3; response_format json_object.
 #include <filesystem>
@@ -62,7 +62,8 @@ std::string make_media_dir() {
 TEST(ServerMedia, ImagesVideoAndLimits) {
   const std::string dir = make_media_dir();
   ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " --mmproj " + model_path("smolvlm2-small-tiny-mmproj.gguf") +
-                    " --media-dir " + dir + " -c 4096 --max-image-pixels 100000 --max-video-seconds 10 --max-video-frames 4");
+                    " --media-dir " + dir + " -c 4096 --max-image-pixels 100000 --max-video-seconds 10 --max-video-frames 4" +
+                    " --allow-remote-media --media-allow-net 127.0.0.1/32");
   auto c = srv.client();
   const std::string png = read_text(shared_path("images/tiny_32x24.png"));
   const HttpResult text_only = post_json(c, "/v1/chat/completions", chat_body("Describe it.", 3));

@@ -1,0 +1,246 @@
+// `pocket serve` probed as an attacker would (issue "A server you can expose"), over real HTTP
+// on loopback: remote media off by default and internal addresses refused in every spelling,
+// through a redirect and through a name; non-JSON bodies 415; a declared or chunked body over
+// --max-body refused without reading it whole; /metrics labels bounded; misconfiguration
+// refused at start.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "server_process.h"
+
+namespace pocket::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+json image_body(const std::string& url) {
+  return json{{"messages", json::array({json{{"role", "user"},
+                                             {"content", json::array({json{{"type", "image_url"}, {"image_url", json{{"url", url}}}},
+                                                                      json{{"type", "text"}, {"text", "Describe it."}}})}}})},
+              {"max_tokens", 2},
+              {"temperature", 0}};
+}
+
+std::string vision_args() {
+  return "-m " + model_path("tiny-smol-q8_0.gguf") + " --mmproj " + model_path("smolvlm2-small-tiny-mmproj.gguf") + " -c 4096";
+}
+
+// A loopback HTTP server that counts every request it gets: the place that must not be reached.
+struct Target {
+  httplib::Server svr;
+  std::atomic<int> hits{0};
+  int port = 0;
+  std::thread th;
+  explicit Target(const std::string& addr, std::function<void(httplib::Server&)> routes = {}) {
+    svr.set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+      ++hits;
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    if (routes) routes(svr);
+    svr.Get(".*", [](const httplib::Request&, httplib::Response& res) { res.set_content("secret", "text/plain"); });
+    port = svr.bind_to_any_port(addr);
+    th = std::thread([this] { svr.listen_after_bind(); });
+  }
+  ~Target() {
+    svr.stop();
+    th.join();
+  }
+};
+
+// Writes `raw` on a new connection (from `from`, when given) and returns what comes back
+// within `timeout_s`: until one whole response has arrived or the server closes.
+std::string raw_exchange(int port, const std::string& raw, double timeout_s = 5, const char* from = nullptr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (from) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &src.sin_addr);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
+    timeval tv{static_cast<time_t>(timeout_s), static_cast<suseconds_t>((timeout_s - static_cast<int>(timeout_s)) * 1e6)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+      out.append(buf, static_cast<size_t>(n));
+      // One whole response (headers and Content-Length bytes) is enough.
+      const size_t end = out.find("\r\n\r\n");
+      const size_t cl = out.find("Content-Length: ");
+      if (end != std::string::npos && cl != std::string::npos && cl < end &&
+          out.size() >= end + 4 + std::strtoull(out.c_str() + cl + 16, nullptr, 10))
+        break;
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+int status_of(const std::string& response) {
+  return response.size() > 12 && response.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(response.c_str() + 9) : 0;
+}
+
+TEST(ServerSecurity, RemoteMediaOffByDefault) {
+  Target target("127.0.0.1");
+  ServerProcess srv(vision_args());
+  auto c = srv.client();
+  const HttpResult r = post_json(c, "/v1/chat/completions", image_body("http://127.0.0.1:" + std::to_string(target.port) + "/a.png"));
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_EQ(error_code(r), "media_url_forbidden");
+  EXPECT_EQ(target.hits, 0);
+}
+
+TEST(ServerSecurity, InternalAddressesRefusedInEverySpelling) {
+  Target target("127.0.0.1");
+  ServerProcess srv(vision_args() + " --allow-remote-media");
+  auto c = srv.client();
+  const std::string p = ":" + std::to_string(target.port);
+  const std::vector<std::string> urls = {
+      "http://127.0.0.1" + p + "/a.png",      "http://localhost" + p + "/a.png",  // a name resolving to it
+      "http://2130706433" + p + "/a.png",     "http://0x7f.0.0.1" + p + "/a.png",
+      "http://0177.0.0.1" + p + "/a.png",     "http://127.1" + p + "/a.png",
+      "http://[::ffff:127.0.0.1]" + p + "/a", "http://[::ffff:7f00:1]" + p + "/a",
+      "http://[::1]" + p + "/a.png",          "http://0.0.0.0" + p + "/a.png",
+      "https://127.0.0.1" + p + "/a.png",     "http://169.254.169.254/latest/meta-data/",
+      "http://10.0.0.1/a.png",                "http://100.64.0.1/a.png",
+      "http://[fe80::1]/a.png",               "http://[fd00::1]/a.png",
+      "http://224.0.0.1/a.png",               "http://127.0.0.1:" + std::to_string(srv.port()) + "/metrics",
+  };
+  std::string first_message;
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    const auto t0 = std::chrono::steady_clock::now();
+    const HttpResult r = post_json(c, "/v1/chat/completions", image_body(url));
+    EXPECT_EQ(r.status, 400) << r.raw;
+    EXPECT_EQ(error_code(r), "media_fetch_failed");
+    // One text for every refusal: the answer does not tell a closed port from a refused address.
+    const std::string msg = r.body.is_object() ? r.body["error"]["message"].get<std::string>() : "";
+    if (first_message.empty()) first_message = msg;
+    EXPECT_EQ(msg, first_message);
+    // Refused before connecting: no connect timeout to an unroutable address.
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3.0);
+  }
+  EXPECT_EQ(target.hits, 0);
+}
+
+TEST(ServerSecurity, RedirectToAnInternalAddressIsRefused) {
+  // The operator allows one internal host (127.0.0.1); it redirects to another (127.0.0.2).
+  Target hidden("127.0.0.2");
+  const std::string png = read_text(shared_path("images/tiny_32x24.png"));
+  const std::string secret = "http://127.0.0.2:" + std::to_string(hidden.port) + "/secret";
+  Target allowed("127.0.0.1", [&](httplib::Server& s) {
+    s.Get("/tiny.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(png, "image/png"); });
+    s.Get("/to-secret", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect(secret, 302); });
+    s.Get("/to-tiny", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/tiny.png", 302); });
+  });
+  ServerProcess srv(vision_args() + " --allow-remote-media --media-allow-net 127.0.0.1/32");
+  auto c = srv.client();
+  const std::string base = "http://127.0.0.1:" + std::to_string(allowed.port);
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", image_body(base + "/tiny.png")).status, 200);
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", image_body(base + "/to-tiny")).status, 200);
+  const HttpResult r = post_json(c, "/v1/chat/completions", image_body(base + "/to-secret"));
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_EQ(error_code(r), "media_fetch_failed");
+  EXPECT_EQ(r.raw.find("secret"), std::string::npos);  // nothing of the remote answer is echoed
+  EXPECT_EQ(hidden.hits, 0);
+  // A host list refuses other names even when their address is allowed.
+  ServerProcess listed(vision_args() + " --allow-remote-media --media-allow-net 127.0.0.1 --media-hosts images.example.com");
+  auto lc = listed.client();
+  EXPECT_EQ(post_json(lc, "/v1/chat/completions", image_body(base + "/tiny.png")).status, 400);
+}
+
+TEST(ServerSecurity, BodiesAreJsonAndBounded) {
+  Target target("127.0.0.1");
+  ServerProcess srv(vision_args() + " --allow-remote-media --media-allow-net 127.0.0.1/32 --max-body 65536");
+  auto c = srv.client();
+  // A page's form or text/plain post (no CORS preflight) is refused before anything is fetched,
+  // small or large (not a misleading 413).
+  const std::string body = image_body("http://127.0.0.1:" + std::to_string(target.port) + "/a.png").dump();
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
+    for (size_t pad : {size_t{0}, size_t{20000}}) {
+      auto r = c.Post("/v1/chat/completions", body + std::string(pad, ' '), type);
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 415) << type << " " << r->body;
+    }
+  }
+  EXPECT_EQ(target.hits, 0);
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+
+  // A declared length over the limit: 413 at once, before any byte of the body.
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string declared = raw_exchange(srv.port(),
+                                            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: 4000000000\r\n\r\n",
+                                            5);
+  EXPECT_EQ(status_of(declared), 413) << declared;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+
+  // A chunked body: counted as it arrives, 413 at the limit; the server's memory stays small.
+  std::string chunked = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n";
+  const std::string piece(8192, 'a');
+  char head[16];
+  std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
+  for (int i = 0; i < 64; ++i) chunked += head + piece + "\r\n";  // 512 KiB, 8x the limit
+  chunked += "0\r\n\r\n";
+  const std::string over = raw_exchange(srv.port(), chunked, 5);
+  EXPECT_EQ(status_of(over), 413) << over.substr(0, 200);
+  EXPECT_NE(over.find("body_too_large"), std::string::npos);
+  // A chunked body within the limit still works.
+  const std::string ok_body = chat_body("hi", 2).dump();
+  char ok_head[16];
+  std::snprintf(ok_head, sizeof ok_head, "%zx\r\n", ok_body.size());
+  const std::string ok = raw_exchange(srv.port(),
+                                      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                      "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                          std::string(ok_head) + ok_body + "\r\n0\r\n\r\n",
+                                      20);
+  EXPECT_EQ(status_of(ok), 200) << ok.substr(0, 300);
+}
+
+TEST(ServerSecurity, MetricsLabelsAreBounded) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
+  auto c = srv.client();
+  for (int i = 0; i < 300; ++i) c.Get(("/random/" + std::to_string(i)).c_str());
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  std::istringstream ss(m->body);
+  int series = 0;
+  for (std::string line; std::getline(ss, line);)
+    if (line.rfind("pocket_requests_total{", 0) == 0) {
+      ++series;
+      EXPECT_EQ(line.find("/random"), std::string::npos) << line;
+    }
+  EXPECT_EQ(series, 1);  // other, 404
+  EXPECT_NE(m->body.find("pocket_requests_total{endpoint=\"other\",status=\"404\"} 300"), std::string::npos) << m->body;
+}
+
+TEST(ServerSecurity, MisconfigurationIsRefusedAtStart) {
+  // A projector of another model: refused at start, as `pocket run` refuses it.
+  ServerProcess wrong("-m " + model_path("tiny-smol-q8_0.gguf") + " --mmproj " + model_path("tiny-pixtral-mmproj.gguf"), false);
+  EXPECT_EQ(wrong.terminate(30, false), 1) << wrong.log();
+  EXPECT_NE(wrong.log().find("projector"), std::string::npos) << wrong.log();
+  // A --media-dir that does not exist.
+  ServerProcess no_dir("-m " + model_path("tiny-smol-q8_0.gguf") + " --media-dir /nonexistent/pocket-media", false, false);
+  EXPECT_EQ(no_dir.terminate(30, false), 1) << no_dir.log();
+  EXPECT_NE(no_dir.log().find("--media-dir"), std::string::npos) << no_dir.log();
+  // Listening beyond loopback without a key: a warning.
+  ServerProcess open_srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512 --host 0.0.0.0");
+  EXPECT_NE(open_srv.log().find("without --api-key"), std::string::npos) << open_srv.log();
+  ServerProcess local("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
+  EXPECT_EQ(local.log().find("warning"), std::string::npos) << local.log();
+}
+
+}  // namespace
+}  // namespace pocket::test
