@@ -42,7 +42,7 @@ void register_serve(CLI::App& app) {
                   "With --allow-remote-media: also allow this address range (CIDR), e.g. an internal image store")
       ->delimiter(',');
   cmd->add_option("--shutdown-grace", o.shutdown_grace_seconds, "Seconds in-flight requests may finish after SIGTERM");
-  cmd->add_option("--http-threads", o.http_threads, "HTTP worker threads (default: parallel + max-queue + 8)");
+  cmd->add_option("--http-threads", o.http_threads, "Connections served at once, one worker each (default: 512, or parallel + max-queue + 8 if larger)");
   cmd->add_option("--debug-load-delay", o.debug_load_delay_seconds, "Testing: wait this long before loading")
       ->group("");
   cmd->add_flag("-q,--quiet", o.quiet, "No log lines on stderr");

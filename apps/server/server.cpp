@@ -1,6 +1,7 @@
 // Server lifecycle: bind, load the model in the background, serve, and shut down cleanly on
 // SIGTERM/SIGINT (stop accepting; in-flight requests get a grace period, then are cancelled;
 // exit status 0).
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -9,6 +10,9 @@
 #include <cstdio>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -43,6 +47,56 @@ void raise_listen_backlog(int port) {
   }
 }
 
+// HTTP connection workers. httplib gives each open connection a worker for as long as it
+// lasts, so a fixed pool sized for the model's parallelism is exhausted by a few dozen clients
+// that send their headers slowly, and then /health stops answering. Workers are started as
+// connections need them, up to `max`; beyond that connections wait in order.
+class ConnectionWorkers final : public httplib::TaskQueue {
+ public:
+  explicit ConnectionWorkers(size_t max) : max_(max) {}
+  ~ConnectionWorkers() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    jobs_.push_back(std::move(fn));
+    if (idle_ == 0 && threads_.size() < max_) threads_.emplace_back([this] { work(); });
+    cv_.notify_one();
+  }
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lk, [this] { return stop_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) return;  // stopping, nothing left
+      std::function<void()> fn = std::move(jobs_.front());
+      jobs_.pop_front();
+      lk.unlock();
+      fn();
+      lk.lock();
+    }
+  }
+
+  const size_t max_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool stop_ = false;
+};
+
 bool is_loopback_host(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
@@ -58,6 +112,10 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+
+  // Large blocks (images, tiles, embeddings) always from mmap, returned when freed: glibc's
+  // default threshold grows after the first large free, and later images then stay in the heap.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
   auto st = std::make_unique<ServerState>();
   st->opt = opt;
@@ -96,10 +154,10 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
                          "can use the model\n", opt.host.c_str());
 
   httplib::Server svr;
-  const int threads = opt.http_threads > 0 ? opt.http_threads : opt.n_parallel + opt.max_queue + 8;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const int threads = opt.http_threads > 0 ? opt.http_threads : std::max(512, opt.n_parallel + opt.max_queue + 8);
+  svr.new_task_queue = [threads] { return new ConnectionWorkers(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(static_cast<size_t>(opt.max_body_bytes));
-  svr.set_read_timeout(30, 0);
+  svr.set_read_timeout(10, 0);  // per read: a client that stops sending is dropped after 10 s
   svr.set_write_timeout(30, 0);
   svr.set_keep_alive_max_count(1000);
   register_routes(svr, *st);
@@ -176,8 +234,21 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
     }
   });
 
+  // Housekeeping: once image requests are over and nothing runs, the freed heap pages go back
+  // to the system (decoded images, tiles and embeddings would otherwise stay resident).
+  std::thread housekeeping([&] {
+    while (!listening_done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (st->trim_pending && st->ready && st->sched->active() == 0 && st->sched->queued() == 0) {
+        st->trim_pending = false;
+        malloc_trim(0);
+      }
+    }
+  });
+
   if (!stop_requested) svr.listen_after_bind();
   listening_done = true;
+  housekeeping.join();
   loader.join();
   // Wake the signal thread if it is still waiting (normal end without a signal).
   pthread_kill(signals.native_handle(), SIGTERM);

@@ -35,7 +35,7 @@ struct ServerOptions {
   std::vector<std::string> media_hosts;       // only these URL hosts ("*.example.com": subdomains)
   std::vector<std::string> media_allow_nets;  // address ranges allowed although not public
   double shutdown_grace_seconds = 10; // SIGTERM: in-flight work may finish for this long, then is cancelled
-  int http_threads = 0;               // 0: n_parallel + max_queue + 8
+  int http_threads = 0;               // open connections served at once; 0: max(512, n_parallel + max_queue + 8)
   bool quiet = false;
   double debug_load_delay_seconds = 0;  // tests: keeps /health at 503 for this long
 };

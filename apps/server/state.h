@@ -28,6 +28,7 @@ struct ServerState {
   Metrics metrics;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  std::atomic<bool> trim_pending{false};  // image work since the heap was last trimmed
   std::unique_ptr<Engine> engine;
   std::unique_ptr<VisionEncoder> vision;
   std::unique_ptr<ThreadPool> vision_pool;  // separate from the engine's, which the scheduler owns

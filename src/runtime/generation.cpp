@@ -1,6 +1,8 @@
 // Generation: token choice, streaming text, stop strings and limits for one sequence.
 #include "runtime/generation.h"
 
+#include <algorithm>
+
 #include "runtime/engine.h"
 
 namespace pocket {
@@ -28,7 +30,11 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   n_ctx_ = n_ctx;
   n_gen_ = 0;
   sampler_.reset(p.sampling);
-  stream_.emplace(tok_, !p.print_control, &pieces_);
+  std::vector<int32_t> keep;
+  for (const std::string& t : p.keep_control)
+    if (const auto id = tok_.token_id(t)) keep.push_back(*id);
+  std::sort(keep.begin(), keep.end());
+  stream_.emplace(tok_, !p.print_control, &pieces_, std::move(keep));
   choice_.reset();
   if (!p.choices.empty()) {
     std::vector<std::vector<int32_t>> seqs;

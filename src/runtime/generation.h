@@ -28,7 +28,8 @@ struct GenerationParams {
   SamplerParams sampling;
   std::vector<std::string> stop;     // stop strings (excluded from the text)
   bool stop_at_eog = true;
-  bool print_control = false;        // control tokens' text is kept (--special, tool-call markers)
+  bool print_control = false;        // every control token's text is kept (--special)
+  std::vector<std::string> keep_control;  // else only these control tokens' text (tool-call markers)
   bool json_object = false;          // constrain the output to one JSON object
   std::string json_suffix;           // appended to the text when that object completes
   // The output must begin with one of these texts (special tokens parsed), e.g. the names of

@@ -36,7 +36,8 @@ TokenPieces::TokenPieces(const Tokenizer& tok) {
 }
 
 void StreamDecoder::push(int32_t id, std::string& out) {
-  if (skip_control_ && tok_.token_attr(id) == TokenAttr::Control) return;
+  if (skip_control_ && tok_.token_attr(id) == TokenAttr::Control && !std::binary_search(keep_.begin(), keep_.end(), id))
+    return;
   if (started_ && pieces_) {
     pending_ += pieces_->piece(id);
   } else {

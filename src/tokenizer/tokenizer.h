@@ -102,8 +102,11 @@ class StreamDecoder {
  public:
   // skip_control: control tokens (e.g. `[/INST]`, `<|im_end|>`) print nothing, as llama-cli
   // shows them only with --special.
-  explicit StreamDecoder(const Tokenizer& tok, bool skip_control = false, const TokenPieces* pieces = nullptr)
-      : tok_(tok), pieces_(pieces), skip_control_(skip_control) {}
+  // keep: control tokens printed even when skipping the others (sorted ids; e.g. the tool-call
+  // markers a parser needs).
+  explicit StreamDecoder(const Tokenizer& tok, bool skip_control = false, const TokenPieces* pieces = nullptr,
+                         std::vector<int32_t> keep = {})
+      : tok_(tok), pieces_(pieces), skip_control_(skip_control), keep_(std::move(keep)) {}
   // Appends the text that became printable with this token (possibly nothing) to `out`.
   void push(int32_t id, std::string& out);
   // Appends whatever is still pending, with invalid bytes replaced.
@@ -113,6 +116,7 @@ class StreamDecoder {
   const Tokenizer& tok_;
   const TokenPieces* pieces_ = nullptr;
   bool skip_control_ = false;
+  std::vector<int32_t> keep_;
   std::string pending_;
   bool started_ = false;
 };

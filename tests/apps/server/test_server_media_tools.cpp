@@ -197,6 +197,40 @@ TEST(ServerTools, ForcedAndStreamedToolCalls) {
   EXPECT_EQ(post_json(c, "/v1/chat/completions", body).status, 400);
 }
 
+// A model that strays into control tokens ([/INST] after a user turn, [/TOOL_RESULTS] after a
+// tool result) must not have them in its content: with tools only the call markers reach the
+// parser, and they never reach the content either.
+TEST(ServerTools, ControlTokensNeverInContent) {
+  ServerProcess srv("-m " + model_path("tiny-ministral3-f16.gguf") + " -c 1024");
+  auto c = srv.client();
+  const char* kControl[] = {"[INST]", "[/INST]", "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[AVAILABLE_TOOLS]",
+                            "[/AVAILABLE_TOOLS]", "[TOOL_CALLS]", "[ARGS]", "[CALL_ID]", "[SYSTEM_PROMPT]",
+                            "[/SYSTEM_PROMPT]", "</s>", "<s>", "[IMG]", "[IMG_BREAK]", "[IMG_END]"};
+  json after_result = chat_body("What is the weather in Paris?", 40);
+  after_result["messages"].push_back(json{{"role", "assistant"}, {"content", nullptr},
+                                          {"tool_calls", json::array({json{{"id", "abcdefghi"}, {"type", "function"},
+                                                                           {"function", {{"name", "get_weather"}, {"arguments", "{\"city\": \"Paris\"}"}}}}})}});
+  after_result["messages"].push_back(json{{"role", "tool"}, {"tool_call_id", "abcdefghi"}, {"content", "sunny"}});
+  int checked = 0;
+  for (bool tools : {false, true}) {
+    for (const json& base : {chat_body("Hello there", 40), after_result}) {
+      for (int seed = 1; seed <= 4; ++seed) {
+        json body = base;
+        if (tools) body["tools"] = kTools;
+        body["temperature"] = 1.0;
+        body["seed"] = seed;
+        const HttpResult r = post_json(c, "/v1/chat/completions", body);
+        ASSERT_EQ(r.status, 200) << r.raw;
+        const json& m = r.body["choices"][0]["message"];
+        const std::string content = m["content"].is_string() ? m["content"].get<std::string>() : "";
+        for (const char* t : kControl) EXPECT_EQ(content.find(t), std::string::npos) << t << " in " << content;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 16);
+}
+
 TEST(ServerTools, JsonObjectResponseFormat) {
   ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 1024");
   auto c = srv.client();

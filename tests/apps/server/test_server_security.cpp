@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -240,6 +241,95 @@ TEST(ServerSecurity, MisconfigurationIsRefusedAtStart) {
   EXPECT_NE(open_srv.log().find("without --api-key"), std::string::npos) << open_srv.log();
   ServerProcess local("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
   EXPECT_EQ(local.log().find("warning"), std::string::npos) << local.log();
+}
+
+// Resident memory of a process, MiB (/proc/PID/status VmRSS).
+double rss_mib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return -1;
+}
+
+TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
+  // 150 connections that send half a request line and then nothing, from another address.
+  std::vector<int> fds;
+  for (int i = 0; i < 150; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(srv.port()));
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      const std::string partial = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl";
+      ::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
+      fds.push_back(fd);
+    } else {
+      ::close(fd);
+    }
+  }
+  EXPECT_EQ(fds.size(), 150u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto c = srv.client();
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto h = c.Get("/health");
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->status, 200);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  }
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(ServerSecurity, MemoryReturnsAfterImageTraffic) {
+  const std::string png = binary_path("server_1080p_" + std::to_string(::getpid()) + ".png");
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=1920x1080 -frames:v 1 " + png;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "ffmpeg is needed to make the test image";
+  const std::string bytes = read_text(png);
+  std::remove(png.c_str());
+  ServerProcess srv(vision_args() + " --parallel 2");
+  auto c = srv.client();
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const double idle = rss_mib(srv.pid());
+  std::string b64;
+  {
+    static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+      for (int j = 18; j >= 0; j -= 6) b64 += k[(v >> j) & 63];
+    }
+    const size_t rest = bytes.size() - i;
+    if (rest) {
+      uint32_t v = uint8_t(bytes[i]) << 16;
+      if (rest == 2) v |= uint8_t(bytes[i + 1]) << 8;
+      b64 += k[(v >> 18) & 63];
+      b64 += k[(v >> 12) & 63];
+      b64 += rest == 2 ? k[(v >> 6) & 63] : '=';
+      b64 += '=';
+    }
+  }
+  const std::string body = image_body("data:image/png;base64," + b64).dump();
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i)
+    clients.emplace_back([&] {
+      auto cc = srv.client();
+      if (post_json(cc, "/v1/chat/completions", body).status == 200) ++ok;
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok, 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the server trims when idle
+  const double after = rss_mib(srv.pid());
+  std::printf("server RSS: idle %.1f MiB, after 6 1920x1080 image requests %.1f MiB\n", idle, after);
+  EXPECT_LT(after, idle + 12) << "idle " << idle << " MiB, after image traffic " << after << " MiB";
 }
 
 }  // namespace
