@@ -31,6 +31,8 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-body", o.max_body_bytes, "Largest request body in bytes")->check(CLI::Range(int64_t{1024}, int64_t{1} << 32));
   cmd->add_option("--max-media-bytes", o.max_media_bytes, "Largest image or video in bytes");
   cmd->add_option("--max-image-pixels", o.max_image_pixels, "Largest image in pixels (width x height)");
+  cmd->add_option("--max-concurrent-pixels", o.max_concurrent_pixels,
+                  "Decoded image pixels held by all requests at once; others wait (default: 2 x --max-image-pixels)");
   cmd->add_option("--max-video-seconds", o.max_video_seconds, "Longest video accepted");
   cmd->add_option("--max-video-frames", o.max_video_frames, "Most frames sampled from a video")->check(CLI::Range(1, 1024));
   cmd->add_option("--fetch-timeout", o.fetch_timeout_seconds, "Seconds allowed to download an http(s) media URL");

@@ -124,6 +124,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
   st->limits.max_string_bytes = static_cast<size_t>(opt.max_body_bytes);
   st->media.max_bytes = static_cast<size_t>(opt.max_media_bytes);
   st->media.max_pixels = opt.max_image_pixels;
+  st->pixel_budget.set_capacity(opt.max_concurrent_pixels > 0 ? opt.max_concurrent_pixels : 2 * opt.max_image_pixels);
   st->media.max_video_seconds = opt.max_video_seconds;
   st->media.max_video_frames = opt.max_video_frames;
   st->media.media_dir = opt.media_dir;

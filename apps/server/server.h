@@ -26,6 +26,7 @@ struct ServerOptions {
   int64_t max_body_bytes = int64_t{32} << 20;
   int64_t max_media_bytes = int64_t{20} << 20;   // one image or video after decoding base64 / download
   uint64_t max_image_pixels = 40'000'000;
+  uint64_t max_concurrent_pixels = 0; // decoded image pixels over all requests at once; 0: 2 x max_image_pixels
   double max_video_seconds = 600;
   int max_video_frames = 64;
   int64_t max_tokens = 4096;          // largest max_tokens a request may ask for

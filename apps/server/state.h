@@ -2,7 +2,9 @@
 // scheduler, the vision encoder and the metrics. Internal to apps/server.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,41 @@
 
 namespace pocket::server {
 
+// Decoded pixels in flight over all requests: a request holds its images' pixels from
+// decoding until its embeddings are computed, so N image requests cannot hold N times the
+// memory of one. A request larger than the whole budget takes all of it.
+class PixelBudget {
+ public:
+  void set_capacity(uint64_t pixels) { capacity_ = pixels; }
+  class Lease {
+   public:
+    Lease(PixelBudget& b, uint64_t pixels) : b_(b), n_(std::min(pixels, b.capacity_)) {
+      std::unique_lock<std::mutex> lk(b_.mu_);
+      b_.cv_.wait(lk, [&] { return b_.used_ + n_ <= b_.capacity_; });
+      b_.used_ += n_;
+    }
+    ~Lease() {
+      {
+        std::lock_guard<std::mutex> lk(b_.mu_);
+        b_.used_ -= n_;
+      }
+      b_.cv_.notify_all();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+   private:
+    PixelBudget& b_;
+    uint64_t n_;
+  };
+
+ private:
+  uint64_t capacity_ = 0;
+  uint64_t used_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
 struct ServerState {
   ServerOptions opt;
   OpenAiLimits limits;
@@ -33,6 +70,7 @@ struct ServerState {
   std::unique_ptr<VisionEncoder> vision;
   std::unique_ptr<ThreadPool> vision_pool;  // separate from the engine's, which the scheduler owns
   std::mutex vision_mu;
+  PixelBudget pixel_budget;  // --max-concurrent-pixels
   std::unique_ptr<Scheduler> sched;
   std::optional<ToolCallFormat> tool_format;
   std::atomic<uint64_t> next_id{1};

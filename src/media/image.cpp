@@ -110,7 +110,17 @@ Image decode_image_file(const std::string& path, const DecodeLimits& limits) {
 
 namespace detail {
 
+namespace {
+// Thrown by check_image_size in a header-only probe: every decoder checks the header's size
+// before it allocates or decodes anything, so the probe stops exactly there. Not an Error, so
+// no decoder's error handling turns it into a failure.
+struct HeaderSize {
+  uint64_t width, height;
+};
+}  // namespace
+
 void check_image_size(uint64_t width, uint64_t height, const DecodeLimits& limits, const char* format) {
+  if (limits.header_only) throw HeaderSize{width, height};
   POCKET_CHECK(width > 0 && height > 0, "{} image has an empty size {}x{}", format, width, height);
   POCKET_CHECK(width <= (1u << 30) && height <= (1u << 30) && width * height <= limits.max_pixels,
                "{} image is {}x{} = {} pixels, over the limit of {} pixels", format, width, height, width * height,
@@ -181,6 +191,19 @@ std::vector<uint8_t> ramp_palette(const uint8_t* rgb, int n_entries) {
 }
 
 }  // namespace detail
+
+std::optional<std::array<uint64_t, 2>> image_header_size(std::span<const uint8_t> bytes) {
+  DecodeLimits probe;
+  probe.max_pixels = 0;  // JPEG and PNG stop reading at the header when over the limit
+  probe.header_only = true;
+  try {
+    decode_image_memory(bytes, probe);
+  } catch (const detail::HeaderSize& s) {
+    return std::array<uint64_t, 2>{s.width, s.height};
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
 
 Image exif_transpose(const Image& in) {
   // ref: Pillow 9.4 ImageOps.exif_transpose and libImaging/Transpose.c.

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,7 +64,13 @@ struct DecodeLimits {
   uint64_t max_pixels = 100'000'000;
   // Largest accepted file / buffer.
   uint64_t max_bytes = uint64_t{1} << 30;
+  // image_header_size(): stop at the header's size (internal).
+  bool header_only = false;
 };
+
+// The width and height an image's header declares, read without decoding or allocating
+// pixels (what decoding would check against max_pixels); nullopt when no header can be read.
+std::optional<std::array<uint64_t, 2>> image_header_size(std::span<const uint8_t> bytes);
 
 ImageFormat detect_image_format(std::span<const uint8_t> bytes);
 

@@ -30,6 +30,7 @@ class PixtralEncoder final : public VisionEncoder {
   PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
   PreprocessDump preprocess_dump(const Image& image) const override;
   std::string size_plan_json(int width, int height) const override;
+  int64_t planned_image_tokens(int width, int height) const override;
 
   // (cos, sin) of the 2D RoPE for a patch at (row, col): [head_dim] floats, one pair per
   // adjacent dimension pair of a head. Exposed for tests.

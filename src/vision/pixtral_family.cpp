@@ -152,4 +152,8 @@ std::string PixtralEncoder::size_plan_json(int width, int height) const {
   return plan_json(pixtral_plan(width, height, preprocess_params())).dump();
 }
 
+int64_t PixtralEncoder::planned_image_tokens(int width, int height) const {
+  return pixtral_plan(width, height, preprocess_params()).num_tokens;
+}
+
 }  // namespace pocket

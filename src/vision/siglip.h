@@ -32,6 +32,7 @@ class SiglipEncoder final : public VisionEncoder {
   PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
   PreprocessDump preprocess_dump(const Image& image) const override;
   std::string size_plan_json(int width, int height) const override;
+  int64_t planned_image_tokens(int width, int height) const override;
 
  private:
   SmolVlmParams preprocess_params() const;  // tile size, longest edge, mean/std from the mmproj

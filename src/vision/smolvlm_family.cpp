@@ -140,4 +140,8 @@ std::string SiglipEncoder::size_plan_json(int width, int height) const {
   return plan_json(smolvlm_plan(width, height, preprocess_params())).dump();
 }
 
+int64_t SiglipEncoder::planned_image_tokens(int width, int height) const {
+  return smolvlm_plan(width, height, preprocess_params()).num_image_tokens;
+}
+
 }  // namespace pocket

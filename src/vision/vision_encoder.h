@@ -126,6 +126,9 @@ class VisionEncoder {
   // alone for width x height as a JSON object (throws where the reference processor fails).
   virtual PreprocessDump preprocess_dump(const Image& image) const = 0;
   virtual std::string size_plan_json(int width, int height) const = 0;
+  // Prompt positions an image of width x height takes (its placeholder tokens), from the size
+  // plan alone: the server checks a request against the context before decoding any pixel.
+  virtual int64_t planned_image_tokens(int width, int height) const = 0;
 
  protected:
   VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);

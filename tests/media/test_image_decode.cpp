@@ -525,5 +525,51 @@ TEST(Detect, MagicBytes) {
   EXPECT_EQ(det(""), ImageFormat::Unknown);
 }
 
+// ---------------------------------------------------------------- header-only size
+
+std::optional<std::array<uint64_t, 2>> header(const Bytes& b) { return image_header_size(b); }
+
+TEST(HeaderSize, SharedImagesAsPillowSizedThem) {
+  for (const json& e : media_test::index_json()) {
+    const std::string path = media_test::golden(e["image"].get<std::string>());
+    SCOPED_TRACE(path);
+    const std::string raw = media_test::read_bytes(path);
+    const auto size = header(Bytes(raw.begin(), raw.end()));
+    ASSERT_TRUE(size.has_value());
+    EXPECT_EQ((*size)[0], e["width"].get<uint64_t>());
+    EXPECT_EQ((*size)[1], e["height"].get<uint64_t>());
+  }
+}
+
+TEST(HeaderSize, SyntheticFormatsHugeDeclaredSizesAndGarbage) {
+  media_test::GifSpec g;  // a frame reaching past the logical screen: the canvas grows
+  g.screen_w = 6;
+  g.screen_h = 5;
+  g.left = 5;
+  g.top = 1;
+  g.width = 3;
+  g.height = 2;
+  g.global_palette = palette4();
+  g.indices = {1, 2, 1, 2, 1, 2};
+  EXPECT_EQ(header(media_test::write_gif(g)), (std::array<uint64_t, 2>{8, 5}));
+  media_test::TiffSpec t;
+  t.width = 5;
+  t.height = 6;
+  t.spp = 3;
+  t.data.assign(5 * 6 * 3, 7);
+  EXPECT_EQ(header(media_test::write_tiff(t)), (std::array<uint64_t, 2>{5, 6}));
+  // A PNG whose IHDR declares 60000 x 50000 (3 G pixels): the size, with nothing allocated.
+  const std::string raw = media_test::read_bytes(media_test::shared("images/tiny_32x24.png"));
+  Bytes png(raw.begin(), raw.end());
+  for (int i = 0; i < 4; ++i) {
+    png[16 + i] = static_cast<uint8_t>(60000u >> (24 - 8 * i));
+    png[20 + i] = static_cast<uint8_t>(50000u >> (24 - 8 * i));
+  }
+  EXPECT_EQ(header(png), (std::array<uint64_t, 2>{60000, 50000}));
+  EXPECT_FALSE(header(Bytes{}).has_value());
+  EXPECT_FALSE(header(Bytes{'h', 'e', 'l', 'l', 'o'}).has_value());
+  EXPECT_FALSE(header(Bytes(png.begin(), png.begin() + 10)).has_value());  // truncated before IHDR
+}
+
 }  // namespace
 }  // namespace pocket

@@ -287,36 +287,70 @@ TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
   for (int fd : fds) ::close(fd);
 }
 
-TEST(ServerSecurity, MemoryReturnsAfterImageTraffic) {
-  const std::string png = binary_path("server_1080p_" + std::to_string(::getpid()) + ".png");
-  const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=1920x1080 -frames:v 1 " + png;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "ffmpeg is needed to make the test image";
-  const std::string bytes = read_text(png);
+std::string png_data_uri(const std::string& bytes) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    for (int j = 18; j >= 0; j -= 6) b64 += k[(v >> j) & 63];
+  }
+  const size_t rest = bytes.size() - i;
+  if (rest) {
+    uint32_t v = uint8_t(bytes[i]) << 16;
+    if (rest == 2) v |= uint8_t(bytes[i + 1]) << 8;
+    b64 += k[(v >> 18) & 63];
+    b64 += k[(v >> 12) & 63];
+    b64 += rest == 2 ? k[(v >> 6) & 63] : '=';
+    b64 += '=';
+  }
+  return "data:image/png;base64," + b64;
+}
+
+// A PNG made by ffmpeg from a lavfi source ("testsrc=size=WxH", "color=c=gray:s=WxH").
+std::string make_png(const std::string& source, const std::string& name) {
+  const std::string png = binary_path(name + "_" + std::to_string(::getpid()) + ".png");
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i " + source + " -frames:v 1 " + png;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "ffmpeg is needed to make the test image";
+  std::string bytes = read_text(png);
   std::remove(png.c_str());
+  return bytes;
+}
+
+TEST(ServerSecurity, ContextCheckedBeforeAnyPixelIsDecoded) {
+  // 16 copies of a 6300 x 6300 PNG (39.7 M pixels each, under the default pixel limit): far over
+  // the context from their headers alone, refused without decoding 635 M pixels.
+  const std::string uri = png_data_uri(make_png("color=c=gray:s=6300x6300", "server_6300"));
+  json body = image_body(uri);
+  json& content = body["messages"][0]["content"];
+  for (int i = 1; i < 16; ++i) content.insert(content.begin(), content[0]);
+  ServerProcess srv(vision_args());
+  auto c = srv.client();
+  const auto t0 = std::chrono::steady_clock::now();
+  const HttpResult r = post_json(c, "/v1/chat/completions", body);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 400) << r.raw.substr(0, 300);
+  EXPECT_EQ(error_code(r), "context_length_exceeded");
+  EXPECT_LT(seconds, 1.0);
+  // A long text with one small image: refused from the text's tokens, before decoding.
+  json text_body = image_body(png_data_uri(read_text(shared_path("images/tiny_32x24.png"))));
+  std::string long_text;
+  for (int i = 0; i < 6000; ++i) long_text += "word ";
+  text_body["messages"][0]["content"][1]["text"] = long_text;
+  const HttpResult t = post_json(c, "/v1/chat/completions", text_body);
+  EXPECT_EQ(t.status, 400) << t.raw.substr(0, 300);
+  EXPECT_EQ(error_code(t), "context_length_exceeded");
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", image_body(uri)).status, 200);  // one fits
+}
+
+TEST(ServerSecurity, MemoryReturnsAfterImageTraffic) {
+  const std::string bytes = make_png("testsrc=size=1920x1080", "server_1080p");
   ServerProcess srv(vision_args() + " --parallel 2");
   auto c = srv.client();
   ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const double idle = rss_mib(srv.pid());
-  std::string b64;
-  {
-    static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-      const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-      for (int j = 18; j >= 0; j -= 6) b64 += k[(v >> j) & 63];
-    }
-    const size_t rest = bytes.size() - i;
-    if (rest) {
-      uint32_t v = uint8_t(bytes[i]) << 16;
-      if (rest == 2) v |= uint8_t(bytes[i + 1]) << 8;
-      b64 += k[(v >> 18) & 63];
-      b64 += k[(v >> 12) & 63];
-      b64 += rest == 2 ? k[(v >> 6) & 63] : '=';
-      b64 += '=';
-    }
-  }
-  const std::string body = image_body("data:image/png;base64," + b64).dump();
+  const std::string body = image_body(png_data_uri(bytes)).dump();
   std::vector<std::thread> clients;
   std::atomic<int> ok{0};
   for (int i = 0; i < 6; ++i)
