@@ -15,19 +15,12 @@
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
-namespace pocket::server {
+#include "core/net_address.h"
 
-// An address range: IPv4 ranges are kept as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n).
-struct Cidr {
-  uint8_t addr[16] = {};
-  int prefix = 0;  // bits of addr that must match (0..128)
-};
-// "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8", "::1"; nullopt when malformed.
-std::optional<Cidr> parse_cidr(const std::string& text);
+namespace pocket::server {
 
 struct RemoteMediaPolicy {
   bool enabled = false;               // --allow-remote-media
@@ -38,8 +31,6 @@ struct RemoteMediaPolicy {
   int max_redirects = 3;
 };
 
-// True for an address on the public internet (see the header comment for what is not).
-bool is_public_address(const sockaddr* sa);
 // True when the policy lets the server connect to this address.
 bool address_allowed(const sockaddr* sa, const RemoteMediaPolicy& policy);
 // True when the policy allows this URL host (lower-case, no brackets).
