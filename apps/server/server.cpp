@@ -53,13 +53,19 @@ void raise_listen_backlog(int port) {
 // connections need them, up to `max`; beyond that connections wait in order.
 class ConnectionWorkers final : public httplib::TaskQueue {
  public:
-  explicit ConnectionWorkers(size_t max) : max_(max) {}
+  explicit ConnectionWorkers(size_t max) : max_(max) {
+    // A few ready from the start: a burst of clients is not paced by thread creation.
+    std::lock_guard<std::mutex> lk(mu_);
+    while (threads_.size() < std::min<size_t>(max_, 16)) threads_.emplace_back([this] { work(); });
+  }
   ~ConnectionWorkers() override { shutdown(); }
 
   void enqueue(std::function<void()> fn) override {
     std::lock_guard<std::mutex> lk(mu_);
     jobs_.push_back(std::move(fn));
-    if (idle_ == 0 && threads_.size() < max_) threads_.emplace_back([this] { work(); });
+    // Every waiting connection needs an idle worker of its own (an idle one that has not woken
+    // yet is already promised to an earlier connection).
+    if (jobs_.size() > idle_ && threads_.size() < max_) threads_.emplace_back([this] { work(); });
     cv_.notify_one();
   }
   void shutdown() override {
