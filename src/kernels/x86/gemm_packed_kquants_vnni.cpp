@@ -13,6 +13,7 @@
 
 #include "kernels/repack.h"
 #include "kernels/x86/gemm_packed_kquants.h"
+#include "kernels/x86/simd_util.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::vnni {

@@ -12,21 +12,16 @@
 // instead of once per row: about 40% fewer instructions per multiply-add.
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "kernels/repack.h"
 #include "kernels/x86/gemm_avx2.h"
+#include "kernels/x86/simd_util.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::avx2 {
 
 namespace {
 
-inline int32_t chunk(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
+using x86::chunk4;
 
 template <int T>
 void q8_kernel(int64_t nb, const RepackedQ8* g, const BlockQ8_0* const* act, float* y, int64_t y_stride) {
@@ -42,7 +37,7 @@ void q8_kernel(int64_t nb, const RepackedQ8* g, const BlockQ8_0* const* act, flo
       const __m256i ws = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.q[k])), flip);
       const __m256i wa = _mm256_sign_epi8(ws, ws);  // |w| (-128 stays 0x80 = 128 unsigned)
       for (int t = 0; t < T; ++t) {
-        const __m256i a = _mm256_set1_epi32(chunk(act[t][b].qs + 4 * k));
+        const __m256i a = _mm256_set1_epi32(chunk4(act[t][b].qs + 4 * k));
         const __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(a, ws));
         s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(p, ones));
       }

@@ -6,7 +6,6 @@
 
 #include <immintrin.h>
 
-#include <cstring>
 
 // GCC 12 reports its own _mm512 intrinsics (undefined pass-through operands of the masked
 // builtins) as maybe-uninitialized; a known false positive.
@@ -15,19 +14,14 @@
 #endif
 
 #include "kernels/repack.h"
+#include "kernels/x86/simd_util.h"
 #include "quant/blocks.h"
 
 namespace pocket::kernels::vnni {
 
 namespace {
 
-// 4 activation quants as one int32 (the quants sit at offset 2 of a BlockQ8_0, so this is
-// an unaligned load; memcpy keeps it defined and compiles to a single mov).
-inline int32_t chunk(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
+using x86::chunk4;
 
 // One block of 8 rows for T tokens: the int32 lanes start at each token's offset correction
 // (-128 or -8 times the block's activation sum), so after the 8 chunks they hold sum(w * a)
@@ -39,7 +33,7 @@ inline void block_8xT(const __m256i (&w)[8], const uint16_t* d16, const BlockQ8_
   for (int t = 0; t < T; ++t) {
     const BlockQ8_0& a = act[t][b];
     __m256i s = _mm256_set1_epi32(-kOffset * asum[t][b]);
-    for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, w[k], _mm256_set1_epi32(chunk(a.qs + 4 * k)));
+    for (int k = 0; k < 8; ++k) s = _mm256_dpbusd_epi32(s, w[k], _mm256_set1_epi32(chunk4(a.qs + 4 * k)));
     acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(_cvtsh_ss(a.d))), acc[t]);
   }
 }
@@ -95,7 +89,7 @@ inline void block_16xT(const __m512i (&w)[8], const uint16_t* d_lo, const uint16
   __m512i s[T];
   for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(-kOffset * asum[t][b]);
   for (int k = 0; k < 8; ++k)
-    for (int t = 0; t < T; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w[k], _mm512_set1_epi32(chunk(act[t][b].qs + 4 * k)));
+    for (int t = 0; t < T; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w[k], _mm512_set1_epi32(chunk4(act[t][b].qs + 4 * k)));
   for (int t = 0; t < T; ++t)
     acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(d, _mm512_set1_ps(_cvtsh_ss(act[t][b].d))), acc[t]);
 }

@@ -1,6 +1,7 @@
 // Small AVX2 helpers shared by the x86 kernel files (each compiled with AVX2 flags): the
-// horizontal sums the row/tile kernels and the float ops end with, and the signed-int8 unpacking of the
-// 32-element Q8_0 / Q4_0 blocks used by the matrix-product tiles.
+// horizontal sums the row/tile kernels and the float ops end with, the signed-int8 unpacking of the
+// 32-element Q8_0 / Q4_0 blocks used by the matrix-product tiles, and the activation dword load
+// of the repacked tiles.
 #pragma once
 
 #include <immintrin.h>
@@ -50,6 +51,14 @@ struct LoadQ4_0 {
     return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
   }
 };
+
+// 4 activation quants as one int32, for a broadcast (an unaligned load: a block's quants sit
+// at offset 2 or 4; memcpy keeps it defined and compiles to one mov).
+inline int32_t chunk4(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
 
 }  // namespace
 }  // namespace pocket::kernels::x86

@@ -23,6 +23,29 @@ namespace pocket::test {
 
 using json = nlohmann::json;
 
+inline std::string base64(const std::string& s) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    const uint32_t v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+    for (int j = 18; j >= 0; j -= 6) out += k[(v >> j) & 63];
+  }
+  if (i + 1 == s.size()) {
+    const uint32_t v = uint8_t(s[i]) << 16;
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == s.size()) {
+    const uint32_t v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += k[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
 inline std::string model_path(const char* name) { return shared_path(std::string("models/") + name); }
 
 class ServerProcess {

@@ -287,25 +287,7 @@ TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
   for (int fd : fds) ::close(fd);
 }
 
-std::string png_data_uri(const std::string& bytes) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-    for (int j = 18; j >= 0; j -= 6) b64 += k[(v >> j) & 63];
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest) {
-    uint32_t v = uint8_t(bytes[i]) << 16;
-    if (rest == 2) v |= uint8_t(bytes[i + 1]) << 8;
-    b64 += k[(v >> 18) & 63];
-    b64 += k[(v >> 12) & 63];
-    b64 += rest == 2 ? k[(v >> 6) & 63] : '=';
-    b64 += '=';
-  }
-  return "data:image/png;base64," + b64;
-}
+std::string png_data_uri(const std::string& bytes) { return "data:image/png;base64," + base64(bytes); }
 
 // A PNG made by ffmpeg from a lavfi source ("testsrc=size=WxH", "color=c=gray:s=WxH").
 std::string make_png(const std::string& source, const std::string& name) {
