@@ -1,7 +1,6 @@
 // Server lifecycle: bind, load the model in the background, serve, and shut down cleanly on
 // SIGTERM/SIGINT (stop accepting; in-flight requests get a grace period, then are cancelled;
 // exit status 0).
-#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -15,6 +14,10 @@
 #include <mutex>
 #include <filesystem>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallopt, malloc_trim: glibc only; elsewhere freed image memory stays in the heap
+#endif
 
 #include "apps/server/state.h"
 #include "core/timer.h"
@@ -121,7 +124,9 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
 
   // Large blocks (images, tiles, embeddings) always from mmap, returned when freed: glibc's
   // default threshold grows after the first large free, and later images then stay in the heap.
+#ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 
   auto st = std::make_unique<ServerState>();
   st->opt = opt;
@@ -248,7 +253,9 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (st->trim_pending && st->ready && st->sched->active() == 0 && st->sched->queued() == 0) {
         st->trim_pending = false;
+#ifdef __GLIBC__
         malloc_trim(0);
+#endif
       }
     }
   });
