@@ -1,7 +1,6 @@
 // From a validated request to a GenRequest: chat template, media, forced tool calls,
 // tokenization and sampling parameters.
 #include <algorithm>
-#include <numeric>
 
 #include "apps/server/state.h"
 #include "chat/chat.h"
@@ -67,8 +66,8 @@ std::shared_ptr<GenRequest> make_gen(ServerState& st, Prompt prompt, const OpenA
 // parts' tokens plus each image's planned placeholder tokens (the family's size plan for the
 // size its header declares, the smaller of the two orientations an EXIF tag may choose). A
 // request over the context is refused here, not after decoding and encoding its images.
-// Returns each image's declared pixel count (0 for video and unreadable headers).
-std::vector<uint64_t> check_planned_context(ServerState& st, const OpenAiChatRequest& req,
+// Returns the pixels the images' headers declare (for the pixel budget).
+uint64_t check_planned_context(ServerState& st, const OpenAiChatRequest& req,
                                             const std::vector<std::string>& bytes) {
   int64_t text = 0;
   const Tokenizer& tok = st.engine->tokenizer();
@@ -78,14 +77,15 @@ std::vector<uint64_t> check_planned_context(ServerState& st, const OpenAiChatReq
       if (p.type == "text") text += static_cast<int64_t>(tok.encode(p.text, false, false).size());
   }
   int64_t images = 0;
-  std::vector<uint64_t> pixels(bytes.size(), 0);
+  uint64_t pixels = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (req.media[i].video) continue;
     const auto size = image_header_size({reinterpret_cast<const uint8_t*>(bytes[i].data()), bytes[i].size()});
     if (!size || (*size)[0] > (1u << 30) || (*size)[1] > (1u << 30)) continue;  // decoding reports it
     const int w = static_cast<int>((*size)[0]), h = static_cast<int>((*size)[1]);
-    pixels[i] = (*size)[0] * (*size)[1];
-    if (pixels[i] > st.media.max_pixels) continue;  // decoding refuses it (413)
+    const uint64_t n = (*size)[0] * (*size)[1];
+    pixels += n;
+    if (n > st.media.max_pixels) continue;  // decoding refuses it (413)
     try {
       images += std::min(st.vision->planned_image_tokens(w, h), st.vision->planned_image_tokens(h, w));
     } catch (const Error&) {
@@ -124,8 +124,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   if (st.engine->chat_template().empty()) bad("this model has no chat template; use /v1/completions", "unsupported_value");
   std::vector<std::string> bytes;
   for (const MediaPart& m : req.media) bytes.push_back(fetch_media_bytes(m.url, st.media));
-  const std::vector<uint64_t> pixels = check_planned_context(st, req, bytes);
-  PixelBudget::Lease lease(st.pixel_budget, std::accumulate(pixels.begin(), pixels.end(), uint64_t{0}));
+  PixelBudget::Lease lease(st.pixel_budget, check_planned_context(st, req, bytes));
   PromptMedia media;
   for (size_t i = 0; i < req.media.size(); ++i) {
     if (req.media[i].video) media.videos.push_back(decode_request_video(*st.vision, bytes[i], st.media));

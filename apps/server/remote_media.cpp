@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "chat/openai_request.h"
+#include "core/ascii.h"
 
 namespace pocket::server {
 
@@ -83,10 +84,9 @@ std::string url_host(const std::string& url) {
   std::unique_ptr<char, CurlFree> scheme(raw);
   if (std::strcmp(scheme.get(), "http") != 0 && std::strcmp(scheme.get(), "https") != 0) return {};
   if (curl_url_get(u.get(), CURLUPART_HOST, &raw, 0) != CURLUE_OK) return {};
-  std::string host(raw);
+  std::string host = ascii_lower(raw);
   curl_free(raw);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return host;
 }
 

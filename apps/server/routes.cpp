@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "apps/server/state.h"
+#include "core/ascii.h"
 
 namespace pocket::server {
 
@@ -26,10 +27,9 @@ bool same_key(const std::string& a, const std::string& b) {
 }
 
 // application/json, with parameters (charset) or not, in any case.
-bool is_json_type(std::string type) {
-  type = type.substr(0, type.find(';'));
+bool is_json_type(const std::string& header) {
+  std::string type = ascii_lower(std::string_view(header).substr(0, header.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return type == "application/json";
 }
 

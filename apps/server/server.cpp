@@ -20,6 +20,7 @@
 #endif
 
 #include "apps/server/state.h"
+#include "core/ascii.h"
 #include "core/timer.h"
 #include "runtime/prompt.h"
 
@@ -143,11 +144,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
   remote.enabled = opt.allow_remote_media;
   remote.max_bytes = st->media.max_bytes;
   remote.timeout_seconds = opt.fetch_timeout_seconds;
-  for (const std::string& h : opt.media_hosts) {
-    std::string lower = h;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    remote.hosts.push_back(lower);
-  }
+  for (const std::string& h : opt.media_hosts) remote.hosts.push_back(ascii_lower(h));
   for (const std::string& n : opt.media_allow_nets) {
     const std::optional<Cidr> c = parse_cidr(n);
     if (!c) {

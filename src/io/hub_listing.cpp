@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.h"
 #include "core/error.h"
 
 namespace pocket {
@@ -22,14 +23,8 @@ std::string to_upper(std::string_view s) {
   return o;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
-
 bool ends_with_icase(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && to_lower(s.substr(s.size() - suffix.size())) == to_lower(suffix);
+  return s.size() >= suffix.size() && ascii_lower(s.substr(s.size() - suffix.size())) == ascii_lower(suffix);
 }
 
 std::string_view basename_of(std::string_view path) {
@@ -74,7 +69,7 @@ bool parse_entry(const json& e, const char* path_key, HubFile& out) {
     // LFS object ids are "sha256:<hex>" in pointer files and bare hex in the API.
     const std::string_view hex = std::string_view(o).substr(o.rfind("sha256:", 0) == 0 ? 7 : 0);
     POCKET_CHECK(hex.size() == 64 && is_hex(hex), "hub listing: LFS oid of '{}' is not a sha256", out.path);
-    out.sha256 = to_lower(hex);
+    out.sha256 = ascii_lower(hex);
     if (auto s = l->find("size"); s != l->end() && !s->is_null()) out.size = read_size(*s, "'lfs.size'");
   }
   return true;
@@ -108,12 +103,12 @@ SplitInfo split_info(std::string_view path) {
 bool is_gguf(std::string_view path) { return ends_with_icase(path, ".gguf"); }
 
 bool is_mmproj(std::string_view path) {
-  return is_gguf(path) && to_lower(basename_of(path)).find("mmproj") != std::string::npos;
+  return is_gguf(path) && ascii_lower(basename_of(path)).find("mmproj") != std::string::npos;
 }
 
 bool is_model_gguf(std::string_view path) {
   if (!is_gguf(path)) return false;
-  const std::string base = to_lower(basename_of(path));
+  const std::string base = ascii_lower(basename_of(path));
   return base.find("mmproj") == std::string::npos && base.find("imatrix") == std::string::npos;
 }
 
@@ -200,7 +195,7 @@ std::string parse_link_next(std::string_view h) {
     // Parameters run to the next link (a comma outside <...>).
     size_t end = h.find(',', gt);
     if (end == std::string_view::npos) end = h.size();
-    std::string params = to_lower(h.substr(gt + 1, end - gt - 1));
+    std::string params = ascii_lower(h.substr(gt + 1, end - gt - 1));
     params.erase(std::remove_if(params.begin(), params.end(), [](char c) { return c == ' ' || c == '"' || c == '\t'; }),
                  params.end());
     size_t pos = 0;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/ascii.h"
 #include "core/error.h"
 #include "core/sha256.h"
 
@@ -27,8 +28,7 @@ namespace fs = std::filesystem;
 bool env_flag(const char* name) {
   const char* v = std::getenv(name);
   if (!v) return false;
-  std::string s(v);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string s = ascii_lower(v);
   return s == "1" || s == "true" || s == "yes" || s == "on";
 }
 
@@ -133,8 +133,7 @@ size_t on_header(char* p, size_t sz, size_t n, void* ud) {
   if (line.rfind("HTTP/", 0) == 0) {
     h->items.clear();
   } else if (const size_t colon = line.find(':'); colon != std::string::npos) {
-    std::string k = line.substr(0, colon);
-    for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string k = ascii_lower(std::string_view(line).substr(0, colon));
     size_t v = colon + 1;
     while (v < line.size() && (line[v] == ' ' || line[v] == '\t')) ++v;
     h->items.emplace_back(std::move(k), line.substr(v));

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "core/sha256.h"
@@ -32,12 +33,6 @@ constexpr const char* kCheckpointLabel = "safetensors";
 std::string upper(std::string_view s) {
   std::string o(s);
   for (char& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return o;
-}
-
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return o;
 }
 
@@ -118,7 +113,7 @@ std::optional<ModelRef> parse_model_ref(std::string_view spec) {
     ref.quant = std::string(q);
     name = spec.substr(0, colon);
   }
-  const std::string lname = lower(name);
+  const std::string lname = ascii_lower(name);
   if (lname.size() > 5 && (lname.ends_with(".gguf") || lname.ends_with(".safetensors"))) return std::nullopt;
   if (name.find('/') == std::string_view::npos) {
     for (const auto& s : short_names())
