@@ -13,7 +13,7 @@
 #include "models/hf_checkpoint.h"
 #include "vision/checkpoint.h"
 #include "runtime/model_ref.h"
-#include "runtime/prompt.h"
+#include "runtime/conversation.h"
 
 namespace pocket::cli {
 
@@ -96,21 +96,17 @@ void register_run(CLI::App& app) {
     }
     // Rendered like transformers' apply_chat_template(tokenize=True): the template writes any
     // BOS itself. Without --chat (and no media) the prompt is raw text, as llama-cli takes it.
-    PromptRequest req;
-    req.raw = !media && !a->chat && a->template_file.empty();
-    POCKET_CHECK(!req.raw || a->system.empty(), "--system needs --chat");
-    req.raw_text = a->prompt;
-    if (!a->template_file.empty()) req.template_source = read_file(a->template_file);
-    if (!a->system.empty()) req.chat.messages.push_back(ChatMessage::from_text("system", a->system));
-    req.chat.messages.push_back(user_turn(a->prompt, pm));
-    const Prompt prompt = build_prompt(*engine, enc.get(), req, pm, engine->pool());
-    if (media && !a->quiet)
-      std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", pm.images.size(),
-                   static_cast<long long>(prompt.n_tiles), static_cast<long long>(prompt.n_image_tokens),
-                   prompt.encode_seconds);
+    // The same Conversation is the C library's session (src/api/).
+    const bool raw = !media && !a->chat && a->template_file.empty();
+    POCKET_CHECK(!raw || a->system.empty(), "--system needs --chat");
     SessionOptions so;
     so.n_ctx = a->n_ctx;
-    Session s(*engine, so);
+    Conversation conv(*engine, enc.get(), so);
+    if (!a->template_file.empty()) conv.set_template(read_file(a->template_file));
+    conv.set_system(a->system);
+    conv.add_message("user", a->prompt);
+    for (SmolVlmVideo& v : pm.videos) conv.add_video(std::move(v));
+    for (Image& im : pm.images) conv.add_image(std::move(im));
     GenerateOptions go;
     go.max_tokens = a->n_predict;
     go.sampling = a->sp;
@@ -123,11 +119,16 @@ void register_run(CLI::App& app) {
       std::fflush(stdout);
       return true;
     };
-    GenerateResult r = s.generate(prompt.tokens, go, prompt.embd_or_null());
+    const Conversation::Reply reply = raw ? conv.complete(a->prompt, go) : conv.reply(go);
+    const GenerateResult& r = reply.gen;
+    if (media && !a->quiet)
+      std::fprintf(stderr, "images: %zu (%lld tiles, %lld image tokens) encoded in %.3f s\n", a->images.size(),
+                   static_cast<long long>(reply.n_tiles), static_cast<long long>(reply.n_image_tokens),
+                   reply.encode_seconds);
     std::fputc('\n', stdout);
     if (!a->quiet) {
       std::fprintf(stderr, "\nprompt: %zu tokens in %.3f s (%.1f tok/s); generated: %zu tokens in %.3f s (%.1f tok/s); stop: %s\n",
-                   prompt.tokens.size(), r.prefill_seconds, prompt.tokens.size() / std::max(1e-9, r.prefill_seconds), r.tokens.size(),
+                   static_cast<size_t>(reply.n_prompt_tokens), r.prefill_seconds, reply.n_prompt_tokens / std::max(1e-9, r.prefill_seconds), r.tokens.size(),
                    r.decode_seconds, r.tokens.size() / std::max(1e-9, r.decode_seconds), r.stop_reason.c_str());
     }
   });

@@ -75,7 +75,8 @@ const float* prefill(const Engine& engine, const int32_t* tokens, const float* c
   return act.logits.data();
 }
 
-Session::Session(Engine& engine, const SessionOptions& opt) : engine_(engine), opt_(opt) {
+Session::Session(Engine& engine, const SessionOptions& opt)
+    : engine_(engine), opt_(opt), pool_(opt.pool ? opt.pool : &engine.pool()) {
   const TextHParams& hp = engine.hparams();
   const int64_t n_ctx = context_size(hp, opt.n_ctx);
   opt_.n_batch = std::clamp<int64_t>(opt.n_batch, 1, n_ctx);
@@ -86,7 +87,7 @@ Session::Session(Engine& engine, const SessionOptions& opt) : engine_(engine), o
 
 const float* Session::eval(const std::vector<int32_t>& tokens, const float* const* embd) {
   const float* logits = prefill(engine_, tokens.data(), embd, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch,
-                                kv_, act_, engine_.pool());
+                                kv_, act_, *pool_);
   pos_ += static_cast<int64_t>(tokens.size());
   return logits;
 }
@@ -94,12 +95,12 @@ const float* Session::eval(const std::vector<int32_t>& tokens, const float* cons
 void Session::eval_all(const std::vector<int32_t>& tokens, const std::function<void(int64_t, const float*)>& sink) {
   POCKET_CHECK(static_cast<bool>(sink), "eval_all needs a sink");
   prefill(engine_, tokens.data(), nullptr, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch, kv_, act_,
-          engine_.pool(), sink);
+          *pool_, sink);
   pos_ += static_cast<int64_t>(tokens.size());
 }
 
 const float* Session::step(int32_t token) {
-  const float* logits = prefill(engine_, &token, nullptr, 1, pos_, 1, kv_, act_, engine_.pool());
+  const float* logits = prefill(engine_, &token, nullptr, 1, pos_, 1, kv_, act_, *pool_);
   ++pos_;
   return logits;
 }
@@ -110,13 +111,19 @@ GenerateResult Session::generate(const std::vector<int32_t>& prompt, const Gener
   GenerateResult r;
   Generation gen(engine_);
   gen.start(prompt, opt, kv_.n_ctx);
+  const auto cancelled = [&] { return opt.cancel && opt.cancel->load(std::memory_order_relaxed); };
+  FinishReason why = opt.max_tokens == 0 ? FinishReason::Length : FinishReason::None;
+  if (cancelled()) why = FinishReason::Cancelled;
   double t0 = now_seconds();
-  const float* logits = eval(prompt, embd);
+  const float* logits = why == FinishReason::None ? eval(prompt, embd) : nullptr;
   r.prefill_seconds = now_seconds() - t0;
   t0 = now_seconds();
   std::string piece;
-  FinishReason why = opt.max_tokens == 0 ? FinishReason::Length : FinishReason::None;
   while (why == FinishReason::None) {
+    if (cancelled()) {
+      why = FinishReason::Cancelled;
+      break;
+    }
     const int32_t id = gen.choose(logits);
     piece.clear();
     why = gen.accept(id, pos_, piece);

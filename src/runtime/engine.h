@@ -5,6 +5,7 @@
 // The raw GGUF stays inside: callers read the model's metadata through typed accessors.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,11 +82,17 @@ const float* prefill(const Engine& engine, const int32_t* tokens, const float* c
 struct SessionOptions {
   int64_t n_ctx = 4096;     // capped by the model's training context
   int64_t n_batch = 256;    // tokens per forward call during prefill
+  // Threads the session computes on; null = the engine's. A ThreadPool runs one job at a
+  // time, so sessions used concurrently on different threads each bring their own.
+  ThreadPool* pool = nullptr;
 };
 
 struct GenerateOptions : GenerationParams {
   // Receives each newly printable piece of text; return false to stop ("cancelled").
   std::function<bool(std::string_view)> on_text;
+  // Set from another thread to stop: read before the prefill and before every decode step
+  // ("cancelled"; a prefill already running finishes first).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct GenerateResult {
@@ -116,10 +123,12 @@ class Session {
   int64_t n_ctx() const { return kv_.n_ctx; }
   void reset() { pos_ = 0; }
   const KvCache& kv() const { return kv_; }
+  ThreadPool& pool() { return *pool_; }
 
  private:
   Engine& engine_;
   SessionOptions opt_;
+  ThreadPool* pool_;
   KvCache kv_;
   DecoderActivations act_;
   int64_t pos_ = 0;
