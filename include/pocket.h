@@ -72,7 +72,7 @@ typedef enum pocket_status {
 } pocket_status;
 
 /* "ok", "invalid argument", ...; never NULL. */
-POCKET_API const char* pocket_status_name(pocket_status status);
+POCKET_API const char* pocket_status_name(int status);
 /* POCKET_API_VERSION of the library actually loaded, and its version ("0.2.0"). */
 POCKET_API int pocket_api_version(void);
 POCKET_API const char* pocket_version(void);
@@ -156,6 +156,10 @@ POCKET_API pocket_status pocket_session_set_system(pocket_session* session, cons
 POCKET_API pocket_status pocket_session_set_tools(pocket_session* session, const char* tools_json);
 /* Appends a message; role: "user", "assistant", "system" or "tool". */
 POCKET_API pocket_status pocket_session_add_message(pocket_session* session, const char* role, const char* text);
+/* A tool's result for the call with id `tool_call_id` (from pocket_result.tool_calls_json) of an
+ * earlier reply; templates that pair results with calls by id or name get both. */
+POCKET_API pocket_status pocket_session_add_tool_result(pocket_session* session, const char* tool_call_id,
+                                                        const char* content);
 
 /* Media go to the last user message, before its text (videos, then images), the order the
  * models were trained with. They need a model with a projector. */
@@ -173,6 +177,8 @@ POCKET_API pocket_status pocket_session_clear(pocket_session* session);
 /* Receives each new piece of text (UTF-8, never a split character) as it is generated; return
  * nonzero to go on, 0 to stop (the result's finish_reason is then "cancelled"). */
 typedef int (*pocket_text_callback)(const char* piece, size_t n_bytes, void* user_data);
+/* With tools, the pieces are the generated text as it comes, call markup included
+ * ([TOOL_CALLS]name[ARGS]{...}, <tool_call>...</tool_call>); the result separates the two. */
 
 typedef struct pocket_generate_params {
   size_t size;                 /* sizeof(pocket_generate_params) */
@@ -189,6 +195,9 @@ typedef struct pocket_generate_params {
   int32_t json_object;         /* 1: the answer is one JSON object */
   const char* json_schema;     /* must be NULL: JSON Schema constraints are not in this version
                                   (POCKET_ERR_UNSUPPORTED names it) */
+  const char* tool_choice;     /* with tools: NULL or "auto" (the model decides), "none" (no call parsed),
+                                  "required" (a call to one of the tools) or a tool's name (a call to it);
+                                  the last two are forced, their arguments constrained to a JSON object */
   int32_t completion;          /* 1: the last message is raw text completed as is (no chat template,
                                   no history); it must be the only message */
   int32_t print_special;       /* 1: control tokens' text is kept in the output */

@@ -139,30 +139,11 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   std::vector<std::string> choices;
   bool constrain = req.json_object;
   if (p.parse_tools && forced) {
-    std::string name = req.tool_name;
-    if (req.tool_choice == ToolChoice::kRequired && req.chat.tools.size() == 1)
-      name = req.chat.tools[0]["function"]["name"].get<std::string>();
-    const ToolCallFormat& f = p.format;
-    std::vector<std::string> names;
-    if (name.empty())
-      for (const auto& t : req.chat.tools) names.push_back(t["function"]["name"].get<std::string>());
-    if (!names.empty()) {
-      // Several tools: the model chooses among their names (the choice constraint), then writes
-      // the arguments object.
-      const bool json_syntax = f.syntax == ToolCallSyntax::kJsonObject;
-      p.forced_prefix = json_syntax ? f.call_start + "{\"name\": \"" : f.call_start;
-      for (const std::string& n : names) choices.push_back(json_syntax ? n + "\", \"arguments\": " : n + f.args_start);
-      suffix = json_syntax ? "}" + f.call_end : f.call_end;
-      constrain = true;
-    } else if (f.syntax == ToolCallSyntax::kNameThenArgs) {
-      p.forced_prefix = f.call_start + name + f.args_start;
-      suffix = f.call_end;
-      constrain = true;
-    } else {
-      p.forced_prefix = f.call_start + "{\"name\": " + nlohmann::json(name).dump() + ", \"arguments\": ";
-      suffix = "}" + f.call_end;
-      constrain = true;
-    }
+    ForcedToolCall call = force_tool_call(p.format, req.chat.tools, req.tool_choice == ToolChoice::kNamed ? req.tool_name : "");
+    p.forced_prefix = std::move(call.prefix);
+    choices = std::move(call.choices);
+    suffix = std::move(call.suffix);
+    constrain = true;
   }
 
   // The forced prefix is Pocket's own structure (its control tokens are parsed).

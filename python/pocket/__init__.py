@@ -57,7 +57,8 @@ class _GenerateParams(ctypes.Structure):
                 ("top_k", ctypes.c_int32), ("top_p", ctypes.c_float), ("min_p", ctypes.c_float),
                 ("repeat_penalty", ctypes.c_float), ("repeat_last_n", ctypes.c_int32), ("seed", ctypes.c_uint64),
                 ("stop", ctypes.POINTER(ctypes.c_char_p)), ("n_stop", ctypes.c_size_t),
-                ("json_object", ctypes.c_int32), ("json_schema", ctypes.c_char_p), ("completion", ctypes.c_int32),
+                ("json_object", ctypes.c_int32), ("json_schema", ctypes.c_char_p), ("tool_choice", ctypes.c_char_p),
+                ("completion", ctypes.c_int32),
                 ("print_special", ctypes.c_int32), ("on_text", _cb_type), ("user_data", ctypes.c_void_p)]
 
 
@@ -114,6 +115,7 @@ def library() -> ctypes.CDLL:
             "pocket_session_set_system": (S, [P, ctypes.c_char_p]),
             "pocket_session_set_tools": (S, [P, ctypes.c_char_p]),
             "pocket_session_add_message": (S, [P, ctypes.c_char_p, ctypes.c_char_p]),
+            "pocket_session_add_tool_result": (S, [P, ctypes.c_char_p, ctypes.c_char_p]),
             "pocket_session_add_image_file": (S, [P, ctypes.c_char_p]),
             "pocket_session_add_image_bytes": (S, [P, ctypes.c_char_p, ctypes.c_size_t]),
             "pocket_session_add_image_rgb": (S, [P, ctypes.c_char_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_size_t]),
@@ -308,6 +310,10 @@ class Session:
         for im in images:
             self.add_image(im)
 
+    def add_tool_result(self, tool_call_id: str, content: str) -> None:
+        """A tool's result for a call of an earlier reply (Reply.tool_calls[i]["id"])."""
+        _check(library().pocket_session_add_tool_result(self._handle(), _b(tool_call_id), _b(content)))
+
     def add_image(self, image) -> None:
         """A path, encoded bytes (JPEG, PNG, ...), or (rgb_bytes, width, height)."""
         lib = library()
@@ -331,7 +337,7 @@ class Session:
         if getattr(self, "_h", None):
             library().pocket_session_cancel(self._h)
 
-    def _params(self, on_text, stop=None, json_object=False, json_schema=None, completion=False,
+    def _params(self, on_text, stop=None, json_object=False, json_schema=None, tool_choice=None, completion=False,
                 print_special=False, **kw):
         unknown = set(kw) - set(_GEN_KEYS)
         if unknown:  # refused by name, never dropped
@@ -350,6 +356,10 @@ class Session:
             schema = _b(json_schema if isinstance(json_schema, str) else json.dumps(json_schema))
             keep.append(schema)
             p.json_schema = schema
+        if tool_choice is not None:
+            choice = _b(tool_choice)
+            keep.append(choice)
+            p.tool_choice = choice
         if on_text is not None:
             p.on_text = on_text
         return p, keep

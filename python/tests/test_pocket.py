@@ -100,6 +100,19 @@ class Conversation(unittest.TestCase):
                 second = s.generate(temperature=0, max_tokens=5)
                 self.assertGreater(second.prompt_tokens, first.prompt_tokens + 5)
 
+    def test_forced_tool_call(self):
+        tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+            "type": "object", "properties": {"city": {"type": "string"}}}}}]
+        with pocket.Model(MINISTRAL, n_threads=1) as model, model.session() as s:
+            self.assertTrue(model.info["tools"])
+            s.set_tools(tools)
+            s.add("user", "Weather in Paris?")
+            reply = s.generate(temperature=0, max_tokens=48, tool_choice="required")
+            self.assertEqual(len(reply.tool_calls), 1, reply)
+            self.assertEqual(reply.tool_calls[0]["function"]["name"], "get_weather")
+            s.add_tool_result(reply.tool_calls[0]["id"], '{"celsius": 21}')
+            s.generate(temperature=0, max_tokens=4)
+
     def test_closing_a_stream_early_cancels_it(self):
         with pocket.Model(SMOL, n_threads=1) as model, model.session() as s:
             s.add("user", "count")

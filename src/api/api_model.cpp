@@ -85,7 +85,7 @@ using namespace pocket::api;
 
 extern "C" {
 
-const char* pocket_status_name(pocket_status status) {
+const char* pocket_status_name(int status) {  // int: a C caller may pass any value
   switch (status) {
     case POCKET_OK: return "ok";
     case POCKET_ERR_INVALID_ARGUMENT: return "invalid argument";

@@ -65,6 +65,7 @@ void check_sampling(const pocket_generate_params& p) {
     refuse(POCKET_ERR_UNSUPPORTED, "json_schema: JSON Schema constraints are not supported in this version "
                                    "(json_object constrains the answer to one JSON object)");
   if (p.completion != 0 && p.json_object != 0) bad("json_object", "needs a chat reply, not a completion");
+  if (p.completion != 0 && p.tool_choice != nullptr) bad("tool_choice", "needs a chat reply, not a completion");
 }
 
 }  // namespace
@@ -127,6 +128,14 @@ pocket_status pocket_session_add_message(pocket_session* session, const char* ro
     POCKET_API_REQUIRE(role != nullptr && text != nullptr, POCKET_ERR_INVALID_ARGUMENT,
                        "pocket_session_add_message: NULL role or text");
     session->conversation->add_message(role, text);
+  });
+}
+
+pocket_status pocket_session_add_tool_result(pocket_session* session, const char* tool_call_id, const char* content) {
+  return session_guard(session, POCKET_ERR_REQUEST, [&] {
+    POCKET_API_REQUIRE(tool_call_id != nullptr && content != nullptr, POCKET_ERR_INVALID_ARGUMENT,
+                       "pocket_session_add_tool_result: NULL tool_call_id or content");
+    session->conversation->add_tool_result(tool_call_id, content);
   });
 }
 
@@ -233,7 +242,7 @@ pocket_status pocket_session_generate(pocket_session* session, const pocket_gene
                          "completion: the session must hold exactly one message, without media (its raw text)");
       r = c.complete(*m[0].text, go);
     } else {
-      r = c.reply(go);
+      r = c.reply(go, p.tool_choice != nullptr ? p.tool_choice : "auto");
     }
     session->cancel.store(false);
     session->text = std::move(r.content);

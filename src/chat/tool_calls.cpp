@@ -3,8 +3,11 @@
 // knows when an arguments object is complete without parsing it.
 #include "chat/tool_calls.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "core/error.h"
 
 namespace pocket {
 
@@ -100,6 +103,34 @@ ChatMessage ToolCallParseResult::to_assistant_message() const {
   ChatMessage m = ChatMessage::from_text("assistant", content);
   for (const ToolCall& c : calls) m.tool_calls.push_back(c.to_chat());
   return m;
+}
+
+ForcedToolCall force_tool_call(const ToolCallFormat& f, const nlohmann::ordered_json& tools, std::string name) {
+  std::vector<std::string> names;
+  if (tools.is_array())
+    for (const auto& t : tools)
+      if (t.contains("function") && t["function"].contains("name") && t["function"]["name"].is_string())
+        names.push_back(t["function"]["name"].get<std::string>());
+  POCKET_CHECK(!names.empty(), "a required tool call needs tools");
+  POCKET_CHECK(name.empty() || std::find(names.begin(), names.end(), name) != names.end(),
+               "tool_choice names '{}', which is not in the tools", name);
+  if (name.empty() && names.size() == 1) name = names[0];
+  ForcedToolCall c;
+  const bool json_syntax = f.syntax == ToolCallSyntax::kJsonObject;
+  if (name.empty()) {
+    // Several tools: the model chooses among their names (the choice constraint), then writes
+    // the arguments object.
+    c.prefix = json_syntax ? f.call_start + "{\"name\": \"" : f.call_start;
+    for (const std::string& n : names) c.choices.push_back(json_syntax ? n + "\", \"arguments\": " : n + f.args_start);
+    c.suffix = json_syntax ? "}" + f.call_end : f.call_end;
+  } else if (!json_syntax) {
+    c.prefix = f.call_start + name + f.args_start;
+    c.suffix = f.call_end;
+  } else {
+    c.prefix = f.call_start + "{\"name\": " + nlohmann::json(name).dump() + ", \"arguments\": ";
+    c.suffix = "}" + f.call_end;
+  }
+  return c;
 }
 
 // ---- ids and names ------------------------------------------------------------------------

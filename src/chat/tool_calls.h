@@ -165,6 +165,20 @@ ToolCallParseResult parse_tool_calls(std::string_view text,
                                      const ToolCallFormat& format = ToolCallFormat::mistral_v13(),
                                      const ToolCallParserOptions& options = {});
 
+// A call the caller requires (OpenAI tool_choice "required" or a named function), forced the
+// way llama.cpp's server forces it with a grammar: `prefix` (Pocket's own text, control tokens
+// parsed) ends the prompt and opens the call, name included when it is known; else the model
+// writes one of `choices` (a tool's name and what follows it); the arguments are then
+// constrained to one JSON object, and `suffix` closes the call.
+struct ForcedToolCall {
+  std::string prefix;
+  std::vector<std::string> choices;
+  std::string suffix;
+};
+// `tools`: the request's OpenAI tool schemas; `name` "" = any of them (a single tool is then
+// named). Throws pocket::Error when `name` is not among the tools.
+ForcedToolCall force_tool_call(const ToolCallFormat& format, const nlohmann::ordered_json& tools, std::string name);
+
 // Deterministic 9-character alphanumeric call id (the form mistral-common's validator
 // requires, ^[a-zA-Z0-9]{9}$) for the index-th call under a seed.
 std::string make_tool_call_id(uint64_t seed, uint64_t index);

@@ -33,6 +33,19 @@ void Conversation::add_message(const std::string& role, std::string text) {
   messages_.push_back(ChatMessage::from_text(role, std::move(text)));
 }
 
+void Conversation::add_tool_result(const std::string& call_id, std::string text) {
+  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
+    for (const ChatToolCall& call : it->tool_calls)
+      if (call.id == call_id) {
+        ChatMessage m = ChatMessage::from_text("tool", std::move(text));
+        m.tool_call_id = call_id;
+        m.name = call.name;
+        messages_.push_back(std::move(m));
+        return;
+      }
+  fail("no tool call has the id '{}'", call_id);
+}
+
 ChatMessage& Conversation::last_user() {
   POCKET_CHECK(vision_ != nullptr, "images and video need a vision projector (mmproj)");
   for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
@@ -79,24 +92,37 @@ Conversation::Reply Conversation::run(const Prompt& prompt, GenerateOptions& opt
   return r;
 }
 
-Conversation::Reply Conversation::reply(GenerateOptions options) {
+Conversation::Reply Conversation::reply(GenerateOptions options, const std::string& tool_choice) {
   PromptRequest req;
   req.template_source = template_;
   if (!system_.empty()) req.chat.messages.push_back(ChatMessage::from_text("system", system_));
   req.chat.messages.insert(req.chat.messages.end(), messages_.begin(), messages_.end());
   req.chat.tools = tools_;
+  const bool parse = tool_format_.has_value() && tool_choice != "none";
+  std::string forced_prefix;
+  if (tool_choice != "auto" && tool_choice != "none") {
+    POCKET_CHECK(!tools_.is_null(), "tool_choice '{}' needs tools", tool_choice);
+    POCKET_CHECK(tool_format_.has_value(), "this model's chat template has no tool-call format (tool_choice '{}')",
+                 tool_choice);
+    ForcedToolCall call = force_tool_call(*tool_format_, tools_, tool_choice == "required" ? "" : tool_choice);
+    POCKET_CHECK(!options.json_object, "a forced tool call cannot also be a JSON object answer");
+    req.suffix = forced_prefix = std::move(call.prefix);
+    options.choices = std::move(call.choices);
+    options.json_object = true;
+    options.json_suffix = std::move(call.suffix);
+  }
   const Prompt prompt = build_prompt(engine_, vision_, req, media_, session_.pool());
   // The parser must see the call markers; no other control token reaches the content.
-  if (tool_format_)
+  if (parse)
     for (const std::string* m : {&tool_format_->call_start, &tool_format_->args_start, &tool_format_->id_start,
                                  &tool_format_->call_end})
       if (!m->empty()) options.keep_control.push_back(*m);
   Reply r = run(prompt, options);
   if (r.gen.stop_reason == finish_reason_name(FinishReason::Cancelled)) return r;
   ChatMessage turn = ChatMessage::from_text("assistant", r.content);
-  if (tool_format_) {
+  if (parse) {
     ToolCallParser parser(*tool_format_, ToolCallParserOptions{.id_seed = options.sampling.seed ^ n_replies_});
-    ToolCallParseResult parsed = parser.feed(r.gen.text);
+    ToolCallParseResult parsed = parser.feed(forced_prefix + r.gen.text);
     parsed.append(parser.finish());
     r.content = parsed.content;
     r.tool_calls = std::move(parsed.calls);

@@ -40,6 +40,9 @@ class Conversation {
   void set_template(std::string source);            // replaces the model's chat template; "" = the model's
   // role: "user", "assistant", "system" or "tool" (throws pocket::Error otherwise).
   void add_message(const std::string& role, std::string text);
+  // A tool's result for the call `call_id` of an earlier assistant turn (its name is taken from
+  // that call); throws pocket::Error when no call has that id.
+  void add_tool_result(const std::string& call_id, std::string text);
   // Media belong to the last user message and sit before its text, videos first, the order the
   // reference processors place them in (runtime/prompt.h user_turn). Throws pocket::Error without
   // a vision projector, without a user message, or (video) for a family without video.
@@ -59,8 +62,10 @@ class Conversation {
   // Renders the conversation with a generation prompt, generates the assistant turn and
   // appends it (content and tool calls) to the history. A cancelled or failed reply leaves the
   // history as it was, and so does an empty one (no content, no call), which Mistral's
-  // templates would refuse on the next render.
-  Reply reply(GenerateOptions options);
+  // templates would refuse on the next render. `tool_choice` as OpenAI's: "auto" (the model
+  // decides; calls are parsed), "none" (no parsing), "required" (a call to one of the tools)
+  // or a tool's name (a call to it); the last two are forced (chat/tool_calls.h force_tool_call).
+  Reply reply(GenerateOptions options, const std::string& tool_choice = "auto");
   // Completion: `text` tokenized as it is (BOS as the vocabulary asks, special tokens parsed),
   // no template and no history, as llama.cpp completes a prompt.
   Reply complete(const std::string& text, GenerateOptions options);

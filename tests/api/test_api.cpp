@@ -77,7 +77,7 @@ TEST(Api, VersionsAndNames) {
   EXPECT_EQ(pocket_api_version(), POCKET_API_VERSION);
   EXPECT_STRNE(pocket_version(), "");
   EXPECT_STREQ(pocket_status_name(POCKET_ERR_IO), "i/o error");
-  EXPECT_STREQ(pocket_status_name(static_cast<pocket_status>(99)), "unknown status");
+  EXPECT_STREQ(pocket_status_name(99), "unknown status");
 }
 
 TEST(Api, NullHandlesAreErrorsNotCrashes) {
@@ -94,6 +94,7 @@ TEST(Api, NullHandlesAreErrorsNotCrashes) {
   EXPECT_EQ(pocket_session_add_image_rgb(nullptr, nullptr, 1, 1, 3), POCKET_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(pocket_session_generate(nullptr, nullptr, nullptr), POCKET_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(pocket_session_set_tools(nullptr, "[]"), POCKET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(pocket_session_add_tool_result(nullptr, "id", "{}"), POCKET_ERR_INVALID_ARGUMENT);
   size_t n = 0;
   EXPECT_EQ(pocket_tokenize(nullptr, "a", 1, 1, 1, nullptr, 0, &n), POCKET_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(pocket_detokenize(nullptr, nullptr, 0, 0, nullptr, 0, &n), POCKET_ERR_INVALID_ARGUMENT);
@@ -266,6 +267,7 @@ TEST(Api, TextOnlyModelRefusesMediaByName) {
 TEST(Api, ConversationContinuesAndStreams) {
   pocket_model* m = load(kSmol, nullptr);  // its replies have text (tiny-ministral3's are control tokens)
   ASSERT_NE(m, nullptr);
+  {
   Session s(m);
   ASSERT_EQ(pocket_session_set_system(s.s, "Be brief."), POCKET_OK);
   ASSERT_EQ(pocket_session_add_message(s.s, "user", "hello"), POCKET_OK);
@@ -293,6 +295,49 @@ TEST(Api, ConversationContinuesAndStreams) {
   ASSERT_EQ(pocket_session_clear(s.s), POCKET_OK);
   ASSERT_EQ(pocket_session_add_message(s.s, "user", "hello"), POCKET_OK);
   EXPECT_EQ(generate(s.s, gp), first);
+  }
+  pocket_model_free(m);
+}
+
+// Tools: a forced call comes back parsed (OpenAI shape), goes into the history, and the tool's
+// result can follow it; an unknown tool name is refused by name.
+TEST(Api, ForcedToolCallIsParsedAndKept) {
+  pocket_model* m = load(kMinistral, nullptr);
+  ASSERT_NE(m, nullptr);
+  {
+    Session s(m);
+    const char* tools = R"([{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+        {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}])";
+    ASSERT_EQ(pocket_session_set_tools(s.s, tools), POCKET_OK) << pocket_session_error(s.s);
+    ASSERT_EQ(pocket_session_add_message(s.s, "user", "Weather in Paris?"), POCKET_OK);
+    pocket_generate_params gp = greedy(64);
+    gp.tool_choice = "get_forecast";
+    EXPECT_EQ(pocket_session_generate(s.s, &gp, nullptr), POCKET_ERR_REQUEST);
+    EXPECT_NE(std::string(pocket_session_error(s.s)).find("get_forecast"), std::string::npos);
+    for (const char* choice : {"get_weather", "required"}) {
+      gp.tool_choice = choice;
+      pocket_result r{};
+      generate(s.s, gp, &r);
+      const auto calls = nlohmann::json::parse(r.tool_calls_json);
+      ASSERT_EQ(calls.size(), 1u) << r.tool_calls_json << " text: " << std::string(r.text, r.text_len);
+      EXPECT_EQ(calls[0]["type"], "function");
+      if (std::string(choice) != "required") {
+        EXPECT_EQ(calls[0]["function"]["name"], choice);
+      }
+      EXPECT_TRUE(nlohmann::json::parse(calls[0]["function"]["arguments"].get<std::string>()).is_object());
+      EXPECT_EQ(std::string(r.text, r.text_len), "");  // the markup is not content
+      const std::string id = calls[0]["id"];
+      ASSERT_EQ(pocket_session_add_tool_result(s.s, id.c_str(), "{\"temperature\": 21}"), POCKET_OK)
+          << pocket_session_error(s.s);
+    }
+    EXPECT_EQ(pocket_session_add_tool_result(s.s, "nosuchid1", "{}"), POCKET_ERR_REQUEST);
+    // The calls and their results render back into the next prompt.
+    gp.tool_choice = nullptr;
+    pocket_result r{};
+    generate(s.s, gp, &r);
+    EXPECT_STRNE(r.finish_reason, "");
+  }
   pocket_model_free(m);
 }
 
