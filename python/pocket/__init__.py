@@ -160,25 +160,15 @@ class Reply:
 _GEN_KEYS = ("max_tokens", "temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n", "seed")
 
 
-class Model:
-    """A loaded model (GGUF file, checkpoint folder or store name), shared by its sessions."""
-
-    def __init__(self, model: str, mmproj: Optional[str] = None, n_threads: int = 0, n_ctx: int = 0,
-                 quant: Optional[str] = None, allow_download: bool = False):
-        lib = library()
-        p = _ModelParams()
-        lib.pocket_model_default_params(ctypes.byref(p))
-        p.n_threads, p.n_ctx, p.allow_download = n_threads, n_ctx, int(allow_download)
-        self._keep = (_b(mmproj), _b(quant))
-        p.mmproj, p.quant = self._keep
-        handle = ctypes.c_void_p()
-        _check(lib.pocket_model_load(_b(os.fspath(model)), ctypes.byref(p), ctypes.byref(handle)))
-        self._h = handle
-        self._sessions = 0
+class _Native:
+    """A native handle freed by close(), by leaving a `with` block, or (fallback) when collected."""
+    _h = None
+    _free = ""   # the pocket_*_free function
+    _what = ""
 
     def close(self) -> None:
-        if getattr(self, "_h", None):
-            library().pocket_model_free(self._h)
+        if self._h:
+            getattr(library(), self._free)(self._h)
             self._h = None
 
     def __enter__(self):
@@ -194,9 +184,26 @@ class Model:
             pass
 
     def _handle(self):
-        if not getattr(self, "_h", None):
-            raise PocketError(1, "invalid argument", "the model is closed")
+        if not self._h:
+            raise PocketError(1, "invalid argument", f"the {self._what} is closed")
         return self._h
+
+
+class Model(_Native):
+    """A loaded model (GGUF file, checkpoint folder or store name), shared by its sessions."""
+    _free, _what = "pocket_model_free", "model"
+
+    def __init__(self, model: str, mmproj: Optional[str] = None, n_threads: int = 0, n_ctx: int = 0,
+                 quant: Optional[str] = None, allow_download: bool = False):
+        lib = library()
+        p = _ModelParams()
+        lib.pocket_model_default_params(ctypes.byref(p))
+        p.n_threads, p.n_ctx, p.allow_download = n_threads, n_ctx, int(allow_download)
+        self._keep = (_b(mmproj), _b(quant))
+        p.mmproj, p.quant = self._keep
+        handle = ctypes.c_void_p()
+        _check(lib.pocket_model_load(_b(os.fspath(model)), ctypes.byref(p), ctypes.byref(handle)))
+        self._h = handle
 
     @property
     def info(self) -> dict:
@@ -263,8 +270,9 @@ class Model:
         return pieces()
 
 
-class Session:
+class Session(_Native):
     """One conversation; use it from one thread at a time (cancel() from any)."""
+    _free, _what = "pocket_session_free", "session"
 
     def __init__(self, model: Model, n_ctx: int = 0, n_batch: int = 0):
         lib = library()
@@ -274,28 +282,6 @@ class Session:
         handle = ctypes.c_void_p()
         _check(lib.pocket_session_create(model._handle(), ctypes.byref(p), ctypes.byref(handle)))
         self._h, self._model = handle, model  # the model must outlive the session
-
-    def close(self) -> None:
-        if getattr(self, "_h", None):
-            library().pocket_session_free(self._h)
-            self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def _handle(self):
-        if not getattr(self, "_h", None):
-            raise PocketError(1, "invalid argument", "the session is closed")
-        return self._h
 
     def set_system(self, text: str) -> None:
         _check(library().pocket_session_set_system(self._handle(), _b(text)))
@@ -334,7 +320,7 @@ class Session:
         _check(library().pocket_session_clear(self._handle()))
 
     def cancel(self) -> None:
-        if getattr(self, "_h", None):
+        if self._h:
             library().pocket_session_cancel(self._h)
 
     def _params(self, on_text, stop=None, json_object=False, json_schema=None, tool_choice=None, completion=False,
