@@ -12,7 +12,8 @@
  * Threading. A model is shared read-only by any number of sessions, created and used on any
  * threads; the only model calls that write are pocket_model_free (no session of it may be
  * alive) and the recording of its error message (locked). A session is used by one thread at
- * a time, except pocket_session_cancel, which any thread may call at any time. Each session
+ * a time, except pocket_session_cancel, which any thread may call at any time (the streaming
+ * callback may call it too, but no other function of its session). Each session
  * computes on its own worker threads (n_threads of the model), so sessions of one model run
  * in parallel.
  *
@@ -90,7 +91,8 @@ typedef struct pocket_model_params {
   int64_t n_ctx;          /* default context of its sessions in tokens; 0 = 4096; capped by the model's */
   const char* mmproj;     /* vision projector GGUF; NULL = the store's (store names) or the folder's own
                              tower (checkpoint folders), else text only */
-  const char* quant;      /* checkpoint folders: matrix type at load ("Q8_0", "Q4_0", "Q4_K", "F16"...); NULL = Q8_0 */
+  const char* quant;      /* checkpoint folders only (else refused): matrix type at load ("Q8_0", "Q4_0", "Q4_K",
+                             "F16"...); NULL = Q8_0 */
   int32_t allow_download; /* store names not pulled yet: 0 = POCKET_ERR_IO (default), 1 = pull from the Hub */
 } pocket_model_params;
 

@@ -60,6 +60,9 @@ std::unique_ptr<pocket_model> load_model(const std::string& spec, const pocket_m
     refuse(POCKET_ERR_IO, e.what());
   }
   POCKET_API_REQUIRE(path_exists(where.model_path), POCKET_ERR_IO, "no such file or folder: " + where.model_path);
+  // Honoured or refused, never dropped: a GGUF file keeps the types it was written with.
+  POCKET_API_REQUIRE(p.quant == nullptr || is_checkpoint_dir(where.model_path), POCKET_ERR_INVALID_ARGUMENT,
+                     "quant applies to checkpoint folders only; " + where.model_path + " keeps its own types");
   auto m = std::make_unique<pocket_model>();
   m->engine = Engine::load(where.model_path, eo);
   const std::string mmproj = p.mmproj != nullptr ? std::string(p.mmproj) : where.mmproj_path;

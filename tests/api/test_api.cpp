@@ -129,6 +129,10 @@ TEST(Api, MissingAndMalformedModels) {
   mp.size = sizeof mp + 8;  // from a header newer than the library
   EXPECT_EQ(pocket_model_load(kSmol.c_str(), &mp, &m), POCKET_ERR_INVALID_ARGUMENT);
   pocket_model_default_params(&mp);
+  mp.quant = "Q4_0";  // a GGUF file keeps its types: refused, not ignored
+  EXPECT_EQ(pocket_model_load(kSmol.c_str(), &mp, &m), POCKET_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(pocket_last_error()).find("quant"), std::string::npos);
+  pocket_model_default_params(&mp);
   mp.n_threads = -1;
   EXPECT_EQ(pocket_model_load(kSmol.c_str(), &mp, &m), POCKET_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(m, nullptr);
