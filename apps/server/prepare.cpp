@@ -154,9 +154,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   gen->params.json_object = constrain;
   // The parser sees the call markers; no other control token reaches the content ([/INST] and
   // the like from a model that strays are not text).
-  if (p.parse_tools)
-    for (const std::string* m : {&p.format.call_start, &p.format.args_start, &p.format.id_start, &p.format.call_end})
-      if (!m->empty()) gen->params.keep_control.push_back(*m);
+  if (p.parse_tools) gen->params.keep_control = p.format.markers();
   gen->params.choices = std::move(choices);
   gen->params.json_suffix = suffix;
   p.gen = std::move(gen);

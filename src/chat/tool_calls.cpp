@@ -105,6 +105,13 @@ ChatMessage ToolCallParseResult::to_assistant_message() const {
   return m;
 }
 
+std::vector<std::string> ToolCallFormat::markers() const {
+  std::vector<std::string> m;
+  for (const std::string* s : {&call_start, &args_start, &id_start, &call_end})
+    if (!s->empty()) m.push_back(*s);
+  return m;
+}
+
 ForcedToolCall force_tool_call(const ToolCallFormat& f, const nlohmann::ordered_json& tools, std::string name) {
   std::vector<std::string> names;
   if (tools.is_array())

@@ -60,6 +60,9 @@ struct ToolCallFormat {
   // Picks the format a chat template renders assistant tool calls in, from its source text,
   // the way llama.cpp's common/chat.cpp detects them; nullopt when none is recognised.
   static std::optional<ToolCallFormat> detect(std::string_view template_source);
+  // The control texts this format writes (start, arguments, id, end; those it has), which the
+  // parser must see in the generated text (GenerationParams::keep_control).
+  std::vector<std::string> markers() const;
 };
 
 // A complete, valid call.

@@ -113,10 +113,10 @@ Conversation::Reply Conversation::reply(GenerateOptions options, const std::stri
   }
   const Prompt prompt = build_prompt(engine_, vision_, req, media_, session_.pool());
   // The parser must see the call markers; no other control token reaches the content.
-  if (parse)
-    for (const std::string* m : {&tool_format_->call_start, &tool_format_->args_start, &tool_format_->id_start,
-                                 &tool_format_->call_end})
-      if (!m->empty()) options.keep_control.push_back(*m);
+  if (parse) {
+    const std::vector<std::string> markers = tool_format_->markers();
+    options.keep_control.insert(options.keep_control.end(), markers.begin(), markers.end());
+  }
   Reply r = run(prompt, options);
   if (r.gen.stop_reason == finish_reason_name(FinishReason::Cancelled)) return r;
   ChatMessage turn = ChatMessage::from_text("assistant", r.content);
@@ -124,13 +124,10 @@ Conversation::Reply Conversation::reply(GenerateOptions options, const std::stri
     ToolCallParser parser(*tool_format_, ToolCallParserOptions{.id_seed = options.sampling.seed ^ n_replies_});
     ToolCallParseResult parsed = parser.feed(forced_prefix + r.gen.text);
     parsed.append(parser.finish());
-    r.content = parsed.content;
+    turn = parsed.to_assistant_message();
+    r.content = std::move(parsed.content);
     r.tool_calls = std::move(parsed.calls);
     r.tool_call_errors = std::move(parsed.errors);
-    ToolCallParseResult kept;
-    kept.content = r.content;
-    kept.calls = r.tool_calls;
-    turn = kept.to_assistant_message();
   }
   ++n_replies_;
   // Nothing to keep: Mistral's templates refuse an assistant turn without content or calls.
