@@ -24,8 +24,7 @@ struct pocket_model {
   std::unique_ptr<pocket::Engine> engine;
   std::unique_ptr<pocket::VisionEncoder> vision;  // null: text only
   std::optional<pocket::ToolCallFormat> tool_format;
-  int64_t n_ctx = 4096;
-  int n_threads = 1;
+  int64_t n_ctx = 4096;  // its sessions' default context
   std::atomic<int> n_sessions{0};
   mutable std::mutex error_mutex;
   mutable std::string error;
@@ -87,6 +86,11 @@ pocket_status guard(std::string* handle_error, std::mutex* lock, pocket_status f
   }
 }
 
+// guard() recording into the model's message slot (when there is a model).
+template <typename Fn>
+pocket_status model_guard(const pocket_model* model, pocket_status failure, Fn&& fn) noexcept {
+  return guard(model ? &model->error : nullptr, model ? &model->error_mutex : nullptr, failure, std::forward<Fn>(fn));
+}
 
 // Copies a caller's parameter struct over the defaults: `size` bytes of it, which must be at
 // least the first version's size and at most this header's.

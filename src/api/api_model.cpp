@@ -1,8 +1,7 @@
 // C API, process and model half: status names, versions, errors, loading, model info and
 // the tokenizer (include/pocket.h). Every entry point runs in guard(): no exception leaves.
-#include <sys/stat.h>
-
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "api/api_internal.h"
@@ -38,8 +37,8 @@ void record(std::string* handle_error, std::mutex* lock, const std::string& mess
 namespace {
 
 bool path_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
 }
 
 std::unique_ptr<pocket_model> load_model(const std::string& spec, const pocket_model_params& p) {
@@ -76,7 +75,6 @@ std::unique_ptr<pocket_model> load_model(const std::string& spec, const pocket_m
   if (m->vision) check_projector_fits(*m->engine, *m->vision);
   m->tool_format = ToolCallFormat::detect(m->engine->chat_template());
   m->n_ctx = p.n_ctx > 0 ? p.n_ctx : 4096;
-  m->n_threads = m->engine->pool().size();
   return m;
 }
 
@@ -142,7 +140,7 @@ const char* pocket_model_error(const pocket_model* model) {
 }
 
 pocket_status pocket_model_get_info(const pocket_model* model, pocket_model_info* info) {
-  return guard(model ? &model->error : nullptr, model ? &model->error_mutex : nullptr, POCKET_ERR_INTERNAL, [&] {
+  return model_guard(model, POCKET_ERR_INTERNAL, [&] {
     POCKET_API_REQUIRE(model != nullptr && info != nullptr, POCKET_ERR_INVALID_ARGUMENT,
                        "pocket_model_get_info: NULL model or info");
     const TextHParams& hp = model->engine->hparams();
@@ -163,7 +161,7 @@ pocket_status pocket_model_get_info(const pocket_model* model, pocket_model_info
 
 pocket_status pocket_tokenize(const pocket_model* model, const char* text, size_t text_len, int32_t add_special,
                               int32_t parse_special, int32_t* tokens, size_t capacity, size_t* n_tokens) {
-  return guard(model ? &model->error : nullptr, model ? &model->error_mutex : nullptr, POCKET_ERR_REQUEST, [&] {
+  return model_guard(model, POCKET_ERR_REQUEST, [&] {
     POCKET_API_REQUIRE(model != nullptr && n_tokens != nullptr, POCKET_ERR_INVALID_ARGUMENT,
                        "pocket_tokenize: NULL model or n_tokens");
     POCKET_API_REQUIRE(text != nullptr || text_len == 0, POCKET_ERR_INVALID_ARGUMENT, "pocket_tokenize: NULL text");
@@ -182,7 +180,7 @@ pocket_status pocket_tokenize(const pocket_model* model, const char* text, size_
 
 pocket_status pocket_detokenize(const pocket_model* model, const int32_t* tokens, size_t n_tokens, int32_t skip_special,
                                 char* text, size_t capacity, size_t* n_bytes) {
-  return guard(model ? &model->error : nullptr, model ? &model->error_mutex : nullptr, POCKET_ERR_REQUEST, [&] {
+  return model_guard(model, POCKET_ERR_REQUEST, [&] {
     POCKET_API_REQUIRE(model != nullptr && n_bytes != nullptr, POCKET_ERR_INVALID_ARGUMENT,
                        "pocket_detokenize: NULL model or n_bytes");
     POCKET_API_REQUIRE(tokens != nullptr || n_tokens == 0, POCKET_ERR_INVALID_ARGUMENT, "pocket_detokenize: NULL tokens");

@@ -1,9 +1,8 @@
 // C API, session half: one conversation per pocket_session, held by runtime/Conversation (the
 // class `pocket run` talks through), so the library builds prompts and generates exactly as
 // the CLI does (include/pocket.h).
-#include <sys/stat.h>
-
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <span>
 
@@ -26,8 +25,8 @@ pocket_status session_guard(pocket_session* s, pocket_status failure, const auto
 
 void require_file(const char* path, const char* what) {
   POCKET_API_REQUIRE(path != nullptr && *path != '\0', POCKET_ERR_INVALID_ARGUMENT, std::string(what) + ": no path");
-  struct stat st {};
-  POCKET_API_REQUIRE(::stat(path, &st) == 0 && S_ISREG(st.st_mode), POCKET_ERR_IO,
+  std::error_code ec;
+  POCKET_API_REQUIRE(std::filesystem::is_regular_file(path, ec), POCKET_ERR_IO,
                      std::string(what) + ": no such file: " + path);
 }
 
@@ -39,7 +38,7 @@ const VisionEncoder& vision_of(const pocket_session* s) {
 
 // A pocket::Error while decoding media is bad media; the conversation's own checks (no user
 // message yet) are bad requests.
-void add_media(pocket_session* s, const auto& decode_and_add) {
+void add_media(const auto& decode_and_add) {
   try {
     decode_and_add();
   } catch (const pocket::Error& e) {
@@ -79,7 +78,7 @@ void pocket_session_default_params(pocket_session_params* params) {
 }
 
 pocket_status pocket_session_create(pocket_model* model, const pocket_session_params* params, pocket_session** out) {
-  return guard(model ? &model->error : nullptr, model ? &model->error_mutex : nullptr, POCKET_ERR_REQUEST, [&] {
+  return model_guard(model, POCKET_ERR_REQUEST, [&] {
     POCKET_API_REQUIRE(out != nullptr, POCKET_ERR_INVALID_ARGUMENT, "pocket_session_create: out is NULL");
     *out = nullptr;
     POCKET_API_REQUIRE(model != nullptr, POCKET_ERR_INVALID_ARGUMENT, "pocket_session_create: NULL model");
@@ -88,7 +87,7 @@ pocket_status pocket_session_create(pocket_model* model, const pocket_session_pa
     POCKET_API_REQUIRE(p.n_ctx >= 0 && p.n_batch >= 0, POCKET_ERR_INVALID_ARGUMENT, "n_ctx and n_batch must be >= 0");
     auto s = std::make_unique<pocket_session>();
     s->model = model;
-    s->pool = std::make_unique<ThreadPool>(model->n_threads);
+    s->pool = std::make_unique<ThreadPool>(model->engine->pool().size());  // the load's thread count
     SessionOptions so;
     so.n_ctx = p.n_ctx > 0 ? p.n_ctx : model->n_ctx;
     if (p.n_batch > 0) so.n_batch = p.n_batch;
@@ -144,7 +143,7 @@ pocket_status pocket_session_add_image_file(pocket_session* session, const char*
     const VisionEncoder& v = vision_of(session);
     require_file(path, "pocket_session_add_image_file");
     Image im;
-    add_media(session, [&] { im = v.load_image_file(path); });
+    add_media([&] { im = v.load_image_file(path); });
     session->conversation->add_image(std::move(im));
   });
 }
@@ -155,7 +154,7 @@ pocket_status pocket_session_add_image_bytes(pocket_session* session, const void
     POCKET_API_REQUIRE(data != nullptr && n_bytes > 0, POCKET_ERR_INVALID_ARGUMENT,
                        "pocket_session_add_image_bytes: no data");
     Image im;
-    add_media(session, [&] { im = v.load_image(std::span(static_cast<const uint8_t*>(data), n_bytes)); });
+    add_media([&] { im = v.load_image(std::span(static_cast<const uint8_t*>(data), n_bytes)); });
     session->conversation->add_image(std::move(im));
   });
 }
@@ -187,7 +186,7 @@ pocket_status pocket_session_add_video_file(pocket_session* session, const char*
     POCKET_API_REQUIRE(v.takes_video(), POCKET_ERR_UNSUPPORTED, "this model's vision family takes no video");
     require_file(path, "pocket_session_add_video_file");
     SmolVlmVideo video;
-    add_media(session, [&] {
+    add_media([&] {
       SmolVlmVideoParams vp = v.video_params();
       vp.sampling.target_fps = 1.0;
       vp.sampling.max_frames = 64;

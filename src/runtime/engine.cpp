@@ -75,8 +75,8 @@ const float* prefill(const Engine& engine, const int32_t* tokens, const float* c
   return act.logits.data();
 }
 
-Session::Session(Engine& engine, const SessionOptions& opt)
-    : engine_(engine), opt_(opt), pool_(opt.pool ? opt.pool : &engine.pool()) {
+Session::Session(Engine& engine, const SessionOptions& opt) : engine_(engine), opt_(opt) {
+  if (opt_.pool == nullptr) opt_.pool = &engine.pool();
   const TextHParams& hp = engine.hparams();
   const int64_t n_ctx = context_size(hp, opt.n_ctx);
   opt_.n_batch = std::clamp<int64_t>(opt.n_batch, 1, n_ctx);
@@ -87,7 +87,7 @@ Session::Session(Engine& engine, const SessionOptions& opt)
 
 const float* Session::eval(const std::vector<int32_t>& tokens, const float* const* embd) {
   const float* logits = prefill(engine_, tokens.data(), embd, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch,
-                                kv_, act_, *pool_);
+                                kv_, act_, pool());
   pos_ += static_cast<int64_t>(tokens.size());
   return logits;
 }
@@ -95,12 +95,12 @@ const float* Session::eval(const std::vector<int32_t>& tokens, const float* cons
 void Session::eval_all(const std::vector<int32_t>& tokens, const std::function<void(int64_t, const float*)>& sink) {
   POCKET_CHECK(static_cast<bool>(sink), "eval_all needs a sink");
   prefill(engine_, tokens.data(), nullptr, static_cast<int64_t>(tokens.size()), pos_, opt_.n_batch, kv_, act_,
-          *pool_, sink);
+          pool(), sink);
   pos_ += static_cast<int64_t>(tokens.size());
 }
 
 const float* Session::step(int32_t token) {
-  const float* logits = prefill(engine_, &token, nullptr, 1, pos_, 1, kv_, act_, *pool_);
+  const float* logits = prefill(engine_, &token, nullptr, 1, pos_, 1, kv_, act_, pool());
   ++pos_;
   return logits;
 }

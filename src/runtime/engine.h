@@ -123,12 +123,11 @@ class Session {
   int64_t n_ctx() const { return kv_.n_ctx; }
   void reset() { pos_ = 0; }
   const KvCache& kv() const { return kv_; }
-  ThreadPool& pool() { return *pool_; }
+  ThreadPool& pool() { return *opt_.pool; }
 
  private:
   Engine& engine_;
-  SessionOptions opt_;
-  ThreadPool* pool_;
+  SessionOptions opt_;  // pool: the one the session computes on (never null)
   KvCache kv_;
   DecoderActivations act_;
   int64_t pos_ = 0;
