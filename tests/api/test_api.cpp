@@ -44,6 +44,16 @@ pocket_model* load(const std::string& path, const char* mmproj, int threads = 2)
   return m;
 }
 
+// Owns a loaded model; declared before a test's sessions, it is freed after them (and also
+// when an assertion ends the test early).
+struct Model {
+  pocket_model* m;
+  Model(const std::string& path, const char* mmproj, int threads = 2) : m(load(path, mmproj, threads)) {}
+  ~Model() { pocket_model_free(m); }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+};
+
 struct Session {
   pocket_session* s = nullptr;
   explicit Session(pocket_model* m) { EXPECT_EQ(pocket_session_create(m, nullptr, &s), POCKET_OK) << pocket_last_error(); }
@@ -162,7 +172,8 @@ TEST(Api, ModelInfo) {
 }
 
 TEST(Api, TokenizeMatchesTheGoldenIdsAndSizesBuffers) {
-  pocket_model* m = load(kMinistral, nullptr);
+  const Model owner(kMinistral, nullptr);
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
   // tiny-ministral3's vocabulary: control tokens keep Tekken's ids (models/README.md).
   const std::string text = "[INST]hi[/INST]";
@@ -181,13 +192,12 @@ TEST(Api, TokenizeMatchesTheGoldenIdsAndSizesBuffers) {
   const int32_t bad[] = {1, 1 << 30};
   EXPECT_EQ(pocket_detokenize(m, bad, 2, 0, back.data(), back.size(), &bytes), POCKET_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(pocket_model_error(m)).find("vocabulary"), std::string::npos);
-  pocket_model_free(m);
 }
 
 TEST(Api, BadMediaAndParameters) {
-  pocket_model* m = load(kSmol, kSmolProj.c_str());
+  const Model owner(kSmol, kSmolProj.c_str());
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
-  {
   Session s(m);
   // Media need a user message to belong to.
   EXPECT_EQ(pocket_session_add_image_file(s.s, kImage.c_str()), POCKET_ERR_REQUEST);
@@ -244,34 +254,28 @@ TEST(Api, BadMediaAndParameters) {
   pocket_model_free(m);
   EXPECT_NE(std::string(pocket_model_error(m)).find("sessions"), std::string::npos);
   pocket_session_free(small);
-  }
-  pocket_model_free(m);
 }
 
 TEST(Api, TextOnlyModelRefusesMediaByName) {
-  pocket_model* m = load(kMinistral, nullptr);
-  ASSERT_NE(m, nullptr);
   {
-    Session s(m);
+    const Model owner(kMinistral, nullptr);
+    ASSERT_NE(owner.m, nullptr);
+    Session s(owner.m);
     ASSERT_EQ(pocket_session_add_message(s.s, "user", "hi"), POCKET_OK);
     EXPECT_EQ(pocket_session_add_image_file(s.s, kImage.c_str()), POCKET_ERR_UNSUPPORTED);
     EXPECT_NE(std::string(pocket_session_error(s.s)).find("projector"), std::string::npos);
   }
-  pocket_model_free(m);
-  m = load(kMinistral, kPixtral.c_str());
-  ASSERT_NE(m, nullptr);
-  {
-    Session s(m);
-    ASSERT_EQ(pocket_session_add_message(s.s, "user", "hi"), POCKET_OK);
-    EXPECT_EQ(pocket_session_add_video_file(s.s, kImage.c_str()), POCKET_ERR_UNSUPPORTED);  // Pixtral: no video
-  }
-  pocket_model_free(m);
+  const Model owner(kMinistral, kPixtral.c_str());
+  ASSERT_NE(owner.m, nullptr);
+  Session s(owner.m);
+  ASSERT_EQ(pocket_session_add_message(s.s, "user", "hi"), POCKET_OK);
+  EXPECT_EQ(pocket_session_add_video_file(s.s, kImage.c_str()), POCKET_ERR_UNSUPPORTED);  // Pixtral: no video
 }
 
 TEST(Api, ConversationContinuesAndStreams) {
-  pocket_model* m = load(kSmol, nullptr);  // its replies have text (tiny-ministral3's are control tokens)
+  const Model owner(kSmol, nullptr);  // its replies have text (tiny-ministral3's are control tokens)
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
-  {
   Session s(m);
   ASSERT_EQ(pocket_session_set_system(s.s, "Be brief."), POCKET_OK);
   ASSERT_EQ(pocket_session_add_message(s.s, "user", "hello"), POCKET_OK);
@@ -299,92 +303,87 @@ TEST(Api, ConversationContinuesAndStreams) {
   ASSERT_EQ(pocket_session_clear(s.s), POCKET_OK);
   ASSERT_EQ(pocket_session_add_message(s.s, "user", "hello"), POCKET_OK);
   EXPECT_EQ(generate(s.s, gp), first);
-  }
-  pocket_model_free(m);
 }
 
 // Tools: a forced call comes back parsed (OpenAI shape), goes into the history, and the tool's
 // result can follow it; an unknown tool name is refused by name.
 TEST(Api, ForcedToolCallIsParsedAndKept) {
-  pocket_model* m = load(kMinistral, nullptr);
+  const Model owner(kMinistral, nullptr);
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
-  {
-    Session s(m);
-    const char* tools = R"([{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
-        {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}])";
-    ASSERT_EQ(pocket_session_set_tools(s.s, tools), POCKET_OK) << pocket_session_error(s.s);
-    ASSERT_EQ(pocket_session_add_message(s.s, "user", "Weather in Paris?"), POCKET_OK);
-    pocket_generate_params gp = greedy(64);
-    gp.tool_choice = "get_forecast";
-    EXPECT_EQ(pocket_session_generate(s.s, &gp, nullptr), POCKET_ERR_REQUEST);
-    EXPECT_NE(std::string(pocket_session_error(s.s)).find("get_forecast"), std::string::npos);
-    for (const char* choice : {"get_weather", "required"}) {
-      gp.tool_choice = choice;
-      pocket_result r{};
-      generate(s.s, gp, &r);
-      const auto calls = nlohmann::json::parse(r.tool_calls_json);
-      ASSERT_EQ(calls.size(), 1u) << r.tool_calls_json << " text: " << std::string(r.text, r.text_len);
-      EXPECT_EQ(calls[0]["type"], "function");
-      if (std::string(choice) != "required") {
-        EXPECT_EQ(calls[0]["function"]["name"], choice);
-      }
-      EXPECT_TRUE(nlohmann::json::parse(calls[0]["function"]["arguments"].get<std::string>()).is_object());
-      EXPECT_EQ(std::string(r.text, r.text_len), "");  // the markup is not content
-      const std::string id = calls[0]["id"];
-      ASSERT_EQ(pocket_session_add_tool_result(s.s, id.c_str(), "{\"temperature\": 21}"), POCKET_OK)
-          << pocket_session_error(s.s);
-    }
-    EXPECT_EQ(pocket_session_add_tool_result(s.s, "nosuchid1", "{}"), POCKET_ERR_REQUEST);
-    // The calls and their results render back into the next prompt.
-    gp.tool_choice = nullptr;
+  Session s(m);
+  const char* tools = R"([{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
+      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+      {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}])";
+  ASSERT_EQ(pocket_session_set_tools(s.s, tools), POCKET_OK) << pocket_session_error(s.s);
+  ASSERT_EQ(pocket_session_add_message(s.s, "user", "Weather in Paris?"), POCKET_OK);
+  pocket_generate_params gp = greedy(64);
+  gp.tool_choice = "get_forecast";
+  EXPECT_EQ(pocket_session_generate(s.s, &gp, nullptr), POCKET_ERR_REQUEST);
+  EXPECT_NE(std::string(pocket_session_error(s.s)).find("get_forecast"), std::string::npos);
+  for (const char* choice : {"get_weather", "required"}) {
+    gp.tool_choice = choice;
     pocket_result r{};
     generate(s.s, gp, &r);
-    EXPECT_STRNE(r.finish_reason, "");
+    const auto calls = nlohmann::json::parse(r.tool_calls_json);
+    ASSERT_EQ(calls.size(), 1u) << r.tool_calls_json << " text: " << std::string(r.text, r.text_len);
+    EXPECT_EQ(calls[0]["type"], "function");
+    if (std::string(choice) != "required") {
+      EXPECT_EQ(calls[0]["function"]["name"], choice);
+    }
+    EXPECT_TRUE(nlohmann::json::parse(calls[0]["function"]["arguments"].get<std::string>()).is_object());
+    EXPECT_EQ(std::string(r.text, r.text_len), "");  // the markup is not content
+    const std::string id = calls[0]["id"];
+    ASSERT_EQ(pocket_session_add_tool_result(s.s, id.c_str(), "{\"temperature\": 21}"), POCKET_OK)
+        << pocket_session_error(s.s);
   }
-  pocket_model_free(m);
+  EXPECT_EQ(pocket_session_add_tool_result(s.s, "nosuchid1", "{}"), POCKET_ERR_REQUEST);
+  // The calls and their results render back into the next prompt.
+  gp.tool_choice = nullptr;
+  pocket_result r{};
+  generate(s.s, gp, &r);
+  EXPECT_STRNE(r.finish_reason, "");
 }
 
 TEST(Api, CancelFromAnotherThread) {
-  pocket_model* m = load(kSmol, nullptr);
+  const Model owner(kSmol, nullptr);
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
-  {
-    Session s(m);
-    ASSERT_EQ(pocket_session_add_message(s.s, "user", "count"), POCKET_OK);
-    // Cancelled before it starts: nothing generated, and the next generate runs normally.
+  Session s(m);
+  ASSERT_EQ(pocket_session_add_message(s.s, "user", "count"), POCKET_OK);
+  // Cancelled before it starts: nothing generated, and the next generate runs normally.
+  pocket_session_cancel(s.s);
+  pocket_result r{};
+  generate(s.s, greedy(5), &r);
+  EXPECT_STREQ(r.finish_reason, "cancelled");
+  EXPECT_EQ(r.n_generated_tokens, 0);
+  generate(s.s, greedy(5), &r);
+  EXPECT_STREQ(r.finish_reason, "length");
+  // Cancelled by another thread once text flows (the whole context would take thousands of
+  // tokens; print_special keeps every token's text flowing).
+  std::atomic<int> pieces{0};
+  std::atomic<bool> done{false};
+  pocket_generate_params gp = greedy(-1);
+  gp.print_special = 1;
+  gp.on_text = [](const char*, size_t, void* user) {
+    static_cast<std::atomic<int>*>(user)->fetch_add(1);
+    return 1;
+  };
+  gp.user_data = &pieces;
+  std::thread canceller([&] {
+    while (pieces.load() < 3 && !done.load()) std::this_thread::yield();
     pocket_session_cancel(s.s);
-    pocket_result r{};
-    generate(s.s, greedy(5), &r);
-    EXPECT_STREQ(r.finish_reason, "cancelled");
-    EXPECT_EQ(r.n_generated_tokens, 0);
-    generate(s.s, greedy(5), &r);
-    EXPECT_STREQ(r.finish_reason, "length");
-    // Cancelled by another thread once text flows (the whole context would take thousands of
-    // tokens; print_special keeps every token's text flowing).
-    std::atomic<int> pieces{0};
-    std::atomic<bool> done{false};
-    pocket_generate_params gp = greedy(-1);
-    gp.print_special = 1;
-    gp.on_text = [](const char*, size_t, void* user) {
-      static_cast<std::atomic<int>*>(user)->fetch_add(1);
-      return 1;
-    };
-    gp.user_data = &pieces;
-    std::thread canceller([&] {
-      while (pieces.load() < 3 && !done.load()) std::this_thread::yield();
-      pocket_session_cancel(s.s);
-    });
-    generate(s.s, gp, &r);
-    done = true;
-    canceller.join();
-    EXPECT_STREQ(r.finish_reason, "cancelled");
-    EXPECT_LT(r.n_generated_tokens, 1000);
-  }
-  pocket_model_free(m);
+  });
+  generate(s.s, gp, &r);
+  done = true;
+  canceller.join();
+  EXPECT_STREQ(r.finish_reason, "cancelled");
+  EXPECT_LT(r.n_generated_tokens, 1000);
 }
 
 TEST(Api, SessionsOfOneModelRunOnTwoThreads) {
-  pocket_model* m = load(kSmol, kSmolProj.c_str(), 1);
+  const Model owner(kSmol, kSmolProj.c_str(), 1);
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
   const auto ask = [&](const char* q) {
     Session s(m);
@@ -400,7 +399,6 @@ TEST(Api, SessionsOfOneModelRunOnTwoThreads) {
   t2.join();
   EXPECT_EQ(ta, a);
   EXPECT_EQ(tb, b);
-  pocket_model_free(m);
 }
 
 #ifdef POCKET_HAVE_CLI
@@ -410,15 +408,13 @@ void expect_same_as_cli(const std::string& model, const std::string& mmproj, con
   const auto cli = pocket::test::run_pocket("run -q -m " + shq(model) + " --mmproj " + shq(mmproj) + " --image " +
                                             shq(kImage) + " -p " + shq(prompt) + " -n 16 --temp 0");
   ASSERT_EQ(cli.status, 0) << cli.err;
-  pocket_model* m = load(model, mmproj.c_str());
+  const Model owner(model, mmproj.c_str());
+  pocket_model* m = owner.m;
   ASSERT_NE(m, nullptr);
-  {
-    Session s(m);
-    ASSERT_EQ(pocket_session_add_message(s.s, "user", prompt.c_str()), POCKET_OK);
-    ASSERT_EQ(pocket_session_add_image_file(s.s, kImage.c_str()), POCKET_OK);
-    EXPECT_EQ(generate(s.s, greedy(16)) + "\n", cli.out);
-  }
-  pocket_model_free(m);
+  Session s(m);
+  ASSERT_EQ(pocket_session_add_message(s.s, "user", prompt.c_str()), POCKET_OK);
+  ASSERT_EQ(pocket_session_add_image_file(s.s, kImage.c_str()), POCKET_OK);
+  EXPECT_EQ(generate(s.s, greedy(16)) + "\n", cli.out);
 }
 
 TEST(Api, SameAnswerAsPocketRun) {
