@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/engine.h"
+#include "sampling/json_schema.h"
 
 namespace pocket {
 
@@ -42,7 +43,14 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
     choice_.emplace(std::move(seqs));
   }
   json_.reset();
-  if (p.json_object) json_.emplace(pieces_);
+  if (p.grammar || p.json_object) {
+    if (!vocab_order_) {
+      vocab_order_.emplace(pieces_, sampler_.n_vocab());
+      for (int32_t id = 0; id < sampler_.n_vocab(); ++id)
+        if (tok_.is_eog(id)) eog_.push_back(id);
+    }
+    json_.emplace(pieces_, *vocab_order_, p.grammar ? p.grammar : json_object_grammar(), eog_);
+  }
   history_ = prompt;
   history_.reserve(prompt.size() + static_cast<size_t>(p.max_tokens < 0 ? n_ctx : p.max_tokens) + 1);
   forced_.clear();

@@ -2,15 +2,17 @@
 // the answer so far", shared by Session::generate (`pocket run`, compare) and the server's
 // Scheduler, so both draw the same tokens for the same seed and parameters:
 //   choose():  forced tokens (a closing JSON suffix), else the Sampler restricted by the
-//              active logit processor (tool-name choice, then JSON object);
+//              active logit processor (tool-name choice, then the JSON grammar);
 //   accept():  end of generation, the UTF-8 streamer (StreamDecoder), stop strings (text
-//              that may still grow into one is held back), the JSON object closing, the token
-//              budget and the context.
+//              that may still grow into one is held back), the JSON text completing, the
+//              token budget and the context.
 // The caller owns the model and the KV cache; a Generation never runs a forward pass.
-// Buffers are sized for the vocabulary at construction: choose/accept do not allocate.
+// Buffers are sized for the vocabulary at construction: choose/accept do not allocate (a
+// grammar's matcher grows its arena with the text, amortized).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,9 +33,11 @@ struct GenerationParams {
   bool print_control = false;        // every control token's text is kept (--special)
   std::vector<std::string> keep_control;  // else only these control tokens' text (tool-call markers)
   bool json_object = false;          // constrain the output to one JSON object
-  std::string json_suffix;           // appended to the text when that object completes
+  // Constrain the output to this grammar's texts (a compiled JSON Schema); wins over json_object.
+  std::shared_ptr<const Grammar> grammar;
+  std::string json_suffix;           // appended to the text when that object (or text) completes
   // The output must begin with one of these texts (special tokens parsed), e.g. the names of
-  // the tools a forced call may use; the JSON-object constraint (if set) applies after it.
+  // the tools a forced call may use; the JSON constraint (if set) applies after it.
   std::vector<std::string> choices;
 };
 
@@ -70,7 +74,9 @@ class Generation {
   Sampler sampler_;
   std::optional<StreamDecoder> stream_;
   std::optional<ChoiceConstraint> choice_;
-  std::optional<JsonObjectConstraint> json_;
+  std::optional<VocabOrder> vocab_order_;  // built on the first grammar-constrained request
+  std::vector<int32_t> eog_;
+  std::optional<GrammarConstraint> json_;
   std::vector<int32_t> history_;
   std::vector<int32_t> forced_;      // tokens to emit before sampling again
   size_t forced_next_ = 0;

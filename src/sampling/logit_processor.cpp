@@ -1,4 +1,4 @@
-// ChoiceConstraint and JsonObjectConstraint.
+// ChoiceConstraint, VocabOrder and GrammarConstraint.
 #include "sampling/logit_processor.h"
 
 #include <algorithm>
@@ -35,14 +35,62 @@ void ChoiceConstraint::accept(int32_t id) {
   if (active_) collect_next();
 }
 
-bool JsonObjectConstraint::allows(int32_t id) const {
-  if (!pieces_.is_text(id) || pieces_.piece(id).empty()) return false;
-  JsonObjectPrefix trial = state_;
-  return trial.push(pieces_.piece(id));
+VocabOrder::VocabOrder(const TokenPieces& pieces, int32_t n_vocab) {
+  for (int32_t id = 0; id < n_vocab; ++id)
+    if (pieces.is_text(id) && !pieces.piece(id).empty()) ids_.push_back(id);
+  std::sort(ids_.begin(), ids_.end(), [&](int32_t a, int32_t b) { return pieces.piece(a) < pieces.piece(b); });
+  lcp_.assign(ids_.size(), 0);
+  for (size_t k = 1; k < ids_.size(); ++k) {
+    const std::string_view a = pieces.piece(ids_[k - 1]), b = pieces.piece(ids_[k]);
+    size_t n = 0;
+    while (n < a.size() && n < b.size() && n < 0xFFFF && a[n] == b[n]) ++n;
+    lcp_[k] = static_cast<uint16_t>(n);
+  }
 }
 
-void JsonObjectConstraint::accept(int32_t id) {
-  if (pieces_.is_text(id)) state_.push(pieces_.piece(id));
+GrammarConstraint::GrammarConstraint(const TokenPieces& pieces, const VocabOrder& order,
+                                     std::shared_ptr<const Grammar> grammar, std::vector<int32_t> eog)
+    : pieces_(pieces), order_(order), grammar_(std::move(grammar)), eog_(std::move(eog)), m_(*grammar_) {
+  all_.reserve(order_.ids().size());
+}
+
+bool GrammarConstraint::allows(int32_t id) const {
+  if (std::find(eog_.begin(), eog_.end(), id) != eog_.end()) return m_.accepting();
+  if (!pieces_.is_text(id)) return false;
+  const std::string_view bytes = pieces_.piece(id);
+  if (bytes.empty()) return false;
+  size_t pushed = 0;
+  while (pushed < bytes.size() && m_.push(static_cast<uint8_t>(bytes[pushed]))) ++pushed;
+  for (size_t k = 0; k < pushed; ++k) m_.pop();
+  return pushed == bytes.size();
+}
+
+const std::vector<int32_t>* GrammarConstraint::enumerate() const {
+  all_.clear();
+  if (m_.accepting()) all_.insert(all_.end(), eog_.begin(), eog_.end());
+  const std::vector<int32_t>& ids = order_.ids();
+  const std::vector<uint16_t>& lcp = order_.lcp();
+  size_t depth = 0;  // bytes pushed: a prefix of the current token
+  for (size_t k = 0; k < ids.size();) {
+    while (depth > lcp[k]) {
+      m_.pop();
+      --depth;
+    }
+    const std::string_view bytes = pieces_.piece(ids[k]);
+    while (depth < bytes.size() && m_.push(static_cast<uint8_t>(bytes[depth]))) ++depth;
+    if (depth == bytes.size()) {
+      all_.push_back(ids[k++]);
+      continue;
+    }
+    // bytes[0..depth] is refused: so is every following token that starts with it.
+    for (++k; k < ids.size() && lcp[k] > depth; ++k) {}
+  }
+  for (; depth > 0; --depth) m_.pop();
+  return &all_;
+}
+
+void GrammarConstraint::accept(int32_t id) {
+  if (pieces_.is_text(id)) m_.advance(pieces_.piece(id));
 }
 
 }  // namespace pocket

@@ -2,19 +2,22 @@
 // the Sampler (transformers' LogitsProcessor idea). Each is usable from any generation
 // (`pocket run --json`, the server's response_format and forced tool calls):
 //   ChoiceConstraint      the output begins with one of a few token sequences (tool names);
-//   JsonObjectConstraint  the output is one JSON object; near the token budget its closing
-//                         text is forced.
+//   GrammarConstraint     the output is a text of a grammar (sampling/grammar.h): a JSON
+//                         Schema, or any JSON object; near the token budget its shortest
+//                         completion is forced.
 // A processor either lists the few tokens it allows (the others are masked before sampling)
 // or answers allows(id) for the sampler's candidates best-first (open-ended sets, where
-// checking the whole vocabulary every step would cost more than a few refused draws).
+// checking the whole vocabulary every step would cost more than a few refused draws); when
+// those keep being refused it can enumerate every allowed token.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "sampling/json_constraint.h"
+#include "sampling/grammar.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pocket {
@@ -27,6 +30,9 @@ class LogitProcessor {
   // The only tokens allowed next, or nullptr when the set is open-ended (ask allows()).
   virtual const std::vector<int32_t>* allowed_list() const { return nullptr; }
   virtual bool allows(int32_t id) const = 0;
+  // Every allowed token, for an open-ended set whose best candidates were refused; nullptr when
+  // the processor cannot enumerate (then the sampler keeps drawing).
+  virtual const std::vector<int32_t>* enumerate() const { return nullptr; }
   // The token chosen (sampled or forced) is fed back.
   virtual void accept(int32_t id) = 0;
 };
@@ -50,21 +56,42 @@ class ChoiceConstraint final : public LogitProcessor {
   bool active_ = true;
 };
 
-// One JSON object (JsonObjectPrefix over each token's bytes). Only text tokens with bytes
-// are allowed; control tokens and EOG are not, until the object is closed.
-class JsonObjectConstraint final : public LogitProcessor {
+// The text tokens with bytes, sorted by their bytes, with each one's common prefix length with
+// the one before: walking it tries every shared prefix once, and a refused prefix skips every
+// token that starts with it (a token trie, flattened).
+class VocabOrder {
  public:
-  explicit JsonObjectConstraint(const TokenPieces& pieces) : pieces_(pieces) {}
-  bool active() const override { return !state_.done(); }
+  explicit VocabOrder(const TokenPieces& pieces, int32_t n_vocab);
+  const std::vector<int32_t>& ids() const { return ids_; }
+  const std::vector<uint16_t>& lcp() const { return lcp_; }
+
+ private:
+  std::vector<int32_t> ids_;
+  std::vector<uint16_t> lcp_;  // [k] common prefix length of ids_[k] and ids_[k-1]; [0] = 0
+};
+
+// The output is a text of `grammar`: each candidate token's bytes are tried on the matcher
+// and undone. End-of-generation tokens (`eog`) are allowed once the text is complete; other
+// control tokens never are.
+class GrammarConstraint final : public LogitProcessor {
+ public:
+  GrammarConstraint(const TokenPieces& pieces, const VocabOrder& order, std::shared_ptr<const Grammar> grammar,
+                    std::vector<int32_t> eog);
+  bool active() const override { return !m_.done(); }
   bool allows(int32_t id) const override;
+  const std::vector<int32_t>* enumerate() const override;
   void accept(int32_t id) override;
-  bool done() const { return state_.done(); }
-  // Text that closes the object from here (to be forced when the budget runs out).
-  std::string closing_suffix() const { return state_.closing_suffix(); }
+  bool done() const { return m_.done(); }
+  // A shortest text completing the grammar from here (to be forced when the budget runs out).
+  std::string closing_suffix() const { return m_.closing_suffix(); }
 
  private:
   const TokenPieces& pieces_;
-  JsonObjectPrefix state_;
+  const VocabOrder& order_;
+  std::shared_ptr<const Grammar> grammar_;
+  std::vector<int32_t> eog_;
+  mutable GrammarMatcher m_;          // trial pushes are undone before returning
+  mutable std::vector<int32_t> all_;  // enumerate()'s answer
 };
 
 }  // namespace pocket

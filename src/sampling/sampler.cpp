@@ -42,6 +42,14 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
   }
   std::copy(logits, logits + n_vocab_, masked_.begin());
   for (int tries = 0; tries < kMaxTries; ++tries) {
+    if (tries == kQuickTries) {
+      if (const std::vector<int32_t>* all = proc->enumerate()) {
+        if (all->empty()) return -1;
+        std::fill(masked_.begin(), masked_.end(), kNone);
+        for (int32_t id : *all) masked_[id] = logits[id];
+        return sample(masked_.data(), history);
+      }
+    }
     const int32_t id = sample(masked_.data(), history);
     if (id < 0 || id >= n_vocab_ || masked_[id] == kNone) break;
     if (proc->allows(id)) return id;

@@ -32,13 +32,17 @@ class Sampler {
   int32_t sample(const float* logits, const std::vector<int32_t>& history);
   // The same, restricted to the tokens `proc` allows (sampling/logit_processor.h): a processor
   // with a short allowed list masks every other logit first; an open-ended one is asked about
-  // the sampler's choices best-first, a refused choice being masked and the draw repeated.
-  // Returns -1 when no allowed token was found in kMaxTries draws.
+  // the sampler's choices best-first, a refused choice being masked and the draw repeated;
+  // after kQuickTries refusals a processor that can enumerate its allowed set is asked for it
+  // and the draw is made among those. Returns -1 when no token is allowed (or none was found
+  // in kMaxTries draws).
   int32_t sample(const float* logits, const std::vector<int32_t>& history, const LogitProcessor* proc);
   // New parameters and seed, keeping the buffers (a server slot's next request).
   void reset(const SamplerParams& p);
   const SamplerParams& params() const { return p_; }
+  int32_t n_vocab() const { return n_vocab_; }
 
+  static constexpr int kQuickTries = 8;
   static constexpr int kMaxTries = 128;
 
  private:

@@ -13,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sampling/json_constraint.h"
 #include "runtime/scheduler.h"
 #include "test_util.h"
 
@@ -234,25 +233,6 @@ TEST(Scheduler, SteadyStateDecodeDoesNotAllocate) {
   drain(*b);
   EXPECT_GE(tokens.load(), 250);
   EXPECT_EQ(g_allocs.load(), 0);
-}
-
-TEST(JsonObjectPrefix, AcceptsObjectsRejectsRest) {
-  for (const char* ok : {"{}", "{\"a\":1}", "{\"a\":[1,2.5e-3,true,null,{\"b\":\"\\u00e9\\n\"}]}", "{ \"k\" : -0 }"}) {
-    JsonObjectPrefix p;
-    EXPECT_TRUE(p.push(ok)) << ok;
-    EXPECT_TRUE(p.done()) << ok;
-  }
-  for (const char* bad : {"[1]", "{1:2}", "{\"a\" 1}", "{\"a\":01}", "{\"a\":tru}", "{}x", "{\"a\":1,}", "{\"\x01\":1}"}) {
-    JsonObjectPrefix p;
-    EXPECT_FALSE(p.push(bad) && p.done()) << bad;
-  }
-  for (const char* prefix : {"{", "{\"ab", "{\"a\":", "{\"a\":[1,{\"b\":-", "{\"a\":\"x\\", "{\"a\":tr", "{\"a\":1.", "{\"a\":[]"}) {
-    JsonObjectPrefix p;
-    ASSERT_TRUE(p.push(prefix)) << prefix;
-    const std::string full = std::string(prefix) + p.closing_suffix();
-    EXPECT_TRUE(p.push(p.closing_suffix()) && p.done()) << full;
-    EXPECT_TRUE(nlohmann::json::parse(full, nullptr, false).is_object()) << full;
-  }
 }
 
 }  // namespace
