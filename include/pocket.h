@@ -195,8 +195,9 @@ typedef struct pocket_generate_params {
   const char* const* stop;     /* n_stop stop strings (excluded from the text); may be NULL */
   size_t n_stop;
   int32_t json_object;         /* 1: the answer is one JSON object */
-  const char* json_schema;     /* must be NULL: JSON Schema constraints are not in this version
-                                  (POCKET_ERR_UNSUPPORTED names it) */
+  const char* json_schema;     /* NULL, or a JSON Schema (text): the answer is JSON valid against it
+                                  (keywords in docs/structured-output.md; an unsupported one is
+                                  POCKET_ERR_UNSUPPORTED naming it); wins over json_object */
   const char* tool_choice;     /* with tools: NULL or "auto" (the model decides), "none" (no call parsed),
                                   "required" (a call to one of the tools) or a tool's name (a call to it);
                                   the last two are forced, their arguments constrained to a JSON object */

@@ -14,6 +14,7 @@
 #include "vision/checkpoint.h"
 #include "runtime/model_ref.h"
 #include "runtime/conversation.h"
+#include "sampling/json_schema.h"
 
 namespace pocket::cli {
 
@@ -27,6 +28,7 @@ void register_run(CLI::App& app) {
     SamplerParams sp;
     std::vector<std::string> stop;
     bool json = false;
+    std::string json_schema;  // file
     int64_t seed = -1;
     bool quiet = false;
     bool offline = false;
@@ -51,6 +53,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "Random seed (-1 = random)");
   cmd->add_option("--stop", a->stop, "Stop string (repeatable); generation ends before it");
   cmd->add_flag("--json", a->json, "Constrain the output to one JSON object");
+  cmd->add_option("--json-schema", a->json_schema, "Constrain the output to JSON valid against this JSON Schema file")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
   cmd->add_flag("--offline", a->offline, "Use only models already in the store (no download)");
   cmd->add_flag("--special", a->special, "Print control tokens (e.g. [/INST], <|im_end|>) in the output");
@@ -114,6 +118,7 @@ void register_run(CLI::App& app) {
     go.print_control = a->special;
     go.stop = a->stop;
     go.json_object = a->json;
+    if (!a->json_schema.empty()) go.grammar = compile_json_schema(read_file(a->json_schema));
     go.on_text = [](std::string_view piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);

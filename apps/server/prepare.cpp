@@ -152,6 +152,12 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   pr.suffix = p.forced_prefix;
   std::shared_ptr<GenRequest> gen = make_gen(st, build(st, pr, media), req.gen);
   gen->params.json_object = constrain;
+  gen->params.grammar = req.grammar;
+  try {
+    check_constraint_budget(gen->params, st.engine->tokenizer());
+  } catch (const Error& e) {
+    bad(e.what(), "invalid_value", "max_tokens");
+  }
   // The parser sees the call markers; no other control token reaches the content ([/INST] and
   // the like from a model that strays are not text).
   if (p.parse_tools) gen->params.keep_control = p.format.markers();

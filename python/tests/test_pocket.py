@@ -2,6 +2,7 @@
 to `pocket run` (another process) for the same prompt and image, streaming, errors carrying the
 library's message, and native memory released by context managers.
 Environment: POCKET_LIBRARY (libpocket.so), POCKET_CLI (the `pocket` binary), POCKET_SHARED_DIR."""
+import json
 import os
 import subprocess
 import unittest
@@ -67,8 +68,9 @@ class Errors(unittest.TestCase):
             with self.assertRaises(TypeError):
                 s.generate(frequency_penalty=0.5)  # not a parameter Pocket has: refused by name
             with self.assertRaises(pocket.PocketError) as cm:
-                s.generate(json_schema={"type": "object"})
+                s.generate(json_schema={"type": "object", "propertyNames": {"maxLength": 3}})
             self.assertEqual(cm.exception.status_name, "unsupported")
+            self.assertIn("propertyNames", cm.exception.message)
 
     def test_closed_handles(self):
         model = pocket.Model(MINISTRAL, n_threads=1)
@@ -112,6 +114,22 @@ class Conversation(unittest.TestCase):
             self.assertEqual(reply.tool_calls[0]["function"]["name"], "get_weather")
             s.add_tool_result(reply.tool_calls[0]["id"], '{"celsius": 21}')
             s.generate(temperature=0, max_tokens=4)
+
+    def test_json_schema_answer_validates(self):
+        # Checked by the jsonschema package (Debian's python3-jsonschema), not by Pocket.
+        import jsonschema
+        schema = {"type": "object", "properties": {
+            "city": {"type": "string", "maxLength": 10}, "day": {"type": "string", "format": "date"},
+            "mood": {"anyOf": [{"type": "null"}, {"enum": ["good", "bad"]}]}},
+            "required": ["city", "day", "mood"], "additionalProperties": False}
+        with pocket.Model(MINISTRAL, n_threads=1) as model:
+            for seed in (1, 2, 3):
+                with model.session() as s:
+                    s.add("user", "Plan a trip")
+                    reply = s.generate(temperature=1.0, seed=seed, max_tokens=40, json_schema=schema)
+                    jsonschema.Draft202012Validator(
+                        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(
+                            json.loads(reply.text))
 
     def test_closing_a_stream_early_cancels_it(self):
         with pocket.Model(SMOL, n_threads=1) as model, model.session() as s:

@@ -10,6 +10,7 @@
 
 #include "api/api_internal.h"
 #include "media/video_smolvlm.h"
+#include "sampling/json_schema.h"
 
 using namespace pocket;
 using namespace pocket::api;
@@ -60,10 +61,8 @@ void check_sampling(const pocket_generate_params& p) {
   if (p.n_stop > 0 && p.stop == nullptr) bad("stop", "is NULL with n_stop > 0");
   for (size_t i = 0; i < p.n_stop; ++i)
     if (p.stop[i] == nullptr || *p.stop[i] == '\0') bad("stop", "holds a NULL or empty string");
-  if (p.json_schema != nullptr)
-    refuse(POCKET_ERR_UNSUPPORTED, "json_schema: JSON Schema constraints are not supported in this version "
-                                   "(json_object constrains the answer to one JSON object)");
   if (p.completion != 0 && p.json_object != 0) bad("json_object", "needs a chat reply, not a completion");
+  if (p.completion != 0 && p.json_schema != nullptr) bad("json_schema", "needs a chat reply, not a completion");
   if (p.completion != 0 && p.tool_choice != nullptr) bad("tool_choice", "needs a chat reply, not a completion");
 }
 
@@ -229,6 +228,13 @@ pocket_status pocket_session_generate(pocket_session* session, const pocket_gene
     go.sampling = SamplerParams{p.temperature, p.top_k, p.top_p, p.min_p, p.repeat_penalty, p.repeat_last_n, p.seed};
     for (size_t i = 0; i < p.n_stop; ++i) go.stop.emplace_back(p.stop[i]);
     go.json_object = p.json_object != 0;
+    if (p.json_schema != nullptr) {
+      try {
+        go.grammar = compile_json_schema(p.json_schema);
+      } catch (const pocket::Error& e) {
+        refuse(POCKET_ERR_UNSUPPORTED, e.what());
+      }
+    }
     go.print_control = p.print_special != 0;
     go.cancel = &session->cancel;
     if (p.on_text != nullptr)

@@ -1,6 +1,8 @@
 // Parsing and validation of OpenAI request bodies (see openai_request.h).
 #include "chat/openai_request.h"
 
+#include "sampling/json_schema.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -245,11 +247,31 @@ OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& 
     const json* type = rf->is_object() ? field(*rf, "type") : nullptr;
     if (!type || !type->is_string()) bad("response_format", "'response_format' needs a string 'type'", "invalid_type");
     const std::string t = type->get<std::string>();
-    if (t == "json_object") r.json_object = true;
-    else if (t != "text") bad("response_format", fmt::format("response_format '{}' is not supported (text, json_object)", t), "unsupported_value");
+    if (t == "json_object") {
+      r.json_object = true;
+    } else if (t == "json_schema") {
+      // {"type": "json_schema", "json_schema": {"name", "schema", "strict", "description"}}.
+      // The schema is always enforced (strict or not): a superset of what strict promises.
+      const json* js = field(*rf, "json_schema");
+      if (!js || !js->is_object()) bad("response_format", "response_format json_schema needs a 'json_schema' object", "invalid_type");
+      const json* name = field(*js, "name");
+      if (name && !name->is_string()) bad("response_format", "'json_schema.name' must be a string", "invalid_type");
+      const json* strict = field(*js, "strict");
+      if (strict && !strict->is_boolean() && !strict->is_null()) bad("response_format", "'json_schema.strict' must be a boolean", "invalid_type");
+      const json* schema = field(*js, "schema");
+      if (!schema || !(schema->is_object() || schema->is_boolean()))
+        bad("response_format", "'json_schema.schema' must be a JSON Schema object", "invalid_type");
+      try {
+        r.grammar = compile_json_schema(schema->dump());
+      } catch (const Error& e) {
+        bad("response_format", e.what(), "unsupported_value");
+      }
+    } else if (t != "text") {
+      bad("response_format", fmt::format("response_format '{}' is not supported (text, json_object, json_schema)", t), "unsupported_value");
+    }
   }
-  if (r.json_object && (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed))
-    bad("response_format", "response_format json_object cannot be combined with a forced tool call");
+  if ((r.json_object || r.grammar) && (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kNamed))
+    bad("response_format", "response_format json_object or json_schema cannot be combined with a forced tool call");
   return r;
 }
 

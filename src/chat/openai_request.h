@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "chat/chat.h"
 #include "core/error.h"
+#include "sampling/grammar.h"
 
 namespace pocket {
 
@@ -72,6 +74,7 @@ struct OpenAiChatRequest {
   ToolChoice tool_choice = ToolChoice::kAuto;
   std::string tool_name;              // kNamed
   bool json_object = false;           // response_format {"type": "json_object"}
+  std::shared_ptr<const Grammar> grammar;  // response_format {"type": "json_schema"}, compiled
 };
 
 struct OpenAiCompletionRequest {

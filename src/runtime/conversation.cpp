@@ -105,7 +105,7 @@ Conversation::Reply Conversation::reply(GenerateOptions options, const std::stri
     POCKET_CHECK(tool_format_.has_value(), "this model's chat template has no tool-call format (tool_choice '{}')",
                  tool_choice);
     ForcedToolCall call = force_tool_call(*tool_format_, tools_, tool_choice == "required" ? "" : tool_choice);
-    POCKET_CHECK(!options.json_object, "a forced tool call cannot also be a JSON object answer");
+    POCKET_CHECK(!options.json_object && !options.grammar, "a forced tool call cannot also be a JSON object or JSON Schema answer");
     req.suffix = forced_prefix = std::move(call.prefix);
     options.choices = std::move(call.choices);
     options.json_object = true;

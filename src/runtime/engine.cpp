@@ -108,6 +108,7 @@ const float* Session::step(int32_t token) {
 GenerateResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
                                  const float* const* embd) {
   check_prompt_fits(prompt.size() + static_cast<size_t>(pos_), kv_.n_ctx);
+  check_constraint_budget(opt, engine_.tokenizer());
   GenerateResult r;
   Generation gen(engine_);
   gen.start(prompt, opt, kv_.n_ctx);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "runtime/engine.h"
 #include "sampling/json_schema.h"
 
@@ -60,6 +61,15 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   pending_.reserve(1024);
 }
 
+void check_constraint_budget(const GenerationParams& p, const Tokenizer& tok) {
+  if (p.max_tokens < 0 || (!p.grammar && !p.json_object)) return;
+  const Grammar& g = p.grammar ? *p.grammar : *json_object_grammar();
+  const std::string& shortest = g.min_text[g.root];
+  const int64_t need = static_cast<int64_t>(tok.encode(shortest, false, false).size());
+  POCKET_CHECK(p.max_tokens >= need, "max_tokens {} is below the {} tokens of the shortest JSON the schema allows ({})",
+               p.max_tokens, need, shortest.size() > 80 ? shortest.substr(0, 80) + "..." : shortest);
+}
+
 LogitProcessor* Generation::constraint() {
   if (choice_ && choice_->active()) return &*choice_;
   if (json_ && json_->active()) return &*json_;
@@ -80,13 +90,21 @@ int32_t Generation::choose(const float* logits) {
   LogitProcessor* c = constraint();
   if (!c) return sampler_.sample(logits, history_);
   const bool json = c == &*json_;
-  // Near the budget the object is closed: the shortest closing text is forced.
+  // Near the budget the text is closed: the shortest completion is forced once the tokens left
+  // are one more than its bytes (a token has at least one byte). Until then, close to the end,
+  // a candidate may only leave a completion that still fits after it, so the forced text never
+  // outruns the budget. Farther out a single token would have to lengthen the completion by
+  // kBudgetSlack bytes, and the check is skipped (it costs a completion per candidate).
   if (json && p_.max_tokens >= 0) {
+    constexpr int64_t kBudgetSlack = 256;
     const std::string suffix = json_->closing_suffix();
-    if (p_.max_tokens - n_gen_ <= static_cast<int64_t>(suffix.size()) + 1 && force(suffix)) {
+    const int64_t left = p_.max_tokens - n_gen_, bytes = static_cast<int64_t>(suffix.size());
+    if (left <= bytes + 1 && force(suffix)) {
       last_forced_ = true;
       return forced_[forced_next_++];
     }
+    const int64_t room = std::max<int64_t>(left - 2, 0);  // completion bytes allowed after this token
+    json_->set_budget(room < bytes + kBudgetSlack ? static_cast<size_t>(room) : GrammarConstraint::kNoBudget);
   }
   const int32_t id = sampler_.sample(logits, history_, c);
   if (id >= 0) return id;

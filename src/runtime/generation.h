@@ -41,6 +41,10 @@ struct GenerationParams {
   std::vector<std::string> choices;
 };
 
+// Refuses (pocket::Error) a max_tokens that cannot hold the shortest text the JSON constraint
+// allows: generation could only end in broken JSON.
+void check_constraint_budget(const GenerationParams& p, const Tokenizer& tok);
+
 enum class FinishReason { None, Eog, Stop, Length, Context, Cancelled, Error };
 // "eog", "stop" (stop string or closed JSON object), "length", "context", "cancelled", "error".
 const char* finish_reason_name(FinishReason r);

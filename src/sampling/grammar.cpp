@@ -49,7 +49,8 @@ Grammar::Sym Grammar::star(const Seq& s) {
 
 Grammar::Seq Grammar::repeat(const Seq& s, int64_t min, int64_t max) {
   Seq out;
-  for (int64_t i = 0; i < min; ++i) out = out + s;
+  out.reserve(s.size() * static_cast<size_t>(min) + 1);
+  for (int64_t i = 0; i < min; ++i) out.insert(out.end(), s.begin(), s.end());
   if (max < 0) return out + star(s);
   // (s (s (...)?)?)? : max - min optional copies, each inside the previous one.
   Sym tail{kEnd, 0};

@@ -26,6 +26,7 @@ using Sym = Grammar::Sym;
 
 constexpr int64_t kMaxCount = 10000;     // minItems, maxItems, minLength, maxLength
 constexpr int kMaxIntDigits = 16;
+constexpr int kMaxDepth = 64;            // nested schemas (the compiler recurses)
 
 const std::set<std::string, std::less<>> kKeywords = {
     "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
@@ -178,6 +179,12 @@ class SchemaCompiler {
   }
 
   Sym value(const json& s, const std::string& path) {
+    struct Depth {
+      int& d;
+      explicit Depth(int& x) : d(++x) {}
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > kMaxDepth) fail("json_schema: {}: schemas nested more than {} deep are not supported", path, kMaxDepth);
     if (g_.size() > kMaxGrammarSymbols) fail("json_schema: the schema compiles to more than {} symbols", kMaxGrammarSymbols);
     if (s.is_boolean()) {
       if (!s.get<bool>()) bad(path, "false", "admits no value");
@@ -424,6 +431,7 @@ class SchemaCompiler {
   Grammar g_;
   std::map<std::string, uint32_t> refs_;
   std::optional<Sym> ws_, char_, string_, integer_, number_, any_;
+  int depth_ = 0;
 };
 
 }  // namespace

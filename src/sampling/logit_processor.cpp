@@ -61,8 +61,9 @@ bool GrammarConstraint::allows(int32_t id) const {
   if (bytes.empty()) return false;
   size_t pushed = 0;
   while (pushed < bytes.size() && m_.push(static_cast<uint8_t>(bytes[pushed]))) ++pushed;
+  const bool ok = pushed == bytes.size() && fits();
   for (size_t k = 0; k < pushed; ++k) m_.pop();
-  return pushed == bytes.size();
+  return ok;
 }
 
 const std::vector<int32_t>* GrammarConstraint::enumerate() const {
@@ -79,7 +80,8 @@ const std::vector<int32_t>* GrammarConstraint::enumerate() const {
     const std::string_view bytes = pieces_.piece(ids[k]);
     while (depth < bytes.size() && m_.push(static_cast<uint8_t>(bytes[depth]))) ++depth;
     if (depth == bytes.size()) {
-      all_.push_back(ids[k++]);
+      if (fits()) all_.push_back(ids[k]);
+      ++k;
       continue;
     }
     // bytes[0..depth] is refused: so is every following token that starts with it.

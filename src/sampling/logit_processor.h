@@ -84,6 +84,10 @@ class GrammarConstraint final : public LogitProcessor {
   bool done() const { return m_.done(); }
   // A shortest text completing the grammar from here (to be forced when the budget runs out).
   std::string closing_suffix() const { return m_.closing_suffix(); }
+  // From now on a token is allowed only if the shortest completion after it has at most
+  // `bytes` bytes (kNoBudget: no limit). Keeps a forced completion within max_tokens.
+  static constexpr size_t kNoBudget = static_cast<size_t>(-1);
+  void set_budget(size_t bytes) { budget_ = bytes; }
 
  private:
   const TokenPieces& pieces_;
@@ -92,6 +96,8 @@ class GrammarConstraint final : public LogitProcessor {
   std::vector<int32_t> eog_;
   mutable GrammarMatcher m_;          // trial pushes are undone before returning
   mutable std::vector<int32_t> all_;  // enumerate()'s answer
+  size_t budget_ = kNoBudget;
+  bool fits() const { return budget_ == kNoBudget || m_.closing_suffix().size() <= budget_; }
 };
 
 }  // namespace pocket

@@ -155,7 +155,10 @@ TEST(ServerApi, ErrorStatuses) {
       {"{" + msgs + R"(,"temperature":9})", 400, "invalid_value"},
       {"{" + msgs + R"(,"stop":[1]})", 400, "invalid_type"},
       {"{" + msgs + R"(,"tool_choice":"required"})", 400, "invalid_value"},
-      {"{" + msgs + R"(,"response_format":{"type":"json_schema"}})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"response_format":{"type":"json_schema"}})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","patternProperties":{}}}}})",
+       400, "unsupported_value"},
+      {"{" + msgs + R"(,"response_format":{"type":"yaml"}})", 400, "unsupported_value"},
       // Text-only model (no --mmproj): images are refused before any fetch.
       {R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"tiny_32x24.png"}}]}]})", 400,
        "unsupported_value"},

@@ -2,7 +2,9 @@
 // and an http URL (served here on loopback, which the server is told to allow); path traversal and symlink escapes refused;
 // pixel and duration limits (413); a video_url part; forced and streamed tool calls on
 // Ministral 3; response_format json_object.
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "server_process.h"
 
@@ -223,6 +225,57 @@ TEST(ServerTools, JsonObjectResponseFormat) {
       EXPECT_TRUE(json::parse(content, nullptr, false).is_object()) << content;
     }
   }
+}
+
+// response_format json_schema: every reply, at any budget and temperature, validates against
+// the schema by Python's jsonschema (tests/sampling/validate_samples.py); an unsupported
+// keyword is a 400 that names it.
+TEST(ServerTools, JsonSchemaResponseFormat) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 1024");
+  auto c = srv.client();
+  const json schema = json::parse(R"({
+    "type": "object",
+    "properties": {
+      "city": {"type": "string", "maxLength": 12},
+      "when": {"type": "string", "format": "date"},
+      "rank": {"type": "integer", "minimum": 1, "maximum": 5},
+      "tags": {"type": "array", "items": {"enum": ["sun", "rain"]}, "maxItems": 3},
+      "note": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/code"}]}
+    },
+    "required": ["city", "when", "rank", "tags", "note"],
+    "additionalProperties": false,
+    "$defs": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}
+  })");
+  const std::string path = ::testing::TempDir() + "/pocket_server_schema.jsonl";
+  std::ofstream out(path);
+  int n = 0;
+  for (int max_tokens : {30, 45, 120}) {
+    for (double temp : {0.0, 1.0}) {
+      json body = chat_body("Where and when?", max_tokens);
+      body["temperature"] = temp;
+      body["seed"] = 42 + n;
+      body["response_format"] = {{"type", "json_schema"}, {"json_schema", {{"name", "trip"}, {"strict", true}, {"schema", schema}}}};
+      const HttpResult r = post_json(c, "/v1/chat/completions", body);
+      ASSERT_EQ(r.status, 200) << r.raw;
+      out << json{{"schema", schema}, {"text", r.body["choices"][0]["message"]["content"]}}.dump() << "\n";
+      ++n;
+    }
+  }
+  out.close();
+  const std::string cmd = "python3 " + std::string(POCKET_SOURCE_DIR) + "/tests/sampling/validate_samples.py " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  json body = chat_body("x", 8);
+  body["response_format"] = {{"type", "json_schema"}, {"json_schema", {{"name", "n"}, {"schema", {{"type", "array"}, {"uniqueItems", true}}}}}};
+  const HttpResult bad = post_json(c, "/v1/chat/completions", body);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.raw.find("uniqueItems"), std::string::npos) << bad.raw;
+  // A budget below the shortest valid reply is refused rather than cut into broken JSON.
+  body = chat_body("x", 4);
+  body["response_format"] = {{"type", "json_schema"}, {"json_schema", {{"name", "trip"}, {"schema", schema}}}};
+  const HttpResult small = post_json(c, "/v1/chat/completions", body);
+  EXPECT_EQ(small.status, 400) << small.raw;
+  EXPECT_EQ(small.body["error"]["param"], "max_tokens") << small.raw;
 }
 
 }  // namespace
