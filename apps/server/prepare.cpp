@@ -135,15 +135,36 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   // Forced calls: the prompt already holds the call's opening (name included when there is
   // one choice), and the arguments are constrained to a JSON object, as llama.cpp's server
   // forces them with a grammar.
-  std::string suffix;
+  // The arguments follow the tool's parameters schema where Pocket can enforce it (always for
+  // strict functions). Under tool_choice auto, strict functions hold every call the model opens.
+  std::string suffix, trigger;
   std::vector<std::string> choices;
+  std::vector<std::shared_ptr<const Grammar>> choice_grammars;
+  std::shared_ptr<const Grammar> grammar = req.grammar;
   bool constrain = req.json_object;
-  if (p.parse_tools && forced) {
-    ForcedToolCall call = force_tool_call(p.format, req.chat.tools, req.tool_choice == ToolChoice::kNamed ? req.tool_name : "");
-    p.forced_prefix = std::move(call.prefix);
-    choices = std::move(call.choices);
-    suffix = std::move(call.suffix);
-    constrain = true;
+  try {
+    if (p.parse_tools && forced) {
+      ForcedToolCall call = force_tool_call(p.format, req.chat.tools, req.tool_choice == ToolChoice::kNamed ? req.tool_name : "");
+      p.forced_prefix = std::move(call.prefix);
+      choices = std::move(call.choices);
+      suffix = std::move(call.suffix);
+      if (choices.empty()) grammar = call.grammars.at(0);
+      else choice_grammars = std::move(call.grammars);
+      constrain = true;
+    } else if (p.parse_tools) {
+      if (auto strict = strict_tool_calls(p.format, req.chat.tools, st.engine->tokenizer())) {
+        if (req.json_object || req.grammar)
+          bad("response_format cannot be combined with strict functions under tool_choice auto", "unsupported_value",
+              "response_format");
+        trigger = std::move(strict->trigger);
+        choices = std::move(strict->choices);
+        choice_grammars = std::move(strict->grammars);
+      }
+    }
+  } catch (const ApiError&) {
+    throw;
+  } catch (const Error& e) {
+    bad(e.what(), "unsupported_value", "tools");
   }
 
   // The forced prefix is Pocket's own structure (its control tokens are parsed).
@@ -152,7 +173,9 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   pr.suffix = p.forced_prefix;
   std::shared_ptr<GenRequest> gen = make_gen(st, build(st, pr, media), req.gen);
   gen->params.json_object = constrain;
-  gen->params.grammar = req.grammar;
+  gen->params.grammar = grammar;
+  gen->params.choice_grammars = std::move(choice_grammars);
+  gen->params.tool_trigger = std::move(trigger);
   try {
     check_constraint_budget(gen->params, st.engine->tokenizer());
   } catch (const Error& e) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "sampling/json_schema.h"
 
 namespace pocket {
 
@@ -112,12 +113,50 @@ std::vector<std::string> ToolCallFormat::markers() const {
   return m;
 }
 
+std::shared_ptr<const Grammar> tool_arguments_grammar(const nlohmann::ordered_json& function) {
+  const auto params = function.find("parameters");
+  if (params == function.end() || !params->is_object()) return nullptr;
+  const auto strict = function.find("strict");
+  try {
+    return compile_json_schema(params->dump());
+  } catch (const Error& e) {
+    if (strict != function.end() && strict->is_boolean() && strict->get<bool>())
+      fail("function '{}' is strict, and its parameters {}", function.value("name", ""), e.what());
+    return nullptr;
+  }
+}
+
+std::optional<TriggeredToolCalls> strict_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
+                                                    const Tokenizer& tok) {
+  if (!tools.is_array()) return std::nullopt;
+  bool any_strict = false;
+  for (const auto& t : tools)
+    if (t.contains("function")) any_strict = any_strict || t["function"].value("strict", false) == true;
+  if (!any_strict) return std::nullopt;
+  POCKET_CHECK(tok.token_id(f.call_start).has_value(),
+               "strict functions with tool_choice auto need the call marker '{}' to be one token; use tool_choice required",
+               f.call_start);
+  TriggeredToolCalls c;
+  c.trigger = f.call_start;
+  for (const auto& t : tools) {
+    if (!t.contains("function") || !t["function"].contains("name") || !t["function"]["name"].is_string()) continue;
+    const std::string name = t["function"]["name"].get<std::string>();
+    c.choices.push_back(f.syntax == ToolCallSyntax::kJsonObject ? "{\"name\": " + json(name).dump() + ", \"arguments\": "
+                                                                 : name + f.args_start);
+    c.grammars.push_back(tool_arguments_grammar(t["function"]));
+  }
+  return c;
+}
+
 ForcedToolCall force_tool_call(const ToolCallFormat& f, const nlohmann::ordered_json& tools, std::string name) {
   std::vector<std::string> names;
+  std::vector<const nlohmann::ordered_json*> functions;
   if (tools.is_array())
     for (const auto& t : tools)
-      if (t.contains("function") && t["function"].contains("name") && t["function"]["name"].is_string())
+      if (t.contains("function") && t["function"].contains("name") && t["function"]["name"].is_string()) {
         names.push_back(t["function"]["name"].get<std::string>());
+        functions.push_back(&t["function"]);
+      }
   POCKET_CHECK(!names.empty(), "a required tool call needs tools");
   POCKET_CHECK(name.empty() || std::find(names.begin(), names.end(), name) != names.end(),
                "tool_choice names '{}', which is not in the tools", name);
@@ -137,6 +176,8 @@ ForcedToolCall force_tool_call(const ToolCallFormat& f, const nlohmann::ordered_
     c.prefix = f.call_start + "{\"name\": " + nlohmann::json(name).dump() + ", \"arguments\": ";
     c.suffix = "}" + f.call_end;
   }
+  for (size_t i = 0; i < names.size(); ++i)
+    if (c.choices.empty() ? names[i] == name : true) c.grammars.push_back(tool_arguments_grammar(*functions[i]));
   return c;
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat.h"
+#include "sampling/grammar.h"
+#include "tokenizer/tokenizer.h"
 
 namespace pocket {
 
@@ -177,7 +180,28 @@ struct ForcedToolCall {
   std::string prefix;
   std::vector<std::string> choices;
   std::string suffix;
+  // The arguments' grammar: one per choice, or one for a named tool; nullptr = any JSON object
+  // (tool_arguments_grammar).
+  std::vector<std::shared_ptr<const Grammar>> grammars;
 };
+// The grammar a call's arguments are held to: the function's `parameters` JSON Schema. A
+// schema Pocket cannot enforce is an error for a `"strict": true` function (pocket::Error naming
+// the keyword) and any JSON object otherwise (nullptr), as OpenAI holds only strict functions
+// to their schema.
+std::shared_ptr<const Grammar> tool_arguments_grammar(const nlohmann::ordered_json& function);
+
+// tool_choice auto with `"strict": true` functions: the model decides whether to call, and each
+// call it opens (its `trigger`, the format's call marker) is then held to the tools' names
+// (`choices`, the text after the marker up to the arguments) and that tool's arguments grammar.
+// nullopt when no function is strict. Throws pocket::Error when a strict schema cannot be
+// enforced or the format's call marker is not a single token of `tok`.
+struct TriggeredToolCalls {
+  std::string trigger;
+  std::vector<std::string> choices;
+  std::vector<std::shared_ptr<const Grammar>> grammars;
+};
+std::optional<TriggeredToolCalls> strict_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
+                                                    const Tokenizer& tok);
 // `tools`: the request's OpenAI tool schemas; `name` "" = any of them (a single tool is then
 // named). Throws pocket::Error when `name` is not among the tools.
 ForcedToolCall force_tool_call(const ToolCallFormat& format, const nlohmann::ordered_json& tools, std::string name);

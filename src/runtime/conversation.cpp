@@ -109,7 +109,17 @@ Conversation::Reply Conversation::reply(GenerateOptions options, const std::stri
     req.suffix = forced_prefix = std::move(call.prefix);
     options.choices = std::move(call.choices);
     options.json_object = true;
+    if (options.choices.empty()) options.grammar = call.grammars.at(0);  // the arguments' schema (or any object)
+    else options.choice_grammars = std::move(call.grammars);
     options.json_suffix = std::move(call.suffix);
+  } else if (parse) {
+    if (auto strict = strict_tool_calls(*tool_format_, tools_, engine_.tokenizer())) {
+      POCKET_CHECK(!options.json_object && !options.grammar,
+                   "a JSON object or JSON Schema answer cannot be combined with strict functions under tool_choice auto");
+      options.tool_trigger = std::move(strict->trigger);
+      options.choices = std::move(strict->choices);
+      options.choice_grammars = std::move(strict->grammars);
+    }
   }
   const Prompt prompt = build_prompt(engine_, vision_, req, media_, session_.pool());
   // The parser must see the call markers; no other control token reaches the content.

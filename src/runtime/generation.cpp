@@ -38,20 +38,19 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   std::sort(keep.begin(), keep.end());
   stream_.emplace(tok_, !p.print_control, &pieces_, std::move(keep));
   choice_.reset();
-  if (!p.choices.empty()) {
-    std::vector<std::vector<int32_t>> seqs;
-    for (const std::string& c : p.choices) seqs.push_back(tok_.encode(c, false, true));
-    choice_.emplace(std::move(seqs));
+  choice_seqs_.clear();
+  for (const std::string& c : p.choices) choice_seqs_.push_back(tok_.encode(c, false, true));
+  trigger_id_ = -1;
+  in_call_ = false;
+  if (!p.tool_trigger.empty()) {
+    const auto id = tok_.token_id(p.tool_trigger);
+    POCKET_CHECK(id.has_value(), "the tool-call marker '{}' is not one token of this vocabulary", p.tool_trigger);
+    trigger_id_ = *id;
+  } else if (!choice_seqs_.empty()) {
+    choice_.emplace(choice_seqs_);
   }
   json_.reset();
-  if (p.grammar || p.json_object) {
-    if (!vocab_order_) {
-      vocab_order_.emplace(pieces_, sampler_.n_vocab());
-      for (int32_t id = 0; id < sampler_.n_vocab(); ++id)
-        if (tok_.is_eog(id)) eog_.push_back(id);
-    }
-    json_.emplace(pieces_, *vocab_order_, p.grammar ? p.grammar : json_object_grammar(), eog_);
-  }
+  if (trigger_id_ < 0 && (p.grammar || p.json_object)) constrain_json(p.grammar ? p.grammar : json_object_grammar());
   history_ = prompt;
   history_.reserve(prompt.size() + static_cast<size_t>(p.max_tokens < 0 ? n_ctx : p.max_tokens) + 1);
   forced_.clear();
@@ -59,6 +58,15 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   last_forced_ = false;
   pending_.clear();
   pending_.reserve(1024);
+}
+
+void Generation::constrain_json(std::shared_ptr<const Grammar> g) {
+  if (!vocab_order_) {
+    vocab_order_.emplace(pieces_, sampler_.n_vocab());
+    for (int32_t id = 0; id < sampler_.n_vocab(); ++id)
+      if (tok_.is_eog(id)) eog_.push_back(id);
+  }
+  json_.emplace(pieces_, *vocab_order_, g ? std::move(g) : json_object_grammar(), eog_);
 }
 
 void check_constraint_budget(const GenerationParams& p, const Tokenizer& tok) {
@@ -89,7 +97,7 @@ int32_t Generation::choose(const float* logits) {
   }
   LogitProcessor* c = constraint();
   if (!c) return sampler_.sample(logits, history_);
-  const bool json = c == &*json_;
+  const bool json = json_ && c == &*json_;
   // Near the budget the text is closed: the shortest completion is forced once the tokens left
   // are one more than its bytes (a token has at least one byte). Until then, close to the end,
   // a candidate may only leave a completion that still fits after it, so the forced text never
@@ -122,8 +130,19 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
   if (!last_forced_ && p_.stop_at_eog && tok_.is_eog(id)) return FinishReason::Eog;
   ++n_gen_;
   history_.push_back(id);
-  if (choice_ && choice_->active()) choice_->accept(id);
-  else if (json_) json_->accept(id);
+  if (choice_ && choice_->active()) {
+    choice_->accept(id);
+    // A tool was chosen: its arguments' grammar from here.
+    if (!choice_->active() && choice_->matched() >= 0 && !p_.choice_grammars.empty())
+      constrain_json(p_.choice_grammars[static_cast<size_t>(choice_->matched())]);
+    else if (!choice_->active() && in_call_ && !json_)
+      constrain_json(nullptr);
+  } else if (json_) {
+    json_->accept(id);
+  } else if (id == trigger_id_) {  // the model opens a call: hold it to the tools' names, then schemas
+    in_call_ = true;
+    choice_.emplace(choice_seqs_);
+  }
   stream_->push(id, pending_);
   for (const std::string& stop : p_.stop) {
     const size_t at = pending_.find(stop);
@@ -134,8 +153,14 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
     }
   }
   if (json_ && json_->done()) {
-    pending_ += p_.json_suffix;
-    return FinishReason::Stop;
+    if (in_call_) {  // a triggered call's arguments are complete: free text (or another call) follows
+      in_call_ = false;
+      json_.reset();
+      choice_.reset();
+    } else {
+      pending_ += p_.json_suffix;
+      return FinishReason::Stop;
+    }
   }
   release(out, false);
   if (p_.max_tokens >= 0 && n_gen_ >= p_.max_tokens) return FinishReason::Length;

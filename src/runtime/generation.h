@@ -39,6 +39,13 @@ struct GenerationParams {
   // The output must begin with one of these texts (special tokens parsed), e.g. the names of
   // the tools a forced call may use; the JSON constraint (if set) applies after it.
   std::vector<std::string> choices;
+  // With choices: the grammar the text after each choice is held to (a tool's arguments
+  // schema; nullptr = any JSON object), replacing `grammar` once a choice is made.
+  std::vector<std::shared_ptr<const Grammar>> choice_grammars;
+  // Calls the model chooses to make (tool_choice auto, strict tools): each time it writes this
+  // control token, `choices` (the tool names) and then that tool's choice_grammars constrain
+  // the call, and generation goes on after its arguments. Empty: choices apply from the start.
+  std::string tool_trigger;
 };
 
 // Refuses (pocket::Error) a max_tokens that cannot hold the shortest text the JSON constraint
@@ -81,6 +88,10 @@ class Generation {
   std::optional<VocabOrder> vocab_order_;  // built on the first grammar-constrained request
   std::vector<int32_t> eog_;
   std::optional<GrammarConstraint> json_;
+  void constrain_json(std::shared_ptr<const Grammar> g);
+  std::vector<std::vector<int32_t>> choice_seqs_;  // choices, tokenized
+  int32_t trigger_id_ = -1;                        // tool_trigger's token
+  bool in_call_ = false;                           // inside a triggered call
   std::vector<int32_t> history_;
   std::vector<int32_t> forced_;      // tokens to emit before sampling again
   size_t forced_next_ = 0;

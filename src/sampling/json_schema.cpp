@@ -197,10 +197,12 @@ class SchemaCompiler {
     }
     auto has = [&](const char* k) { return s.contains(k); };
     auto only = [&](const char* k, std::initializer_list<const char*> also) {
-      for (const auto& [key, v] : s.items())
+      for (const auto& item : s.items()) {
+        const std::string& key = item.key();
         if (key != k && kKeywords.count(key) && key != "$defs" && key != "definitions" &&
             std::none_of(also.begin(), also.end(), [&](const char* a) { return key == a; }))
           bad(path, key, fmt::format("next to '{}' is not supported", k));
+      }
     };
     if (has("$ref")) {
       only("$ref", {});

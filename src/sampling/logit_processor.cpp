@@ -28,7 +28,10 @@ void ChoiceConstraint::accept(int32_t id) {
   for (size_t c = 0; c < choices_.size(); ++c) {
     if (!alive_[c]) continue;
     if (choices_[c][pos_] != id) alive_[c] = 0;
-    else if (choices_[c].size() == pos_ + 1) done = true;
+    else if (choices_[c].size() == pos_ + 1 && !done) {
+      done = true;
+      matched_ = static_cast<int>(c);
+    }
   }
   ++pos_;
   active_ = !done && std::find(alive_.begin(), alive_.end(), 1) != alive_.end();

@@ -46,6 +46,8 @@ class ChoiceConstraint final : public LogitProcessor {
   const std::vector<int32_t>* allowed_list() const override { return &next_; }
   bool allows(int32_t id) const override;
   void accept(int32_t id) override;
+  // The choice the accepted tokens completed (-1 while none has).
+  int matched() const { return matched_; }
 
  private:
   void collect_next();
@@ -54,6 +56,7 @@ class ChoiceConstraint final : public LogitProcessor {
   std::vector<int32_t> next_;   // distinct tokens allowed next
   size_t pos_ = 0;
   bool active_ = true;
+  int matched_ = -1;
 };
 
 // The text tokens with bytes, sorted by their bytes, with each one's common prefix length with

@@ -227,6 +227,48 @@ TEST(ServerTools, JsonObjectResponseFormat) {
   }
 }
 
+// Strict functions: a forced call's arguments meet the chosen tool's schema (validated by
+// Python's jsonschema); a strict schema Pocket cannot enforce is a 400 naming the keyword.
+TEST(ServerTools, StrictFunctionArguments) {
+  ServerProcess srv("-m " + model_path("tiny-ministral3-f16.gguf") + " -c 1024");
+  auto c = srv.client();
+  json tools = json::parse(R"([
+    {"type": "function", "function": {"name": "book", "strict": true, "parameters": {"type": "object",
+      "properties": {"seats": {"type": "integer", "minimum": 1, "maximum": 9}, "day": {"type": "string", "format": "date"}},
+      "required": ["seats", "day"], "additionalProperties": false}}},
+    {"type": "function", "function": {"name": "cancel", "strict": true, "parameters": {"type": "object",
+      "properties": {"ref": {"type": "string", "pattern": "^[A-Z]{2}[0-9]{4}$"}}, "required": ["ref"], "additionalProperties": false}}}])");
+  const std::string path = ::testing::TempDir() + "/pocket_server_strict.jsonl";
+  std::ofstream out(path);
+  for (int seed = 1; seed <= 6; ++seed) {
+    json body = chat_body("Book two seats", 60);
+    body["tools"] = tools;
+    body["tool_choice"] = "required";
+    body["temperature"] = 1.0;
+    body["seed"] = seed;
+    const HttpResult r = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    const json& calls = r.body["choices"][0]["message"]["tool_calls"];
+    ASSERT_EQ(calls.size(), 1u) << r.raw;
+    const std::string name = calls[0]["function"]["name"];
+    const json& schema = tools[name == "book" ? 0 : 1]["function"]["parameters"];
+    out << json{{"schema", schema}, {"text", calls[0]["function"]["arguments"]}}.dump() << "\n";
+  }
+  out.close();
+  const std::string cmd = "python3 " + std::string(POCKET_SOURCE_DIR) + "/tests/sampling/validate_samples.py " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  tools[0]["function"]["parameters"]["properties"]["seats"]["multipleOf"] = 2;
+  for (const char* choice : {"required", "auto"}) {
+    json body = chat_body("Book", 20);
+    body["tools"] = tools;
+    body["tool_choice"] = choice;
+    const HttpResult bad = post_json(c, "/v1/chat/completions", body);
+    EXPECT_EQ(bad.status, 400) << choice;
+    EXPECT_NE(bad.raw.find("multipleOf"), std::string::npos) << bad.raw;
+  }
+}
+
 // response_format json_schema: every reply, at any budget and temperature, validates against
 // the schema by Python's jsonschema (tests/sampling/validate_samples.py); an unsupported
 // keyword is a 400 that names it.
