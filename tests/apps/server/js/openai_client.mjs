@@ -69,6 +69,25 @@ async function main() {
   const parsed = JSON.parse(js.choices[0].message.content);
   check(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'json_object content parses as an object');
 
+  // response_format json_schema through the client's parse() helper (message.parsed).
+  const verdict = {
+    type: 'object', additionalProperties: false, required: ['answer', 'n'],
+    properties: { answer: { enum: ['yes', 'no'] }, n: { type: 'integer', minimum: 0, maximum: 9 } },
+  };
+  for (const temperature of [0, 1]) {
+    const pc = await client.chat.completions.parse({
+      model, messages: [{ role: 'user', content: 'Yes or no?' }], max_tokens: 30, temperature, seed: 3,
+      response_format: { type: 'json_schema', json_schema: { name: 'verdict', strict: true, schema: verdict } },
+    });
+    const v = pc.choices[0].message.parsed;
+    check(v !== null && (v.answer === 'yes' || v.answer === 'no') && Number.isInteger(v.n) && v.n >= 0 && v.n <= 9 &&
+          Object.keys(v).length === 2, `json_schema parse() helper at temperature ${temperature}: ${JSON.stringify(v)}`);
+  }
+  await expectStatus(client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'x' }], max_tokens: 30,
+    response_format: { type: 'json_schema', json_schema: { name: 'v', schema: { type: 'string', format: 'hostname' } } },
+  }), 400, 'unsupported schema keyword');
+
   // An image as a data: URI.
   const b64 = readFileSync(imageFile).toString('base64');
   const img = await client.chat.completions.create({
@@ -111,6 +130,18 @@ async function main() {
     }
   }
   check(streamedName === 'get_weather' && streamedFinish === 'tool_calls', 'streamed tool call');
+
+  // A strict function: parse() gives the arguments parsed, and they meet its schema.
+  const strictDefs = [{ type: 'function', function: { name: 'book', strict: true, parameters: {
+    type: 'object', additionalProperties: false, required: ['seats', 'day'],
+    properties: { seats: { type: 'integer', minimum: 1, maximum: 4 }, day: { enum: ['mon', 'tue'] } } } } }];
+  const sp = await tools.chat.completions.parse({
+    model: 'any', messages: [{ role: 'user', content: 'Book a table' }], tools: strictDefs, tool_choice: 'required',
+    max_tokens: 40, temperature: 1, seed: 2,
+  });
+  const pa = sp.choices[0].message.tool_calls?.[0]?.function?.parsed_arguments;
+  check(pa && Number.isInteger(pa.seats) && pa.seats >= 1 && pa.seats <= 4 && (pa.day === 'mon' || pa.day === 'tue'),
+        `strict tool parsed_arguments: ${JSON.stringify(pa)}`);
   console.log('ALL OK');
 }
 
