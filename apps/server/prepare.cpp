@@ -15,15 +15,21 @@ namespace {
   throw ApiError(400, msg, "invalid_request_error", code, param);
 }
 
-GenerationParams generation_for(const OpenAiGenerationParams& g) {
-  // OpenAI semantics: temperature and nucleus only; no top-k, min-p or repetition penalty.
+GenerationParams generation_for(const OpenAiGenerationParams& g, int32_t n_vocab) {
+  // OpenAI semantics: temperature, nucleus, frequency / presence penalties and logit bias;
+  // top-k, min-p and the repetition penalty only when the request names them (extensions).
   GenerationParams p;
   SamplerParams& sp = p.sampling;
   sp.temperature = static_cast<float>(g.temperature);
-  sp.top_k = 0;
-  sp.min_p = 0;
+  sp.top_k = static_cast<int>(g.top_k);
+  sp.min_p = static_cast<float>(g.min_p);
   sp.top_p = static_cast<float>(g.top_p);
-  sp.repeat_penalty = 1.0f;
+  sp.repeat_penalty = static_cast<float>(g.repetition_penalty);
+  sp.frequency_penalty = static_cast<float>(g.frequency_penalty);
+  sp.presence_penalty = static_cast<float>(g.presence_penalty);
+  for (const auto& [id, bias] : g.logit_bias)
+    if (id >= n_vocab) bad(fmt::format("logit_bias names token {}, and the vocabulary has {}", id, n_vocab), "invalid_value", "logit_bias");
+  sp.logit_bias = g.logit_bias;
   sp.seed = g.seed ? *g.seed : 0xFFFFFFFFull;
   if (sp.seed == 0xFFFFFFFFull && g.seed) sp.seed = 0xFFFFFFFEull;  // a client's seed is never "random"
   p.max_tokens = g.max_tokens;
@@ -53,7 +59,7 @@ std::shared_ptr<GenRequest> make_gen(ServerState& st, Prompt prompt, const OpenA
         "context_length_exceeded", "messages");
   auto gen = std::make_shared<GenRequest>();
   gen->prompt = std::move(prompt.tokens);
-  gen->params = generation_for(g);
+  gen->params = generation_for(g, static_cast<int32_t>(st.engine->hparams().n_vocab));
   if (!prompt.embd.empty()) {
     auto owner = std::make_shared<Prompt>(std::move(prompt));
     gen->embd = owner->embd;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 namespace pocket {
@@ -135,7 +136,35 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
   if (const json* b = field(j, "best_of")) {
     if (!b->is_number_integer() || b->get<int64_t>() != 1) bad("best_of", "only best_of = 1 is supported", "unsupported_value");
   }
-  for (const char* name : {"presence_penalty", "frequency_penalty"}) number(j, name, 0.0, -2.0, 2.0);
+  g.presence_penalty = number(j, "presence_penalty", 0.0, -2.0, 2.0);
+  g.frequency_penalty = number(j, "frequency_penalty", 0.0, -2.0, 2.0);
+  g.min_p = number(j, "min_p", 0.0, 0.0, 1.0);
+  g.repetition_penalty = number(j, "repetition_penalty", 1.0, 0.01, 10.0);
+  if (const json* k = field(j, "top_k")) {
+    if (!k->is_number_integer() || k->get<int64_t>() < 0) bad("top_k", "'top_k' must be a non-negative integer", "invalid_type");
+    g.top_k = std::min<int64_t>(k->get<int64_t>(), 1 << 20);
+  }
+  if (const json* lb = field(j, "logit_bias")) {
+    // {"token id": bias}: the id as a decimal string (OpenAI's form), the bias in [-100, 100].
+    if (!lb->is_object()) bad("logit_bias", "'logit_bias' must be an object of token id -> bias", "invalid_type");
+    if (lb->size() > 1024) bad("logit_bias", "at most 1024 logit_bias entries");
+    for (const auto& [key, value] : lb->items()) {
+      int64_t id = -1;
+      const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc() || end != key.data() + key.size() || id < 0 || id > INT32_MAX)
+        bad("logit_bias", fmt::format("logit_bias key '{}' is not a token id", key));
+      if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < -100 || value.get<double>() > 100)
+        bad("logit_bias", "logit_bias values must be numbers between -100 and 100");
+      g.logit_bias.emplace_back(static_cast<int32_t>(id), value.get<float>());
+    }
+  }
+  // Known OpenAI fields Pocket does not implement: refused by name rather than ignored.
+  if (const json* t = field(j, "top_logprobs"); t && !(t->is_number_integer() && t->get<int64_t>() == 0))
+    bad("top_logprobs", "top_logprobs are not supported (logprobs are not)", "unsupported_value");
+  if (const json* m = field(j, "modalities"); m && *m != json::array({"text"}))
+    bad("modalities", "only the text modality is supported", "unsupported_value");
+  for (const char* name : {"audio", "prediction", "reasoning_effort", "web_search_options"})
+    if (field(j, name)) bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
   return g;
 }
 

@@ -65,6 +65,13 @@ struct OpenAiGenerationParams {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
+  double presence_penalty = 0;        // OpenAI's, over the sampler's penalty window
+  double frequency_penalty = 0;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> bias in [-100, 100]
+  // Extensions (llama.cpp / vLLM names), off unless given:
+  int64_t top_k = 0;
+  double min_p = 0;
+  double repetition_penalty = 1.0;
 };
 
 struct OpenAiChatRequest {

@@ -1,5 +1,7 @@
-// Sampler implementation. Penalty rule as llama.cpp src/llama-sampling.cpp and transformers'
-// RepetitionPenaltyLogitsProcessor (divide positive logits, multiply negative ones); top-p
+// Sampler implementation. Penalty rule as llama.cpp src/llama-sampling.cpp
+// (llama_sampler_penalties_apply) and transformers' RepetitionPenaltyLogitsProcessor: divide
+// positive logits by the repetition penalty, multiply negative ones, then subtract
+// count * frequency_penalty + (count > 0) * presence_penalty (OpenAI's definition); top-p
 // keeps the smallest prefix reaching p; min-p is relative to the top probability. All three
 // truncations act on the tempered distribution (the order is in sampler.h).
 #include "sampling/sampler.h"
@@ -59,24 +61,28 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
 }
 
 int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
-  const bool penalize = p_.repeat_penalty != 1.0f && p_.repeat_last_n != 0 && !history.empty();
-  if (p_.temperature <= 0.0f && !penalize) return argmax(logits, n_vocab_);
+  const bool any_penalty = p_.repeat_penalty != 1.0f || p_.frequency_penalty != 0.0f || p_.presence_penalty != 0.0f;
+  const bool penalize = any_penalty && p_.repeat_last_n != 0 && !history.empty();
+  if (p_.temperature <= 0.0f && !penalize && p_.logit_bias.empty()) return argmax(logits, n_vocab_);
 
   // Temperature first: every truncation below sees the tempered distribution.
   const float inv_t = p_.temperature > 0.0f ? 1.0f / p_.temperature : 1.0f;
   cand_.clear();
   for (int32_t i = 0; i < n_vocab_; ++i) cand_.push_back({i, logits[i], 0.0f});
+  for (const auto& [id, bias] : p_.logit_bias)
+    if (id >= 0 && id < n_vocab_) cand_[id].logit += bias;
   if (penalize) {
     const size_t n = p_.repeat_last_n < 0 ? history.size() : std::min<size_t>(history.size(), p_.repeat_last_n);
+    for (size_t i = history.size() - n; i < history.size(); ++i)
+      if (history[i] >= 0 && history[i] < n_vocab_) ++seen_[history[i]];
     for (size_t i = history.size() - n; i < history.size(); ++i) {
       const int32_t id = history[i];
-      if (id < 0 || id >= n_vocab_ || seen_[id]) continue;
-      seen_[id] = 1;
+      if (id < 0 || id >= n_vocab_ || seen_[id] == 0) continue;
       float& l = cand_[id].logit;
       l = l > 0 ? l / p_.repeat_penalty : l * p_.repeat_penalty;
+      l -= static_cast<float>(seen_[id]) * p_.frequency_penalty + p_.presence_penalty;
+      seen_[id] = 0;  // once per distinct token; also leaves the counts zeroed for the next call
     }
-    for (size_t i = history.size() - n; i < history.size(); ++i)
-      if (history[i] >= 0 && history[i] < n_vocab_) seen_[history[i]] = 0;
   }
   if (p_.temperature <= 0.0f) {
     return std::max_element(cand_.begin(), cand_.end(), [](const Cand& a, const Cand& b) { return a.logit < b.logit; })->id;

@@ -2,13 +2,14 @@
 // Order, as transformers' generate builds its processor list (ref: huggingface/transformers
 // src/transformers/generation/utils.py _get_logits_processor: processors such as
 // RepetitionPenaltyLogitsProcessor first, then the warpers TemperatureLogitsWarper,
-// TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper): repetition penalty -> temperature ->
-// top-k -> top-p -> min-p -> seeded draw. Greedy (temperature <= 0) takes the arg-max after the
-// penalty. Buffers are sized once for the vocabulary, so sampling does not allocate per token.
+// TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper): logit bias -> penalties (repetition,
+// then OpenAI's frequency and presence) -> temperature -> top-k -> top-p -> min-p -> seeded
+// draw. Greedy (temperature <= 0) takes the arg-max after bias and penalties. Buffers are sized once for the vocabulary, so sampling does not allocate per token.
 #pragma once
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace pocket {
@@ -21,8 +22,11 @@ struct SamplerParams {
   float top_p = 0.95f;         // >= 1: off
   float min_p = 0.05f;         // <= 0: off
   float repeat_penalty = 1.0f; // 1: off
-  int repeat_last_n = 64;
+  int repeat_last_n = 64;      // the window of every penalty (-1: the whole history)
   uint64_t seed = 0xFFFFFFFFull;  // 0xFFFFFFFF: random seed
+  float frequency_penalty = 0; // OpenAI: minus this times the token's count in the window
+  float presence_penalty = 0;  // OpenAI: minus this once if the token is in the window
+  std::vector<std::pair<int32_t, float>> logit_bias;  // added to those tokens' logits
 };
 
 class Sampler {
@@ -54,7 +58,7 @@ class Sampler {
   SamplerParams p_;
   int32_t n_vocab_;
   std::vector<Cand> cand_;
-  std::vector<uint8_t> seen_;
+  std::vector<uint32_t> seen_;  // [n_vocab] count in the penalty window (zeroed after use)
   std::vector<float> masked_;  // [n_vocab] logits copy for constrained sampling
   std::mt19937_64 rng_;
 };

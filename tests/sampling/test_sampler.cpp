@@ -184,6 +184,73 @@ TEST(Sampler, RepetitionPenalty) {
   EXPECT_EQ(s.sample(neg.data(), {0}), 1);  // -1*2 = -2 < -1.5
 }
 
+// OpenAI's definition: logit - count * frequency_penalty - (count > 0) * presence_penalty, over
+// the penalty window; logit_bias is added first. Expected choices worked out by hand.
+TEST(Sampler, FrequencyPresencePenaltiesAndLogitBias) {
+  SamplerParams p;
+  p.temperature = 0;
+  std::vector<float> l = {2.0f, 2.2f, 0.0f, -1.0f};
+  {
+    p.presence_penalty = 0.3f;  // 2.2 - 0.3 = 1.9 < 2.0
+    Sampler s(p, 4);
+    EXPECT_EQ(s.sample(l.data(), {}), 1);
+    EXPECT_EQ(s.sample(l.data(), {1}), 0);
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1}), 0);  // presence counts once
+  }
+  {
+    p.presence_penalty = 0;
+    p.frequency_penalty = 0.1f;  // once: 2.1 > 2.0; three times: 1.9 < 2.0
+    Sampler s(p, 4);
+    EXPECT_EQ(s.sample(l.data(), {1}), 1);
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1}), 0);
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1}), 0);  // counts are not carried between calls
+    EXPECT_EQ(s.sample(l.data(), {1}), 1);
+  }
+  {
+    p.frequency_penalty = 0.1f;
+    p.repeat_last_n = 2;  // the window: only the last two tokens count
+    Sampler s(p, 4);
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1, 2, 3}), 1);     // none in the window: 2.2
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1, 1, 2}), 1);     // one: 2.1 > 2.0
+    p.repeat_last_n = -1;                                   // the whole history: four, 1.8 < 2.0
+    s.reset(p);
+    EXPECT_EQ(s.sample(l.data(), {1, 1, 1, 1, 2}), 0);
+  }
+  {
+    p.frequency_penalty = 0;
+    p.repeat_last_n = 64;
+    p.logit_bias = {{3, 3.5f}};  // -1 + 3.5 = 2.5
+    Sampler s(p, 4);
+    EXPECT_EQ(s.sample(l.data(), {}), 3);
+    p.logit_bias = {{1, -100.0f}, {0, -100.0f}};
+    s.reset(p);
+    EXPECT_EQ(s.sample(l.data(), {}), 2);
+  }
+}
+
+TEST(Sampler, PenalizedFrequenciesFollowTheirSoftmax) {
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0;
+  p.seed = 9;
+  p.frequency_penalty = 0.5f;
+  p.presence_penalty = 0.25f;
+  p.logit_bias = {{2, 0.75f}};
+  const std::vector<float> l = {0.5f, 1.0f, 0.0f, 0.2f};
+  const std::vector<int32_t> history = {1, 1, 3};
+  // Expected in double: logit + bias - count * 0.5 - (count > 0) * 0.25.
+  const double adj[4] = {0.5, 1.0 - 2 * 0.5 - 0.25, 0.0 + 0.75, 0.2 - 0.5 - 0.25};
+  double z = 0;
+  for (double a : adj) z += std::exp(a);
+  Sampler s(p, 4);
+  std::vector<int> count(4, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) ++count[s.sample(l.data(), history)];
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(count[i] / double(n), std::exp(adj[i]) / z, 0.015) << i;
+}
+
 // A choice constraint allows exactly the tokens the still-matching choices continue with,
 // whatever the logits prefer, and ends when one choice is complete.
 TEST(Sampler, ChoiceConstraintWalksTheChoices) {

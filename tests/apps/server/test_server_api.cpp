@@ -159,6 +159,16 @@ TEST(ServerApi, ErrorStatuses) {
       {"{" + msgs + R"(,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","patternProperties":{}}}}})",
        400, "unsupported_value"},
       {"{" + msgs + R"(,"response_format":{"type":"yaml"}})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"logit_bias":{"abc":1}})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"logit_bias":{"5":101}})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"logit_bias":{"99999999":1}})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"logit_bias":[1]})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"frequency_penalty":3})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"top_k":-1})", 400, "invalid_type"},
+      {"{" + msgs + R"(,"min_p":2})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"top_logprobs":3})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"reasoning_effort":"low"})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"modalities":["text","audio"]})", 400, "unsupported_value"},
       // Text-only model (no --mmproj): images are refused before any fetch.
       {R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"tiny_32x24.png"}}]}]})", 400,
        "unsupported_value"},
@@ -180,6 +190,39 @@ TEST(ServerApi, ErrorStatuses) {
   EXPECT_TRUE(json::parse(nf->body)["error"]["message"].is_string());
   // The server is still fine after all of that.
   EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+// Sampling parameters reach the sampler: a +100 logit_bias makes every generated token that
+// token (the text is one piece repeated), and penalties and the extensions are accepted.
+TEST(ServerApi, LogitBiasAndPenaltiesAreHonoured) {
+  ServerProcess srv(args_main());
+  auto c = srv.client(kKey);
+  for (int id : {300, 1234}) {
+    json body = chat_body("Say something", 6);
+    body["temperature"] = 0.7;
+    body["seed"] = 1;
+    body["logit_bias"] = {{std::to_string(id), 100}};
+    const HttpResult r = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    EXPECT_EQ(r.body["usage"]["completion_tokens"], 6);
+    const std::string text = r.body["choices"][0]["message"]["content"];
+    ASSERT_FALSE(text.empty());
+    // Six copies of one piece (the first may lose its leading space to the streamer's rule).
+    const std::string piece = text.substr(text.size() - text.size() / 6 * 1);
+    bool repeated = text.size() >= piece.size() * 5;
+    for (size_t k = 1; k <= 5 && repeated; ++k)
+      repeated = text.compare(text.size() - k * piece.size(), piece.size(), piece) == 0;
+    EXPECT_TRUE(repeated) << id << ": " << text;
+  }
+  json body = chat_body("Say something", 8);
+  body["frequency_penalty"] = 1.5;
+  body["presence_penalty"] = 0.5;
+  body["top_k"] = 20;
+  body["min_p"] = 0.05;
+  body["repetition_penalty"] = 1.1;
+  body["top_logprobs"] = 0;
+  body["modalities"] = {"text"};
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", body).status, 200);
 }
 
 TEST(ServerApi, MetricsArePrometheusText) {
