@@ -32,6 +32,13 @@ struct Answer {
   std::optional<ToolCallParser> parser;
   std::string content;            // non-streaming: all content
   std::vector<ToolCall> calls;
+  // Streaming: a call goes out as OpenAI streams it — index, id, type and name first, then its
+  // arguments in fragments as they are generated. `open` = the current call's head was sent.
+  struct {
+    bool open = false;
+    size_t index = 0;      // the next call's index in the stream
+    size_t args_sent = 0;  // bytes of the open call's arguments already sent
+  } streaming;
   bool started = false, finished = false;
   double last_write = 0;
   bool counted = false;
@@ -84,6 +91,45 @@ json tool_call_delta(const ToolCall& c, size_t index) {
   return j;
 }
 
+// The tool-call deltas this step adds: the rest of a call that was being streamed, whole calls
+// that completed unseen (formats whose name comes last), then the head and new arguments of
+// the call now being generated (name-then-arguments formats, once its arguments began).
+std::vector<json> tool_call_deltas(Answer& a, size_t calls_before) {
+  std::vector<json> out;
+  auto& s = a.streaming;
+  for (size_t i = calls_before; i < a.calls.size(); ++i) {
+    const ToolCall& c = a.calls[i];
+    if (s.open) {  // the call that was streaming has ended: its last fragment
+      s.open = false;
+      const std::string& raw = c.raw_arguments;
+      if (s.args_sent < raw.size())
+        out.push_back(json{{"index", s.index}, {"function", {{"arguments", raw.substr(s.args_sent)}}}});
+      ++s.index;
+      continue;
+    }
+    out.push_back(tool_call_delta(c, s.index++));
+  }
+  const ToolCallParser& p = *a.parser;
+  const bool generating = p.in_tool_call() && !p.partial_name().empty() && !p.partial_arguments().empty();
+  if (s.open && !generating && a.calls.size() == calls_before) {
+    s.open = false;  // the streamed call turned out invalid (an error, not a call): move on
+    ++s.index;
+  }
+  if (!generating) return out;
+  if (!s.open) {
+    s.open = true;
+    s.args_sent = 0;
+    out.push_back(json{{"index", s.index}, {"id", p.current_call_id()}, {"type", "function"},
+                       {"function", {{"name", std::string(p.partial_name())}, {"arguments", ""}}}});
+  }
+  const std::string_view args = p.partial_arguments();
+  if (args.size() > s.args_sent) {
+    out.push_back(json{{"index", s.index}, {"function", {{"arguments", std::string(args.substr(s.args_sent))}}}});
+    s.args_sent = args.size();
+  }
+  return out;
+}
+
 // A generation that failed or was cancelled ends the answer with an error body (framed by
 // `before`/`after`); true when it did.
 bool failed(Answer& a, httplib::DataSink& sink, const char* before, const char* after) {
@@ -119,10 +165,12 @@ bool stream_step(Answer& a, httplib::DataSink& sink) {
     c["choices"] = json::array({a.choice_delta(json{{"content", content}}, nullptr)});
     if (!write_event(sink, c)) return false;
   }
-  for (size_t i = calls_before; i < a.calls.size(); ++i) {
-    json c = a.chunk_base();
-    c["choices"] = json::array({a.choice_delta(json{{"tool_calls", json::array({tool_call_delta(a.calls[i], i)})}}, nullptr)});
-    if (!write_event(sink, c)) return false;
+  if (a.parser) {
+    for (json& d : tool_call_deltas(a, calls_before)) {
+      json c = a.chunk_base();
+      c["choices"] = json::array({a.choice_delta(json{{"tool_calls", json::array({std::move(d)})}}, nullptr)});
+      if (!write_event(sink, c)) return false;
+    }
   }
   if (!done) {
     // An empty SSE comment line probes the connection while nothing is produced.

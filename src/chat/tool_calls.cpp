@@ -229,6 +229,10 @@ ToolCallParser::ToolCallParser(ToolCallFormat format, ToolCallParserOptions opti
 
 bool ToolCallParser::in_tool_call() const { return state_ != State::kContent; }
 
+std::string ToolCallParser::current_call_id() const {
+  return !call_id_.empty() ? call_id_ : make_tool_call_id(opt_.id_seed, n_calls_);
+}
+
 bool ToolCallParser::watching(Marker m) const {
   if (markers_[m].empty()) return false;
   switch (state_) {

@@ -130,6 +130,8 @@ class ToolCallParser {
   // so far are the whole object's text.
   std::string_view partial_name() const { return name_; }
   std::string_view partial_arguments() const { return raw_; }
+  // The id the current call will be reported with (the model's own [CALL_ID] once written).
+  std::string current_call_id() const;
   // Number of valid calls reported so far.
   uint64_t calls_reported() const { return n_calls_; }
 

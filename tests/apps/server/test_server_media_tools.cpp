@@ -127,25 +127,56 @@ TEST(ServerTools, ForcedAndStreamedToolCalls) {
   const HttpResult f = post_json(c, "/v1/chat/completions", follow);
   EXPECT_EQ(f.status, 200) << f.raw;
 
-  // Streamed: tool_calls deltas, finish_reason tool_calls.
-  body["stream"] = true;
-  body["tool_choice"] = "required";
-  body["tools"] = json::array({kTools[1]});
-  auto s = c.Post("/v1/chat/completions", body.dump(), "application/json");
-  ASSERT_TRUE(s);
-  std::string name, finish;
-  for (const auto& e : sse_events(s->body)) {
-    if (e == "[DONE]") continue;
-    const json j = json::parse(e);
-    const json& d = j["choices"][0]["delta"];
-    if (d.contains("tool_calls")) {
-      EXPECT_EQ(d["tool_calls"][0]["index"], 0);
-      name = d["tool_calls"][0]["function"]["name"];
+  // Streamed as OpenAI streams calls: the first delta of index 0 carries id, type and name
+  // (arguments ""), the next ones only argument fragments, as they are generated; joined, they
+  // are the same call as the non-streamed answer (greedy), and finish_reason is tool_calls.
+  // The third tool's arguments take hundreds of tokens: they arrive over many steps, so the
+  // stream carries them in several fragments.
+  const json long_tool = json::parse(R"({"type": "function", "function": {"name": "write_note", "strict": true,
+      "parameters": {"type": "object", "properties": {"text": {"type": "string", "minLength": 300, "maxLength": 300}},
+      "required": ["text"], "additionalProperties": false}}})");
+  for (const json& tool : {kTools[1], kTools[0], long_tool}) {
+    const bool long_args = tool["function"]["name"] == "write_note";
+    body["max_tokens"] = long_args ? 600 : 40;
+    body["tool_choice"] = "required";
+    body["tools"] = json::array({tool});
+    body["stream"] = false;
+    const HttpResult whole = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(whole.status, 200) << whole.raw;
+    const json& expect = whole.body["choices"][0]["message"]["tool_calls"][0];
+    body["stream"] = true;
+    auto s = c.Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(s);
+    std::string id, name, args, finish;
+    int heads = 0, fragments = 0;
+    for (const auto& e : sse_events(s->body)) {
+      if (e == "[DONE]") continue;
+      const json j = json::parse(e);
+      const json& d = j["choices"][0]["delta"];
+      if (d.contains("tool_calls")) {
+        const json& t = d["tool_calls"][0];
+        EXPECT_EQ(t["index"], 0);
+        if (t.contains("id")) {
+          ++heads;
+          id = t["id"];
+          name = t["function"]["name"];
+          EXPECT_EQ(t["type"], "function");
+        } else {
+          ++fragments;
+          EXPECT_FALSE(t["function"].contains("name"));
+        }
+        args += t["function"]["arguments"].get<std::string>();
+      }
+      if (!j["choices"][0]["finish_reason"].is_null()) finish = j["choices"][0]["finish_reason"];
     }
-    if (!j["choices"][0]["finish_reason"].is_null()) finish = j["choices"][0]["finish_reason"];
+    EXPECT_EQ(heads, 1);
+    if (long_args) EXPECT_GE(fragments, 2) << s->body;
+    EXPECT_EQ(name, tool["function"]["name"]);
+    EXPECT_EQ(id.size(), 9u);  // ids differ between requests; the form is mistral-common's
+    EXPECT_EQ(args, expect["function"]["arguments"]) << s->body;
+    EXPECT_EQ(finish, "tool_calls");
   }
-  EXPECT_EQ(name, "get_time");
-  EXPECT_EQ(finish, "tool_calls");
+  body["max_tokens"] = 40;
 
   // required with several tools: the model picks one of the offered names.
   body["stream"] = false;

@@ -131,6 +131,21 @@ async function main() {
   }
   check(streamedName === 'get_weather' && streamedFinish === 'tool_calls', 'streamed tool call');
 
+  // The client's streaming helper assembles the call from its deltas (head, then argument
+  // fragments) into the same call as the non-streamed answer.
+  const req = {
+    model: 'any', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: toolDefs, tool_choice: 'required',
+    max_tokens: 40, temperature: 0,
+  };
+  const whole = await tools.chat.completions.create(req);
+  const runner = tools.chat.completions.stream(req);
+  const deltas = [];
+  runner.on('tool_calls.function.arguments.delta', (e) => deltas.push(e.arguments_delta));
+  const assembled = await runner.finalChatCompletion();
+  const a = assembled.choices[0].message.tool_calls?.[0], w = whole.choices[0].message.tool_calls[0];
+  check(a && a.function.name === w.function.name && a.function.arguments === w.function.arguments &&
+        assembled.choices[0].finish_reason === 'tool_calls', `stream() helper assembles the call: ${JSON.stringify(a)}`);
+
   // A strict function: parse() gives the arguments parsed, and they meet its schema.
   const strictDefs = [{ type: 'function', function: { name: 'book', strict: true, parameters: {
     type: 'object', additionalProperties: false, required: ['seats', 'day'],
