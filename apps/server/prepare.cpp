@@ -30,6 +30,7 @@ GenerationParams generation_for(const OpenAiGenerationParams& g, int32_t n_vocab
   for (const auto& [id, bias] : g.logit_bias)
     if (id >= n_vocab) bad(fmt::format("logit_bias names token {}, and the vocabulary has {}", id, n_vocab), "invalid_value", "logit_bias");
   sp.logit_bias = g.logit_bias;
+  p.top_logprobs = g.logprobs;
   sp.seed = g.seed ? *g.seed : 0xFFFFFFFFull;
   if (sp.seed == 0xFFFFFFFFull && g.seed) sp.seed = 0xFFFFFFFEull;  // a client's seed is never "random"
   p.max_tokens = g.max_tokens;
@@ -144,6 +145,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   // The arguments follow the tool's parameters schema where Pocket can enforce it (always for
   // strict functions). Under tool_choice auto, strict functions hold every call the model opens.
   std::string suffix, trigger;
+  int max_tool_calls = 0;
   std::vector<std::string> choices;
   std::vector<std::shared_ptr<const Grammar>> choice_grammars;
   std::shared_ptr<const Grammar> grammar = req.grammar;
@@ -158,13 +160,18 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
       else choice_grammars = std::move(call.grammars);
       constrain = true;
     } else if (p.parse_tools) {
-      if (auto strict = strict_tool_calls(p.format, req.chat.tools, st.engine->tokenizer())) {
+      // parallel_tool_calls false: calls are followed (as strict ones) so the first can end it.
+      if (auto strict = strict_tool_calls(p.format, req.chat.tools, st.engine->tokenizer(), !req.parallel_tool_calls)) {
         if (req.json_object || req.grammar)
-          bad("response_format cannot be combined with strict functions under tool_choice auto", "unsupported_value",
-              "response_format");
+          bad("response_format cannot be combined with strict functions or parallel_tool_calls false under "
+              "tool_choice auto", "unsupported_value", "response_format");
         trigger = std::move(strict->trigger);
         choices = std::move(strict->choices);
         choice_grammars = std::move(strict->grammars);
+        if (!req.parallel_tool_calls) {
+          max_tool_calls = 1;
+          suffix = std::move(strict->suffix);
+        }
       }
     }
   } catch (const ApiError&) {
@@ -182,6 +189,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   gen->params.grammar = grammar;
   gen->params.choice_grammars = std::move(choice_grammars);
   gen->params.tool_trigger = std::move(trigger);
+  gen->params.max_tool_calls = max_tool_calls;
   try {
     check_constraint_budget(gen->params, st.engine->tokenizer());
   } catch (const Error& e) {

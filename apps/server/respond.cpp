@@ -39,6 +39,8 @@ struct Answer {
     size_t index = 0;      // the next call's index in the stream
     size_t args_sent = 0;  // bytes of the open call's arguments already sent
   } streaming;
+  std::vector<TokenLogprob> logprobs;  // taken from the request, not yet sent
+  size_t logprob_offset = 0;           // completions' text_offset so far
   bool started = false, finished = false;
   double last_write = 0;
   bool counted = false;
@@ -84,6 +86,44 @@ struct Answer {
 bool write(httplib::DataSink& sink, const std::string& s) { return sink.write(s.data(), s.size()); }
 
 bool write_event(httplib::DataSink& sink, const json& j) { return write(sink, "data: " + dump(j) + "\n\n"); }
+
+// OpenAI's logprobs objects for `lps` (then cleared): chat {"content": [{token, logprob, bytes,
+// top_logprobs}]}; completions {"tokens", "token_logprobs", "top_logprobs", "text_offset"}.
+json logprobs_json(Answer& a, size_t& text_offset) {
+  const TokenPieces& pieces = a.st->engine->token_pieces();
+  auto bytes = [](std::string_view s) {
+    json b = json::array();
+    for (unsigned char c : s) b.push_back(c);
+    return b;
+  };
+  json out;
+  if (a.p.chat) {
+    json content = json::array();
+    for (const TokenLogprob& t : a.logprobs) {
+      json top = json::array();
+      for (const auto& [id, lp] : t.top)
+        top.push_back(json{{"token", std::string(pieces.piece(id))}, {"logprob", lp}, {"bytes", bytes(pieces.piece(id))}});
+      content.push_back(json{{"token", std::string(pieces.piece(t.id))}, {"logprob", t.logprob},
+                             {"bytes", bytes(pieces.piece(t.id))}, {"top_logprobs", std::move(top)}});
+    }
+    out = json{{"content", std::move(content)}, {"refusal", nullptr}};
+  } else {
+    json tokens = json::array(), lps = json::array(), tops = json::array(), offsets = json::array();
+    for (const TokenLogprob& t : a.logprobs) {
+      tokens.push_back(std::string(pieces.piece(t.id)));
+      lps.push_back(t.logprob);
+      json top = json::object();
+      for (const auto& [id, lp] : t.top) top[std::string(pieces.piece(id))] = lp;
+      tops.push_back(std::move(top));
+      offsets.push_back(text_offset);
+      text_offset += pieces.piece(t.id).size();
+    }
+    out = json{{"tokens", std::move(tokens)}, {"token_logprobs", std::move(lps)}, {"top_logprobs", std::move(tops)},
+               {"text_offset", std::move(offsets)}};
+  }
+  a.logprobs.clear();
+  return out;
+}
 
 json tool_call_delta(const ToolCall& c, size_t index) {
   json j = c.to_openai();
@@ -157,12 +197,16 @@ bool stream_step(Answer& a, httplib::DataSink& sink) {
   }
   std::string text;
   const bool done = a.p.gen->wait(text, 100);
+  const bool want_logprobs = a.p.gen->params.top_logprobs >= 0;
+  if (want_logprobs) a.p.gen->take_logprobs(a.logprobs);
   const size_t calls_before = a.calls.size();
   std::string content = a.take_content(text);
   if (done) content += a.finish_content();
-  if (!content.empty()) {
+  // The tokens' log-probabilities ride on the next chunk that has content (or the last one).
+  if (!content.empty() || (done && !a.logprobs.empty())) {
     json c = a.chunk_base();
     c["choices"] = json::array({a.choice_delta(json{{"content", content}}, nullptr)});
+    if (want_logprobs && !a.logprobs.empty()) c["choices"][0]["logprobs"] = logprobs_json(a, a.logprob_offset);
     if (!write_event(sink, c)) return false;
   }
   if (a.parser) {
@@ -225,7 +269,12 @@ bool json_step(Answer& a, httplib::DataSink& sink) {
   } else {
     choice["text"] = a.content;
   }
-  choice["logprobs"] = nullptr;
+  if (a.p.gen->params.top_logprobs >= 0) {
+    a.p.gen->take_logprobs(a.logprobs);
+    choice["logprobs"] = logprobs_json(a, a.logprob_offset);
+  } else {
+    choice["logprobs"] = nullptr;
+  }
   choice["finish_reason"] = a.finish_reason();
   body["choices"] = json::array({std::move(choice)});
   body["usage"] = usage_json(*a.p.gen);

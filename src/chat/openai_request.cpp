@@ -128,9 +128,20 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
     if (!so->is_object()) bad("stream_options", "'stream_options' must be an object", "invalid_type");
     g.include_usage = boolean(*so, "include_usage", false);
   }
-  if (boolean(j, "logprobs", false)) bad("logprobs", "logprobs are not supported", "unsupported_value");
-  if (const json* lp = field(j, "logprobs"); lp && !chat && lp->is_number()) {
-    bad("logprobs", "logprobs are not supported", "unsupported_value");
+  if (chat) {  // logprobs: true, top_logprobs 0..20
+    const bool lp = boolean(j, "logprobs", false);
+    int64_t top = 0;
+    if (const json* t = field(j, "top_logprobs")) {
+      if (!t->is_number_integer() || t->get<int64_t>() < 0 || t->get<int64_t>() > 20)
+        bad("top_logprobs", "'top_logprobs' must be an integer from 0 to 20");
+      top = t->get<int64_t>();
+      if (top > 0 && !lp) bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    }
+    if (lp) g.logprobs = static_cast<int>(top);
+  } else if (const json* lp = field(j, "logprobs")) {  // legacy completions: an integer 0..5
+    if (!lp->is_number_integer() || lp->get<int64_t>() < 0 || lp->get<int64_t>() > 5)
+      bad("logprobs", "'logprobs' must be an integer from 0 to 5");
+    g.logprobs = static_cast<int>(lp->get<int64_t>());
   }
   if (!chat && boolean(j, "echo", false)) bad("echo", "echo is not supported", "unsupported_value");
   if (const json* b = field(j, "best_of")) {
@@ -159,8 +170,6 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
     }
   }
   // Known OpenAI fields Pocket does not implement: refused by name rather than ignored.
-  if (const json* t = field(j, "top_logprobs"); t && !(t->is_number_integer() && t->get<int64_t>() == 0))
-    bad("top_logprobs", "top_logprobs are not supported (logprobs are not)", "unsupported_value");
   if (const json* m = field(j, "modalities"); m && *m != json::array({"text"}))
     bad("modalities", "only the text modality is supported", "unsupported_value");
   for (const char* name : {"audio", "prediction", "reasoning_effort", "web_search_options"})
@@ -272,6 +281,7 @@ OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& 
     }
     if (r.tool_choice == ToolChoice::kRequired && !have_tools) bad("tool_choice", "tool_choice 'required' needs 'tools'");
   }
+  r.parallel_tool_calls = boolean(j, "parallel_tool_calls", true);
   if (const json* rf = field(j, "response_format")) {
     const json* type = rf->is_object() ? field(*rf, "type") : nullptr;
     if (!type || !type->is_string()) bad("response_format", "'response_format' needs a string 'type'", "invalid_type");

@@ -68,6 +68,7 @@ struct OpenAiGenerationParams {
   double presence_penalty = 0;        // OpenAI's, over the sampler's penalty window
   double frequency_penalty = 0;
   std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> bias in [-100, 100]
+  int logprobs = -1;                  // >= 0: log-probabilities with this many alternatives
   // Extensions (llama.cpp / vLLM names), off unless given:
   int64_t top_k = 0;
   double min_p = 0;
@@ -80,6 +81,7 @@ struct OpenAiChatRequest {
   std::vector<MediaPart> media;       // every image/video part, in prompt order
   ToolChoice tool_choice = ToolChoice::kAuto;
   std::string tool_name;              // kNamed
+  bool parallel_tool_calls = true;    // false: at most one call
   bool json_object = false;           // response_format {"type": "json_object"}
   std::shared_ptr<const Grammar> grammar;  // response_format {"type": "json_schema"}, compiled
 };

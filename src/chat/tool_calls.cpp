@@ -127,17 +127,19 @@ std::shared_ptr<const Grammar> tool_arguments_grammar(const nlohmann::ordered_js
 }
 
 std::optional<TriggeredToolCalls> strict_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
-                                                    const Tokenizer& tok) {
+                                                    const Tokenizer& tok, bool always) {
   if (!tools.is_array()) return std::nullopt;
   bool any_strict = false;
   for (const auto& t : tools)
     if (t.contains("function")) any_strict = any_strict || t["function"].value("strict", false) == true;
-  if (!any_strict) return std::nullopt;
+  if (!any_strict && !always) return std::nullopt;
   POCKET_CHECK(tok.token_id(f.call_start).has_value(),
-               "strict functions with tool_choice auto need the call marker '{}' to be one token; use tool_choice required",
+               "strict functions and parallel_tool_calls false (with tool_choice auto) need the call marker '{}' to be "
+               "one token; use tool_choice required",
                f.call_start);
   TriggeredToolCalls c;
   c.trigger = f.call_start;
+  c.suffix = f.syntax == ToolCallSyntax::kJsonObject ? "}" + f.call_end : f.call_end;
   for (const auto& t : tools) {
     if (!t.contains("function") || !t["function"].contains("name") || !t["function"]["name"].is_string()) continue;
     const std::string name = t["function"]["name"].get<std::string>();

@@ -192,18 +192,20 @@ struct ForcedToolCall {
 // to their schema.
 std::shared_ptr<const Grammar> tool_arguments_grammar(const nlohmann::ordered_json& function);
 
-// tool_choice auto with `"strict": true` functions: the model decides whether to call, and each
-// call it opens (its `trigger`, the format's call marker) is then held to the tools' names
-// (`choices`, the text after the marker up to the arguments) and that tool's arguments grammar.
-// nullopt when no function is strict. Throws pocket::Error when a strict schema cannot be
-// enforced or the format's call marker is not a single token of `tok`.
+// tool_choice auto with `"strict": true` functions (or `always`: parallel_tool_calls false, which
+// must know where a call ends): the model decides whether to call, and each call it opens (its
+// `trigger`, the format's call marker) is then held to the tools' names (`choices`, the text
+// after the marker up to the arguments) and that tool's arguments grammar; `suffix` closes a
+// call. nullopt when no function is strict and not `always`. Throws pocket::Error when a strict
+// schema cannot be enforced or the format's call marker is not a single token of `tok`.
 struct TriggeredToolCalls {
   std::string trigger;
   std::vector<std::string> choices;
   std::vector<std::shared_ptr<const Grammar>> grammars;
+  std::string suffix;
 };
 std::optional<TriggeredToolCalls> strict_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
-                                                    const Tokenizer& tok);
+                                                    const Tokenizer& tok, bool always = false);
 // `tools`: the request's OpenAI tool schemas; `name` "" = any of them (a single tool is then
 // named). Throws pocket::Error when `name` is not among the tools.
 ForcedToolCall force_tool_call(const ToolCallFormat& format, const nlohmann::ordered_json& tools, std::string name);

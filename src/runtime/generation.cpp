@@ -2,6 +2,7 @@
 #include "runtime/generation.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "runtime/engine.h"
@@ -42,6 +43,7 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   for (const std::string& c : p.choices) choice_seqs_.push_back(tok_.encode(c, false, true));
   trigger_id_ = -1;
   in_call_ = false;
+  calls_done_ = 0;
   if (!p.tool_trigger.empty()) {
     const auto id = tok_.token_id(p.tool_trigger);
     POCKET_CHECK(id.has_value(), "the tool-call marker '{}' is not one token of this vocabulary", p.tool_trigger);
@@ -86,6 +88,7 @@ LogitProcessor* Generation::constraint() {
 
 int32_t Generation::choose(const float* logits) {
   last_forced_ = false;
+  last_logits_ = logits;
   auto force = [&](const std::string& text) {
     forced_ = tok_.encode(text, false, false);
     forced_next_ = 0;
@@ -128,6 +131,7 @@ int32_t Generation::choose(const float* logits) {
 
 FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
   if (!last_forced_ && p_.stop_at_eog && tok_.is_eog(id)) return FinishReason::Eog;
+  if (p_.top_logprobs >= 0 && last_logits_) record_logprob(id);
   ++n_gen_;
   history_.push_back(id);
   if (choice_ && choice_->active()) {
@@ -157,6 +161,10 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
       in_call_ = false;
       json_.reset();
       choice_.reset();
+      if (p_.max_tool_calls > 0 && ++calls_done_ >= p_.max_tool_calls) {
+        pending_ += p_.json_suffix;
+        return FinishReason::Stop;
+      }
     } else {
       pending_ += p_.json_suffix;
       return FinishReason::Stop;
@@ -166,6 +174,30 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
   if (p_.max_tokens >= 0 && n_gen_ >= p_.max_tokens) return FinishReason::Length;
   if (pos >= n_ctx_) return FinishReason::Context;
   return FinishReason::None;
+}
+
+// log p(id) = logit[id] - max - log(sum exp(logit - max)), in double; the alternatives are the
+// top_logprobs largest logits (ties by id).
+void Generation::record_logprob(int32_t id) {
+  const int32_t n = sampler_.n_vocab();
+  const float* l = last_logits_;
+  double mx = l[0];
+  for (int32_t i = 1; i < n; ++i) mx = std::max<double>(mx, l[i]);
+  double sum = 0;
+  for (int32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(l[i]) - mx);
+  const double log_z = mx + std::log(sum);
+  TokenLogprob t;
+  t.id = id;
+  t.logprob = static_cast<float>(l[id] - log_z);
+  const int k = std::min(p_.top_logprobs, n);
+  if (k > 0) {
+    order_.resize(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) order_[static_cast<size_t>(i)] = i;
+    std::partial_sort(order_.begin(), order_.begin() + k, order_.end(),
+                      [&](int32_t a, int32_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    for (int j = 0; j < k; ++j) t.top.emplace_back(order_[j], static_cast<float>(l[order_[j]] - log_z));
+  }
+  logprobs_.push_back(std::move(t));
 }
 
 void Generation::finish(FinishReason why, std::string& out) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sampling/logit_processor.h"
@@ -46,6 +47,19 @@ struct GenerationParams {
   // control token, `choices` (the tool names) and then that tool's choice_grammars constrain
   // the call, and generation goes on after its arguments. Empty: choices apply from the start.
   std::string tool_trigger;
+  // With tool_trigger: generation ends once this many calls are complete (0: no limit), with
+  // json_suffix closing the last one (parallel_tool_calls false: 1).
+  int max_tool_calls = 0;
+  // >= 0: each generated token's log-probability under the model (log-softmax of its logits,
+  // before penalties, temperature and constraints) and this many most likely alternatives.
+  int top_logprobs = -1;
+};
+
+// One generated token's log-probability and the most likely alternatives at its position.
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // best first
 };
 
 // Refuses (pocket::Error) a max_tokens that cannot hold the shortest text the JSON constraint
@@ -74,6 +88,11 @@ class Generation {
   int64_t n_generated() const { return n_gen_; }
   // Prompt followed by the generated tokens.
   const std::vector<int32_t>& history() const { return history_; }
+  // Log-probabilities of the tokens accepted since the last take (params().top_logprobs >= 0).
+  void take_logprobs(std::vector<TokenLogprob>& out) {
+    for (TokenLogprob& t : logprobs_) out.push_back(std::move(t));
+    logprobs_.clear();
+  }
 
  private:
   LogitProcessor* constraint();
@@ -92,11 +111,16 @@ class Generation {
   std::vector<std::vector<int32_t>> choice_seqs_;  // choices, tokenized
   int32_t trigger_id_ = -1;                        // tool_trigger's token
   bool in_call_ = false;                           // inside a triggered call
+  int calls_done_ = 0;                             // triggered calls completed
   std::vector<int32_t> history_;
   std::vector<int32_t> forced_;      // tokens to emit before sampling again
   size_t forced_next_ = 0;
   bool last_forced_ = false;
   std::string pending_;              // text held back while it may begin a stop string
+  const float* last_logits_ = nullptr;  // the logits choose() saw (for logprobs)
+  std::vector<TokenLogprob> logprobs_;
+  std::vector<int32_t> order_;       // [n_vocab] scratch for the top alternatives
+  void record_logprob(int32_t id);
   int64_t n_gen_ = 0, n_ctx_ = 0;
 };
 

@@ -33,6 +33,12 @@ std::string GenRequest::error() const {
   return error_;
 }
 
+void GenRequest::take_logprobs(std::vector<TokenLogprob>& out) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (TokenLogprob& t : logprobs_) out.push_back(std::move(t));
+  logprobs_.clear();
+}
+
 void GenRequest::push_text(std::string_view s) {
   if (s.empty()) return;
   {
@@ -152,6 +158,10 @@ void Scheduler::emit(Slot& s, int32_t id) {
   s.t_last = now;
   s.out.clear();
   const FinishReason why = s.gen.accept(id, s.pos, s.out);
+  if (s.gen.params().top_logprobs >= 0) {
+    std::lock_guard<std::mutex> lk(r.mu_);
+    s.gen.take_logprobs(r.logprobs_);  // before the text, so a reader that sees the text sees these
+  }
   r.n_generated_ = s.gen.n_generated();
   r.push_text(s.out);
   s.last = id;

@@ -39,6 +39,9 @@ struct GenRequest {
   // Waits up to timeout_ms for news; moves text produced since the last call into `out`
   // (appending). Returns true once the request is finished and all its text was taken.
   bool wait(std::string& out, int timeout_ms);
+  // Moves the log-probabilities of the tokens generated since the last call into `out`
+  // (params.top_logprobs >= 0); call after wait().
+  void take_logprobs(std::vector<TokenLogprob>& out);
   bool finished() const;
   std::string finish_reason() const;  // OpenAI's: "stop", "length"; or "cancelled", "error"
   std::string error() const;
@@ -53,6 +56,7 @@ struct GenRequest {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string text_;
+  std::vector<TokenLogprob> logprobs_;
   bool done_ = false;
   std::string finish_reason_, error_;
   std::atomic<int64_t> n_generated_{0};

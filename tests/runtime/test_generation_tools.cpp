@@ -112,6 +112,38 @@ TEST(GenerationTools, StrictFunctionsHoldCallsTheModelOpens) {
   EXPECT_EQ(plain.why, FinishReason::Length);
 }
 
+// parallel_tool_calls false: the first complete call ends the generation (non-strict tools are
+// followed too, to know where the call ends).
+TEST(GenerationTools, OneCallWhenParallelCallsAreOff) {
+  EngineOptions eo;
+  eo.n_threads = 1;
+  const auto e = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+  const ToolCallFormat f = ToolCallFormat::mistral_v13();
+  json tools = kTools;
+  for (json& t : tools) t["function"].erase("strict");
+  EXPECT_FALSE(strict_tool_calls(f, tools, e->tokenizer()).has_value());
+  const auto calls = strict_tool_calls(f, tools, e->tokenizer(), /*always=*/true);
+  ASSERT_TRUE(calls.has_value());
+  GenerationParams p;
+  p.max_tokens = 200;
+  p.sampling.temperature = 1.0f;
+  p.keep_control = f.markers();
+  p.tool_trigger = calls->trigger;
+  p.choices = calls->choices;
+  p.choice_grammars = calls->grammars;
+  p.max_tool_calls = 1;
+  p.json_suffix = calls->suffix;
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    p.sampling.seed = seed;
+    const Sample r = generate(*e, p, seed, *e->tokenizer().token_id(f.call_start));
+    SCOPED_TRACE(r.text);
+    EXPECT_EQ(r.why, FinishReason::Stop);
+    const ToolCallParseResult parsed = parse_tool_calls(r.text, f);
+    EXPECT_EQ(parsed.calls.size(), 1u);
+    EXPECT_TRUE(parsed.errors.empty());
+  }
+}
+
 TEST(GenerationTools, ForcedCallUsesTheChosenToolsSchema) {
   EngineOptions eo;
   eo.n_threads = 1;

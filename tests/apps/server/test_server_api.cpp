@@ -1,6 +1,10 @@
 // `pocket serve` over raw HTTP: chat and completion shapes, streaming framing, usage counts,
 // /v1/models, /health, authentication, every error status with OpenAI's error object, and
-// /metrics as Prometheus text.
+// /metrics as Prometheus text; sampling parameters (logit_bias, penalties) and logprobs.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <regex>
 
 #include "server_process.h"
@@ -166,9 +170,11 @@ TEST(ServerApi, ErrorStatuses) {
       {"{" + msgs + R"(,"frequency_penalty":3})", 400, "invalid_value"},
       {"{" + msgs + R"(,"top_k":-1})", 400, "invalid_type"},
       {"{" + msgs + R"(,"min_p":2})", 400, "invalid_value"},
-      {"{" + msgs + R"(,"top_logprobs":3})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"top_logprobs":3})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"logprobs":true,"top_logprobs":21})", 400, "invalid_value"},
       {"{" + msgs + R"(,"reasoning_effort":"low"})", 400, "unsupported_value"},
       {"{" + msgs + R"(,"modalities":["text","audio"]})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"parallel_tool_calls":"no"})", 400, "invalid_type"},
       // Text-only model (no --mmproj): images are refused before any fetch.
       {R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"tiny_32x24.png"}}]}]})", 400,
        "unsupported_value"},
@@ -190,6 +196,74 @@ TEST(ServerApi, ErrorStatuses) {
   EXPECT_TRUE(json::parse(nf->body)["error"]["message"].is_string());
   // The server is still fine after all of that.
   EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+// logprobs are the model's log-softmax: checked against `pocket logits` (float32 logits of the
+// same prompt, log-softmax taken here in double) for the legacy completions form, and for the
+// chat form against their own invariants (greedy picks the top alternative; best first).
+TEST(ServerApi, LogprobsAreTheModelsLogSoftmax) {
+  ServerProcess srv(args_main());
+  auto c = srv.client(kKey);
+  const std::string prompt = "Once upon a time";
+  const HttpResult r = post_json(c, "/v1/completions",
+                                 json{{"prompt", prompt}, {"max_tokens", 1}, {"temperature", 0}, {"logprobs", 3}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& lp = r.body["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["token_logprobs"].size(), 1u) << r.raw;
+  const std::string out = binary_path("logprobs_check.f32");
+  const std::string cmd = binary_path("bin/pocket") + " logits -t 2 -m " + model_path("tiny-smol-q8_0.gguf") + " -p '" + prompt +
+                          "' -o " + out + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream f(out, std::ios::binary | std::ios::ate);
+  const size_t n_pos = r.body["usage"]["prompt_tokens"].get<size_t>();
+  const size_t n_vocab = static_cast<size_t>(f.tellg()) / sizeof(float) / n_pos;
+  std::vector<float> last(n_vocab);
+  f.seekg(static_cast<std::streamoff>((n_pos - 1) * n_vocab * sizeof(float)));
+  f.read(reinterpret_cast<char*>(last.data()), static_cast<std::streamsize>(n_vocab * sizeof(float)));
+  double mx = last[0], z = 0;
+  for (float v : last) mx = std::max<double>(mx, v);
+  for (float v : last) z += std::exp(v - mx);
+  std::vector<double> ls;
+  for (float v : last) ls.push_back(v - mx - std::log(z));
+  std::sort(ls.rbegin(), ls.rend());
+  EXPECT_NEAR(lp["token_logprobs"][0].get<double>(), ls[0], 2e-3);  // greedy: the most likely token
+  std::vector<double> top;
+  for (const auto& [tok, v] : lp["top_logprobs"][0].items()) top.push_back(v.get<double>());
+  ASSERT_EQ(top.size(), 3u) << lp.dump();
+  std::sort(top.rbegin(), top.rend());
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(top[k], ls[k], 2e-3) << k;
+
+  for (bool stream : {false, true}) {
+    json body = chat_body("Tell me a story", 6, stream);
+    body["logprobs"] = true;
+    body["top_logprobs"] = 2;
+    body["stream_options"] = {{"include_usage", true}};
+    const HttpResult h = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(h.status, 200) << h.raw;
+    json content = json::array();
+    int64_t generated = 0;
+    if (!stream) {
+      content = h.body["choices"][0]["logprobs"]["content"];
+      generated = h.body["usage"]["completion_tokens"];
+    } else {
+      for (const auto& e : sse_events(h.raw)) {
+        if (e == "[DONE]") continue;
+        const json j = json::parse(e);
+        if (j.contains("usage") && j["usage"].is_object()) generated = j["usage"]["completion_tokens"];
+        if (j["choices"].empty() || j["choices"][0]["logprobs"].is_null()) continue;
+        for (const json& t : j["choices"][0]["logprobs"]["content"]) content.push_back(t);
+      }
+    }
+    ASSERT_EQ(static_cast<int64_t>(content.size()), generated) << stream << " " << h.raw;
+    for (const json& t : content) {
+      ASSERT_EQ(t["top_logprobs"].size(), 2u);
+      EXPECT_LE(t["logprob"].get<double>(), 0.0);
+      EXPECT_GE(t["top_logprobs"][0]["logprob"].get<double>(), t["top_logprobs"][1]["logprob"].get<double>());
+      EXPECT_EQ(t["token"], t["top_logprobs"][0]["token"]);  // greedy
+      EXPECT_FLOAT_EQ(t["logprob"].get<float>(), t["top_logprobs"][0]["logprob"].get<float>());
+      EXPECT_TRUE(t["bytes"].is_array());
+    }
+  }
 }
 
 // Sampling parameters reach the sampler: a +100 logit_bias makes every generated token that

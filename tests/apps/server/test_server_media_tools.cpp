@@ -289,6 +289,18 @@ TEST(ServerTools, StrictFunctionArguments) {
   const std::string cmd = "python3 " + std::string(POCKET_SOURCE_DIR) + "/tests/sampling/validate_samples.py " + path;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
+  // parallel_tool_calls false under tool_choice auto: at most one call.
+  for (int seed = 1; seed <= 3; ++seed) {
+    json body = chat_body("Book two seats", 60);
+    body["tools"] = tools;
+    body["parallel_tool_calls"] = false;
+    body["temperature"] = 1.0;
+    body["seed"] = seed;
+    const HttpResult r = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    EXPECT_LE(r.body["choices"][0]["message"].value("tool_calls", json::array()).size(), 1u) << r.raw;
+  }
+
   tools[0]["function"]["parameters"]["properties"]["seats"]["multipleOf"] = 2;
   for (const char* choice : {"required", "auto"}) {
     json body = chat_body("Book", 20);
