@@ -82,6 +82,12 @@ std::string Metrics::render(const Scheduler* sched, bool ready) const {
   out += "# HELP pocket_decode_rows_total Sequence rows carried by decode steps (rows / steps = mean batch).\n";
   out += "# TYPE pocket_decode_rows_total counter\n";
   out += fmt::format("pocket_decode_rows_total {}\n", sched ? sched->decode_rows() : 0);
+  out += "# HELP pocket_prompt_tokens_cached_total Prompt tokens whose KV a slot already held (not prefilled).\n";
+  out += "# TYPE pocket_prompt_tokens_cached_total counter\n";
+  out += fmt::format("pocket_prompt_tokens_cached_total {}\n", sched ? sched->prompt_tokens_cached() : 0);
+  out += "# HELP pocket_prompt_tokens_prefilled_total Prompt tokens prefilled.\n";
+  out += "# TYPE pocket_prompt_tokens_prefilled_total counter\n";
+  out += fmt::format("pocket_prompt_tokens_prefilled_total {}\n", sched ? sched->prompt_tokens_prefilled() : 0);
   out += "# HELP pocket_kv_cells_total KV cache cells allocated, over all sequences.\n# TYPE pocket_kv_cells_total gauge\n";
   out += fmt::format("pocket_kv_cells_total {}\n", sched ? sched->kv_cells_total() : 0);
   return out;

@@ -20,7 +20,8 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 json usage_json(const GenRequest& g) {
   return json{{"prompt_tokens", g.n_prompt()},
               {"completion_tokens", g.n_generated()},
-              {"total_tokens", g.n_prompt() + g.n_generated()}};
+              {"total_tokens", g.n_prompt() + g.n_generated()},
+              {"prompt_tokens_details", {{"cached_tokens", g.n_cached()}}}};
 }
 
 // Per-request state shared by the provider calls.

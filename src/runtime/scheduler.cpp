@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/sha256.h"
 #include "core/timer.h"
 
 namespace pocket {
@@ -64,10 +65,17 @@ void GenRequest::finish(FinishReason why, const std::string& error) {
 
 // ---- Scheduler --------------------------------------------------------------------------
 
+// Prompt caching: a slot keeps its KV after a request, with a key per position it holds (the
+// token id, or for an image row a hash of the row's values, so two images behind the same
+// placeholder token never match). A new request goes to the free slot whose keys share the
+// longest prefix with its prompt, and prefills only the rest (at least its last token, whose
+// logits start the generation).
 struct Scheduler::Slot {
   explicit Slot(const Engine& e) : gen(e) {}
   int index = 0;
   KvCache kv;
+  std::vector<uint64_t> keys;       // [pos] what the KV holds (reserved to n_ctx)
+  std::vector<uint64_t> want;       // the admitted request's prompt keys
   std::shared_ptr<GenRequest> req;
   Generation gen;
   bool prefilled = false;
@@ -86,6 +94,7 @@ Scheduler::Scheduler(Engine& engine, const SchedulerOptions& opt) : engine_(engi
     slots_.push_back(std::make_unique<Slot>(engine));
     slots_.back()->index = i;
     slots_.back()->kv.allocate(hp, n_ctx_);
+    slots_.back()->keys.reserve(static_cast<size_t>(n_ctx_) + 1);
     slots_.back()->out.reserve(1024);
   }
   const int64_t rows = opt.n_parallel;
@@ -168,15 +177,47 @@ void Scheduler::emit(Slot& s, int32_t id) {
   if (why != FinishReason::None) finish(s, why);
 }
 
-// Queued requests into free slots (under the lock).
+std::vector<uint64_t> Scheduler::keys_of(const GenRequest& r) const {
+  const size_t d = static_cast<size_t>(engine_.hparams().d_model);
+  std::vector<uint64_t> k(r.prompt.size());
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i] = static_cast<uint32_t>(r.prompt[i]);
+    if (i < r.embd.size() && r.embd[i]) {
+      const std::string h = sha256_hex(std::string_view(reinterpret_cast<const char*>(r.embd[i]), d * sizeof(float)));
+      k[i] = (std::stoull(h.substr(0, 15), nullptr, 16) << 1) | (uint64_t{1} << 63);  // never a token id
+    }
+  }
+  return k;
+}
+
+namespace {
+size_t common_prefix(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+}  // namespace
+
+// Queued requests into free slots (under the lock): each to the free slot whose kept KV shares
+// the longest prefix with its prompt.
 void Scheduler::admit() {
-  for (auto& s : slots_) {
-    if (s->req || queue_.empty()) continue;
-    s->req = std::move(queue_.front());
+  while (!queue_.empty()) {
+    if (std::all_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->req != nullptr; })) break;
+    Slot* best = nullptr;
+    size_t best_n = 0;
+    std::vector<uint64_t> want = keys_of(*queue_.front());
+    for (auto& s : slots_) {
+      if (s->req) continue;
+      const size_t n = common_prefix(s->keys, want);
+      if (!best || n > best_n) best = s.get(), best_n = n;
+    }
+    if (!best) break;
+    best->req = std::move(queue_.front());
     queue_.pop_front();
     ++active_;
-    s->prefilled = false;
-    s->pos = 0;
+    best->prefilled = false;
+    best->pos = 0;
+    best->want = std::move(want);
   }
   queued_ = static_cast<int>(queue_.size());
 }
@@ -197,8 +238,15 @@ void Scheduler::prefill_new() {
       POCKET_CHECK(r.embd.empty() || r.embd.size() == r.prompt.size(), "embedding rows do not match the prompt");
       s.gen.start(r.prompt, r.params, n_ctx_);
       const int64_t n = static_cast<int64_t>(r.prompt.size());
-      const float* logits = prefill(engine_, r.prompt.data(), r.embd.empty() ? nullptr : r.embd.data(), n, 0,
-                                    opt_.n_batch, s.kv, prefill_act_, engine_.pool());
+      // The kept prefix, less at least the last prompt token (its logits are needed).
+      const int64_t keep = std::min<int64_t>(static_cast<int64_t>(common_prefix(s.keys, s.want)), n - 1);
+      s.keys.resize(static_cast<size_t>(keep));  // positions past it are overwritten
+      const float* logits = prefill(engine_, r.prompt.data() + keep, r.embd.empty() ? nullptr : r.embd.data() + keep,
+                                    n - keep, keep, opt_.n_batch, s.kv, prefill_act_, engine_.pool());
+      s.keys.assign(s.want.begin(), s.want.end());
+      r.n_cached_ = keep;
+      cached_total_ += static_cast<uint64_t>(keep);
+      prefilled_total_ += static_cast<uint64_t>(n - keep);
       s.pos = n;
       s.prefilled = true;
       if (r.params.max_tokens == 0) {
@@ -246,6 +294,7 @@ void Scheduler::loop() {
     const int64_t nv = engine_.hparams().n_vocab;
     for (int64_t i = 0; i < n; ++i) {
       Slot& s = *row_slot_[i];
+      if (s.keys.size() == static_cast<size_t>(s.pos)) s.keys.push_back(static_cast<uint32_t>(s.last));  // its KV is written
       s.pos += 1;
       if (s.req->cancel.load()) {
         finish(s, FinishReason::Cancelled);

@@ -46,6 +46,8 @@ struct GenRequest {
   std::string finish_reason() const;  // OpenAI's: "stop", "length"; or "cancelled", "error"
   std::string error() const;
   int64_t n_prompt() const { return static_cast<int64_t>(prompt.size()); }
+  // Prompt tokens whose KV a slot already held (prompt caching); the rest were prefilled.
+  int64_t n_cached() const { return n_cached_.load(); }
   int64_t n_generated() const { return n_generated_.load(); }
   double ttft_seconds() const { return ttft_.load(); }
 
@@ -59,7 +61,7 @@ struct GenRequest {
   std::vector<TokenLogprob> logprobs_;
   bool done_ = false;
   std::string finish_reason_, error_;
-  std::atomic<int64_t> n_generated_{0};
+  std::atomic<int64_t> n_generated_{0}, n_cached_{0};
   std::atomic<double> ttft_{0};
   double t_submit_ = 0;
 };
@@ -96,6 +98,9 @@ class Scheduler {
   int n_parallel() const { return static_cast<int>(slots_.size()); }
   // Batched decode steps run, and the sequence rows they carried (rows / steps = mean batch).
   uint64_t decode_steps() const { return steps_.load(); }
+  // Prompt tokens taken from a slot's kept KV, and prompt tokens prefilled (since start).
+  uint64_t prompt_tokens_cached() const { return cached_total_.load(); }
+  uint64_t prompt_tokens_prefilled() const { return prefilled_total_.load(); }
   uint64_t decode_rows() const { return rows_total_.load(); }
 
  private:
@@ -121,7 +126,9 @@ class Scheduler {
   bool stopping_ = false;
   std::atomic<int> queued_{0}, active_{0};
   std::atomic<int64_t> kv_cells_{0};
-  std::atomic<uint64_t> steps_{0}, rows_total_{0};
+  std::atomic<uint64_t> steps_{0}, rows_total_{0}, cached_total_{0}, prefilled_total_{0};
+  // Prompt caching: what a slot's KV holds, one key per position (see scheduler.cpp).
+  std::vector<uint64_t> keys_of(const GenRequest& r) const;
   std::thread thread_;
 };
 

@@ -68,7 +68,10 @@ TEST(ServerApi, ChatStreamCompletionModels) {
   }
   EXPECT_EQ(text, ch["message"]["content"].get<std::string>());
   EXPECT_EQ(finish, ch["finish_reason"].get<std::string>());
-  EXPECT_EQ(usage, u);
+  EXPECT_EQ(usage["prompt_tokens"], u["prompt_tokens"]);
+  EXPECT_EQ(usage["completion_tokens"], u["completion_tokens"]);
+  // The same prompt again: all but its last token come from the slot's kept KV.
+  EXPECT_EQ(usage["prompt_tokens_details"]["cached_tokens"], u["prompt_tokens"].get<int>() - 1);
 
   // Completions (plain and streamed), stop strings.
   const HttpResult cr = post_json(c, "/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 6}, {"temperature", 0}});
@@ -196,6 +199,47 @@ TEST(ServerApi, ErrorStatuses) {
   EXPECT_TRUE(json::parse(nf->body)["error"]["message"].is_string());
   // The server is still fine after all of that.
   EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+}
+
+// Prompt caching: a 10-turn conversation prefills only what each turn adds; the kept KV gives
+// the same greedy reply as a fresh prefill (a second server with nothing cached).
+TEST(ServerApi, PromptCacheTenTurns) {
+  ServerProcess srv(args_main());
+  auto c = srv.client(kKey);
+  json messages = json::array();
+  int64_t prev_prompt = 0, prefilled = 0;
+  std::vector<json> bodies;
+  std::vector<std::string> replies;
+  for (int turn = 0; turn < 10; ++turn) {
+    messages.push_back(json{{"role", "user"}, {"content", "Turn " + std::to_string(turn) + ": tell me more."}});
+    json body = json{{"messages", messages}, {"max_tokens", 6}, {"temperature", 0}};
+    const HttpResult r = post_json(c, "/v1/chat/completions", body);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    const int64_t prompt = r.body["usage"]["prompt_tokens"], cached = r.body["usage"]["prompt_tokens_details"]["cached_tokens"];
+    if (turn > 0) EXPECT_GE(cached, prev_prompt) << "turn " << turn;  // the whole previous prompt was kept
+    prefilled += prompt - cached;
+    prev_prompt = prompt;
+    const std::string reply = r.body["choices"][0]["message"]["content"];
+    bodies.push_back(body);
+    replies.push_back(reply);
+    messages.push_back(json{{"role", "assistant"}, {"content", reply}});
+  }
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  const std::smatch hit = [&] {
+    std::smatch sm;
+    std::regex_search(m->body, sm, std::regex("pocket_prompt_tokens_prefilled_total ([0-9]+)"));
+    return sm;
+  }();
+  ASSERT_EQ(hit.size(), 2u);
+  EXPECT_EQ(std::stoll(hit[1].str()), prefilled);
+  // Fresh server, nothing cached: the same replies.
+  ServerProcess fresh(args_main());
+  auto f = fresh.client(kKey);
+  const HttpResult r = post_json(f, "/v1/chat/completions", bodies[9]);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  EXPECT_EQ(r.body["choices"][0]["message"]["content"], replies[9]);
 }
 
 // logprobs are the model's log-softmax: checked against `pocket logits` (float32 logits of the

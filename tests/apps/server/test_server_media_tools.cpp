@@ -32,6 +32,9 @@ std::string make_media_dir() {
   const std::string video = (dir / "clip.mp4").string();
   const std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=64x48:rate=4:duration=2 -pix_fmt yuv420p -c:v mpeg4 " + video;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "ffmpeg is needed to make the test video";
+  // Another image of the same size (same placeholder tokens, other pixels).
+  const std::string red = "ffmpeg -v error -y -f lavfi -i color=c=red:s=32x24 -frames:v 1 " + (dir / "sub" / "red.png").string();
+  EXPECT_EQ(std::system(red.c_str()), 0);
   const std::string longer = (dir / "long.mp4").string();
   const std::string cmd2 = "ffmpeg -v error -y -f lavfi -i testsrc=size=32x24:rate=1:duration=30 -pix_fmt yuv420p -c:v mpeg4 " + longer;
   EXPECT_EQ(std::system(cmd2.c_str()), 0);
@@ -54,8 +57,18 @@ TEST(ServerMedia, ImagesVideoAndLimits) {
   EXPECT_GT(by_data.body["usage"]["prompt_tokens"].get<int>(), text_only.body["usage"]["prompt_tokens"].get<int>() + 20);
   const HttpResult by_file = post_json(c, "/v1/chat/completions", media_body("image_url", "sub/tiny.png"));
   ASSERT_EQ(by_file.status, 200) << by_file.raw;
-  EXPECT_EQ(by_file.body["usage"], by_data.body["usage"]);
+  EXPECT_EQ(by_file.body["usage"]["prompt_tokens"], by_data.body["usage"]["prompt_tokens"]);
+  EXPECT_EQ(by_file.body["usage"]["completion_tokens"], by_data.body["usage"]["completion_tokens"]);
+  // The same image (matched by content) is taken from the kept KV: only the last token is prefilled.
+  EXPECT_EQ(by_file.body["usage"]["prompt_tokens_details"]["cached_tokens"],
+            by_data.body["usage"]["prompt_tokens"].get<int>() - 1);
   EXPECT_EQ(by_file.body["choices"][0]["message"]["content"], by_data.body["choices"][0]["message"]["content"]);
+  // Another picture behind the same tokens is not taken from the cache: only the text before it.
+  const HttpResult other = post_json(c, "/v1/chat/completions", media_body("image_url", "sub/red.png"));
+  ASSERT_EQ(other.status, 200) << other.raw;
+  EXPECT_EQ(other.body["usage"]["prompt_tokens"], by_data.body["usage"]["prompt_tokens"]);
+  EXPECT_LT(other.body["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(),
+            by_data.body["usage"]["prompt_tokens"].get<int>() / 2);
   httplib::Server files;
   files.Get("/tiny.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(png, "image/png"); });
   files.Get("/huge", [&](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(30 << 20, 'x'), "image/png"); });
