@@ -338,6 +338,9 @@ TEST(ServerSecurity, MemoryReturnsAfterImageTraffic) {
   for (int i = 0; i < 6; ++i)
     clients.emplace_back([&] {
       auto cc = srv.client();
+      // Requests wait silently for the pixel budget; with the scalar kernels (build-ref) under a
+      // parallel test run that can pass the default 30 s. This test is about memory, not latency.
+      cc.set_read_timeout(180, 0);
       if (post_json(cc, "/v1/chat/completions", body).status == 200) ++ok;
     });
   for (auto& t : clients) t.join();
