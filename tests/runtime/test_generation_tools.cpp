@@ -61,20 +61,31 @@ Sample generate(const Engine& e, GenerationParams p, uint32_t seed, int32_t firs
   return r;
 }
 
-TEST(GenerationTools, StrictFunctionsHoldCallsTheModelOpens) {
+// The tiny Ministral 3 engine (real v13 vocabulary and markers).
+std::unique_ptr<Engine> ministral() {
   EngineOptions eo;
   eo.n_threads = 1;
-  const auto e = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+  return Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+}
+
+// Sampled generation whose calls are followed as the server sets them up under tool_choice auto.
+GenerationParams triggered(const ToolCallFormat& f, const TriggeredToolCalls& calls, int64_t max_tokens) {
+  GenerationParams p;
+  p.max_tokens = max_tokens;
+  p.sampling.temperature = 1.0f;
+  p.keep_control = f.markers();
+  p.tool_trigger = calls.trigger;
+  p.choices = calls.choices;
+  p.choice_grammars = calls.grammars;
+  return p;
+}
+
+TEST(GenerationTools, StrictFunctionsHoldCallsTheModelOpens) {
+  const auto e = ministral();
   const ToolCallFormat f = ToolCallFormat::mistral_v13();
   const auto strict = strict_tool_calls(f, kTools, e->tokenizer());
   ASSERT_TRUE(strict.has_value());
-  GenerationParams p;
-  p.max_tokens = 120;
-  p.sampling.temperature = 1.0f;
-  p.keep_control = f.markers();
-  p.tool_trigger = strict->trigger;
-  p.choices = strict->choices;
-  p.choice_grammars = strict->grammars;
+  GenerationParams p = triggered(f, *strict, 120);
   const int32_t open = *e->tokenizer().token_id(f.call_start);
   const std::string samples = ::testing::TempDir() + "/pocket_tool_args.jsonl";
   std::ofstream out(samples);
@@ -115,22 +126,14 @@ TEST(GenerationTools, StrictFunctionsHoldCallsTheModelOpens) {
 // parallel_tool_calls false: the first complete call ends the generation (non-strict tools are
 // followed too, to know where the call ends).
 TEST(GenerationTools, OneCallWhenParallelCallsAreOff) {
-  EngineOptions eo;
-  eo.n_threads = 1;
-  const auto e = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+  const auto e = ministral();
   const ToolCallFormat f = ToolCallFormat::mistral_v13();
   json tools = kTools;
   for (json& t : tools) t["function"].erase("strict");
   EXPECT_FALSE(strict_tool_calls(f, tools, e->tokenizer()).has_value());
   const auto calls = strict_tool_calls(f, tools, e->tokenizer(), /*always=*/true);
   ASSERT_TRUE(calls.has_value());
-  GenerationParams p;
-  p.max_tokens = 200;
-  p.sampling.temperature = 1.0f;
-  p.keep_control = f.markers();
-  p.tool_trigger = calls->trigger;
-  p.choices = calls->choices;
-  p.choice_grammars = calls->grammars;
+  GenerationParams p = triggered(f, *calls, 200);
   p.max_tool_calls = 1;
   p.json_suffix = calls->suffix;
   for (uint32_t seed = 1; seed <= 4; ++seed) {
@@ -145,9 +148,7 @@ TEST(GenerationTools, OneCallWhenParallelCallsAreOff) {
 }
 
 TEST(GenerationTools, ForcedCallUsesTheChosenToolsSchema) {
-  EngineOptions eo;
-  eo.n_threads = 1;
-  const auto e = Engine::load(test::shared_path("models/tiny-ministral3-f16.gguf"), eo);
+  const auto e = ministral();
   const ToolCallFormat f = ToolCallFormat::mistral_v13();
   const ForcedToolCall call = force_tool_call(f, kTools, "");
   ASSERT_EQ(call.choices.size(), 2u);
