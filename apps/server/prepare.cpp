@@ -5,6 +5,7 @@
 #include "apps/server/state.h"
 #include "chat/chat.h"
 #include "chat/template_error.h"
+#include "runtime/conversation.h"
 #include "runtime/prompt.h"
 
 namespace pocket::server {
@@ -139,45 +140,23 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
     std::string().swap(bytes[i]);
   }
 
-  // Forced calls: the prompt already holds the call's opening (name included when there is
-  // one choice), and the arguments are constrained to a JSON object, as llama.cpp's server
-  // forces them with a grammar.
-  // The arguments follow the tool's parameters schema where Pocket can enforce it (always for
-  // strict functions). Under tool_choice auto, strict functions hold every call the model opens.
-  std::string suffix, trigger;
-  int max_tool_calls = 0;
-  std::vector<std::string> choices;
-  std::vector<std::shared_ptr<const Grammar>> choice_grammars;
-  std::shared_ptr<const Grammar> grammar = req.grammar;
-  bool constrain = req.json_object;
-  try {
-    if (p.parse_tools && forced) {
-      ForcedToolCall call = force_tool_call(p.format, req.chat.tools, req.tool_choice == ToolChoice::kNamed ? req.tool_name : "");
-      p.forced_prefix = std::move(call.prefix);
-      choices = std::move(call.choices);
-      suffix = std::move(call.suffix);
-      if (choices.empty()) grammar = call.grammars.at(0);
-      else choice_grammars = std::move(call.grammars);
-      constrain = true;
-    } else if (p.parse_tools) {
-      // parallel_tool_calls false: calls are followed (as strict ones) so the first can end it.
-      if (auto strict = strict_tool_calls(p.format, req.chat.tools, st.engine->tokenizer(), !req.parallel_tool_calls)) {
-        if (req.json_object || req.grammar)
-          bad("response_format cannot be combined with strict functions or parallel_tool_calls false under "
-              "tool_choice auto", "unsupported_value", "response_format");
-        trigger = std::move(strict->trigger);
-        choices = std::move(strict->choices);
-        choice_grammars = std::move(strict->grammars);
-        if (!req.parallel_tool_calls) {
-          max_tool_calls = 1;
-          suffix = std::move(strict->suffix);
-        }
-      }
+  // Tool calls (runtime/conversation.h ToolCallPlan): a forced call's opening ends the prompt;
+  // arguments follow the tool's schema; under tool_choice auto, strict functions (and
+  // parallel_tool_calls false, whose first call ends the reply) hold every call the model opens.
+  ToolCallPlan plan;
+  if (p.parse_tools) {
+    try {
+      plan = plan_tool_calls(p.format, req.chat.tools,
+                             forced ? std::optional<std::string>(req.tool_choice == ToolChoice::kNamed ? req.tool_name : "")
+                                    : std::nullopt,
+                             !req.parallel_tool_calls, st.engine->tokenizer());
+    } catch (const Error& e) {
+      bad(e.what(), "unsupported_value", "tools");
     }
-  } catch (const ApiError&) {
-    throw;
-  } catch (const Error& e) {
-    bad(e.what(), "unsupported_value", "tools");
+    if (!plan.trigger.empty() && (req.json_object || req.grammar))
+      bad("response_format cannot be combined with strict functions or parallel_tool_calls false under tool_choice auto",
+          "unsupported_value", "response_format");
+    p.forced_prefix = plan.prefix;
   }
 
   // The forced prefix is Pocket's own structure (its control tokens are parsed).
@@ -185,21 +164,16 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   pr.chat = std::move(req.chat);
   pr.suffix = p.forced_prefix;
   std::shared_ptr<GenRequest> gen = make_gen(st, build(st, pr, media), req.gen);
-  gen->params.json_object = constrain;
-  gen->params.grammar = grammar;
-  gen->params.choice_grammars = std::move(choice_grammars);
-  gen->params.tool_trigger = std::move(trigger);
-  gen->params.max_tool_calls = max_tool_calls;
+  gen->params.json_object = req.json_object;
+  gen->params.grammar = req.grammar;
+  // The parser sees the call markers; no other control token reaches the content ([/INST] and
+  // the like from a model that strays are not text).
+  plan.apply(gen->params);
   try {
     check_constraint_budget(gen->params, st.engine->tokenizer());
   } catch (const Error& e) {
     bad(e.what(), "invalid_value", "max_tokens");
   }
-  // The parser sees the call markers; no other control token reaches the content ([/INST] and
-  // the like from a model that strays are not text).
-  if (p.parse_tools) gen->params.keep_control = p.format.markers();
-  gen->params.choices = std::move(choices);
-  gen->params.json_suffix = suffix;
   p.gen = std::move(gen);
   return p;
 }

@@ -92,6 +92,43 @@ Conversation::Reply Conversation::run(const Prompt& prompt, GenerateOptions& opt
   return r;
 }
 
+ToolCallPlan plan_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
+                             const std::optional<std::string>& forced_name, bool one_call, const Tokenizer& tok) {
+  ToolCallPlan plan;
+  plan.markers = f.markers();
+  if (forced_name) {
+    ForcedToolCall call = force_tool_call(f, tools, *forced_name);
+    plan.forced = true;
+    plan.prefix = std::move(call.prefix);
+    plan.choices = std::move(call.choices);
+    plan.grammars = std::move(call.grammars);
+    plan.suffix = std::move(call.suffix);
+  } else if (auto t = strict_tool_calls(f, tools, tok, one_call)) {
+    plan.trigger = std::move(t->trigger);
+    plan.choices = std::move(t->choices);
+    plan.grammars = std::move(t->grammars);
+    plan.suffix = std::move(t->suffix);
+    plan.max_calls = one_call ? 1 : 0;
+  }
+  return plan;
+}
+
+void ToolCallPlan::apply(GenerationParams& p) const {
+  p.keep_control.insert(p.keep_control.end(), markers.begin(), markers.end());
+  if (!forced && trigger.empty()) return;
+  p.choices = choices;
+  p.json_suffix = suffix;
+  if (forced) {
+    p.json_object = true;
+    if (choices.empty()) p.grammar = grammars.at(0);  // the named tool's arguments schema (or any object)
+    else p.choice_grammars = grammars;
+  } else {
+    p.tool_trigger = trigger;
+    p.choice_grammars = grammars;
+    p.max_tool_calls = max_calls;
+  }
+}
+
 Conversation::Reply Conversation::reply(GenerateOptions options, const std::string& tool_choice) {
   PromptRequest req;
   req.template_source = template_;
@@ -100,33 +137,24 @@ Conversation::Reply Conversation::reply(GenerateOptions options, const std::stri
   req.chat.tools = tools_;
   const bool parse = tool_format_.has_value() && tool_choice != "none";
   std::string forced_prefix;
-  if (tool_choice != "auto" && tool_choice != "none") {
+  const bool forced = tool_choice != "auto" && tool_choice != "none";
+  if (forced) {
     POCKET_CHECK(!tools_.is_null(), "tool_choice '{}' needs tools", tool_choice);
     POCKET_CHECK(tool_format_.has_value(), "this model's chat template has no tool-call format (tool_choice '{}')",
                  tool_choice);
-    ForcedToolCall call = force_tool_call(*tool_format_, tools_, tool_choice == "required" ? "" : tool_choice);
-    POCKET_CHECK(!options.json_object && !options.grammar, "a forced tool call cannot also be a JSON object or JSON Schema answer");
-    req.suffix = forced_prefix = std::move(call.prefix);
-    options.choices = std::move(call.choices);
-    options.json_object = true;
-    if (options.choices.empty()) options.grammar = call.grammars.at(0);  // the arguments' schema (or any object)
-    else options.choice_grammars = std::move(call.grammars);
-    options.json_suffix = std::move(call.suffix);
-  } else if (parse) {
-    if (auto strict = strict_tool_calls(*tool_format_, tools_, engine_.tokenizer())) {
-      POCKET_CHECK(!options.json_object && !options.grammar,
-                   "a JSON object or JSON Schema answer cannot be combined with strict functions under tool_choice auto");
-      options.tool_trigger = std::move(strict->trigger);
-      options.choices = std::move(strict->choices);
-      options.choice_grammars = std::move(strict->grammars);
-    }
+  }
+  if (parse) {
+    const ToolCallPlan plan = plan_tool_calls(
+        *tool_format_, tools_, forced ? std::optional<std::string>(tool_choice == "required" ? "" : tool_choice) : std::nullopt,
+        false, engine_.tokenizer());
+    const bool answer_constrained = options.json_object || options.grammar;
+    POCKET_CHECK(!plan.forced || !answer_constrained, "a forced tool call cannot also be a JSON object or JSON Schema answer");
+    POCKET_CHECK(plan.trigger.empty() || !answer_constrained,
+                 "a JSON object or JSON Schema answer cannot be combined with strict functions under tool_choice auto");
+    req.suffix = forced_prefix = plan.prefix;
+    plan.apply(options);  // the parser must see the call markers; no other control token reaches the content
   }
   const Prompt prompt = build_prompt(engine_, vision_, req, media_, session_.pool());
-  // The parser must see the call markers; no other control token reaches the content.
-  if (parse) {
-    const std::vector<std::string> markers = tool_format_->markers();
-    options.keep_control.insert(options.keep_control.end(), markers.begin(), markers.end());
-  }
   Reply r = run(prompt, options);
   if (r.gen.stop_reason == finish_reason_name(FinishReason::Cancelled)) return r;
   ChatMessage turn = ChatMessage::from_text("assistant", r.content);

@@ -30,6 +30,30 @@
 
 namespace pocket {
 
+// How a reply's tool calls are held, for every front end (Conversation: `pocket run` and the C
+// library; the server's prepare step):
+//   forced (tool_choice "required" or a tool's name): `prefix` opens the call at the end of the
+//     prompt; the model writes one of `choices` (the names), then that tool's arguments under
+//     its schema (`grammars`), and `suffix` closes the call;
+//   auto with strict functions, or `one_call` (parallel_tool_calls false): each call the model
+//     opens with `trigger` follows the names and schemas; with one_call the reply ends after it;
+//   otherwise nothing is constrained.
+// The format's markers are kept in the text for the parser in every case.
+struct ToolCallPlan {
+  bool forced = false;
+  std::string prefix, trigger, suffix;
+  std::vector<std::string> choices;
+  std::vector<std::shared_ptr<const Grammar>> grammars;
+  int max_calls = 0;
+  std::vector<std::string> markers;
+
+  void apply(GenerationParams& p) const;
+};
+// forced_name: nullopt = auto, "" = any tool (required), else that tool. Throws pocket::Error
+// (an unknown name, an unenforceable strict schema, a call marker that is not one token).
+ToolCallPlan plan_tool_calls(const ToolCallFormat& f, const nlohmann::ordered_json& tools,
+                             const std::optional<std::string>& forced_name, bool one_call, const Tokenizer& tok);
+
 class Conversation {
  public:
   // `vision` may be null (text only); both must outlive the conversation.

@@ -52,7 +52,7 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
     choice_.emplace(choice_seqs_);
   }
   json_.reset();
-  if (trigger_id_ < 0 && (p.grammar || p.json_object)) constrain_json(p.grammar ? p.grammar : json_object_grammar());
+  if (trigger_id_ < 0 && (p.grammar || p.json_object)) constrain_json(p.grammar);  // null: any JSON object
   history_ = prompt;
   history_.reserve(prompt.size() + static_cast<size_t>(p.max_tokens < 0 ? n_ctx : p.max_tokens) + 1);
   forced_.clear();
@@ -157,15 +157,15 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
     }
   }
   if (json_ && json_->done()) {
-    if (in_call_) {  // a triggered call's arguments are complete: free text (or another call) follows
+    // The constrained text ends the reply, unless it was a triggered call's arguments: then free
+    // text (or another call) follows, up to max_tool_calls calls.
+    const bool ends = !in_call_ || (p_.max_tool_calls > 0 && ++calls_done_ >= p_.max_tool_calls);
+    if (in_call_) {
       in_call_ = false;
       json_.reset();
       choice_.reset();
-      if (p_.max_tool_calls > 0 && ++calls_done_ >= p_.max_tool_calls) {
-        pending_ += p_.json_suffix;
-        return FinishReason::Stop;
-      }
-    } else {
+    }
+    if (ends) {
       pending_ += p_.json_suffix;
       return FinishReason::Stop;
     }
