@@ -44,6 +44,13 @@ void register_serve(CLI::App& app) {
                   "With --allow-remote-media: also allow this address range (CIDR), e.g. an internal image store")
       ->delimiter(',');
   cmd->add_option("--shutdown-grace", o.shutdown_grace_seconds, "Seconds in-flight requests may finish after SIGTERM");
+  cmd->add_option("--max-client-connections", o.max_client_connections,
+                  "Open connections one client address may hold (IPv6: one /64); 0: no cap. Behind a reverse proxy "
+                  "every client shares the proxy's address")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--header-timeout", o.header_timeout_seconds, "Seconds a request's headers may take in total")
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--body-timeout", o.body_timeout_seconds, "Seconds a request's body may take in total")
+      ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--http-threads", o.http_threads, "Connections served at once, one worker each (default: 512, or parallel + max-queue + 8 if larger)");
   cmd->add_option("--debug-load-delay", o.debug_load_delay_seconds, "Testing: wait this long before loading")
       ->group("");

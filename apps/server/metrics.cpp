@@ -44,6 +44,11 @@ void Metrics::count_request(const std::string& endpoint, int status) {
   ++requests_[{label, status}];
 }
 
+void Metrics::count_dropped(Dropped why) {
+  std::lock_guard<std::mutex> lk(mu_);
+  ++dropped_[why];
+}
+
 void Metrics::add_tokens(int64_t prompt, int64_t generated) {
   std::lock_guard<std::mutex> lk(mu_);
   prompt_tokens_ += static_cast<uint64_t>(prompt);
@@ -58,6 +63,10 @@ std::string Metrics::render(const Scheduler* sched, bool ready) const {
     out += "# TYPE pocket_requests_total counter\n";
     for (const auto& [key, n] : requests_)
       out += fmt::format("pocket_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, n);
+    out += "# HELP pocket_connections_dropped_total Connections closed before their request was answered, by reason.\n";
+    out += "# TYPE pocket_connections_dropped_total counter\n";
+    for (const auto& [why, n] : dropped_)
+      out += fmt::format("pocket_connections_dropped_total{{reason=\"{}\"}} {}\n", dropped_label(why), n);
     out += "# HELP pocket_prompt_tokens_total Prompt tokens processed.\n# TYPE pocket_prompt_tokens_total counter\n";
     out += fmt::format("pocket_prompt_tokens_total {}\n", prompt_tokens_);
     out += "# HELP pocket_generated_tokens_total Tokens generated.\n# TYPE pocket_generated_tokens_total counter\n";

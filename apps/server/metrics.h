@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "apps/server/connections.h"
+
 namespace pocket {
 class Scheduler;
 }
@@ -36,6 +38,7 @@ class Metrics {
   Metrics();
   void count_request(const std::string& endpoint, int status);
   void add_tokens(int64_t prompt, int64_t generated);
+  void count_dropped(Dropped why);
   void observe_ttft(double s) { ttft_.observe(s); }
   void observe_token(double s) { token_.observe(s); }
   // The whole exposition; `sched` may be null (model still loading).
@@ -45,6 +48,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   uint64_t prompt_tokens_ = 0, generated_tokens_ = 0;
+  std::map<Dropped, uint64_t> dropped_;
   Histogram ttft_, token_;
 };
 

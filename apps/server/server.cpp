@@ -9,8 +9,6 @@
 #include <cstdio>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <filesystem>
 #include <thread>
@@ -19,6 +17,7 @@
 #include <malloc.h>  // mallopt, malloc_trim: glibc only; elsewhere freed image memory stays in the heap
 #endif
 
+#include "apps/server/connections.h"
 #include "apps/server/state.h"
 #include "core/ascii.h"
 #include "core/timer.h"
@@ -50,62 +49,6 @@ void raise_listen_backlog(int port) {
     if (p == port) ::listen(fd, SOMAXCONN);
   }
 }
-
-// HTTP connection workers. httplib gives each open connection a worker for as long as it
-// lasts, so a fixed pool sized for the model's parallelism is exhausted by a few dozen clients
-// that send their headers slowly, and then /health stops answering. Workers are started as
-// connections need them, up to `max`; beyond that connections wait in order.
-class ConnectionWorkers final : public httplib::TaskQueue {
- public:
-  explicit ConnectionWorkers(size_t max) : max_(max) {
-    // A few ready from the start: a burst of clients is not paced by thread creation.
-    std::lock_guard<std::mutex> lk(mu_);
-    while (threads_.size() < std::min<size_t>(max_, 16)) threads_.emplace_back([this] { work(); });
-  }
-  ~ConnectionWorkers() override { shutdown(); }
-
-  void enqueue(std::function<void()> fn) override {
-    std::lock_guard<std::mutex> lk(mu_);
-    jobs_.push_back(std::move(fn));
-    // Every waiting connection needs an idle worker of its own (an idle one that has not woken
-    // yet is already promised to an earlier connection).
-    if (jobs_.size() > idle_ && threads_.size() < max_) threads_.emplace_back([this] { work(); });
-    cv_.notify_one();
-  }
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_)
-      if (t.joinable()) t.join();
-  }
-
- private:
-  void work() {
-    std::unique_lock<std::mutex> lk(mu_);
-    for (;;) {
-      ++idle_;
-      cv_.wait(lk, [this] { return stop_ || !jobs_.empty(); });
-      --idle_;
-      if (jobs_.empty()) return;  // stopping, nothing left
-      std::function<void()> fn = std::move(jobs_.front());
-      jobs_.pop_front();
-      lk.unlock();
-      fn();
-      lk.lock();
-    }
-  }
-
-  const size_t max_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  size_t idle_ = 0;
-  bool stop_ = false;
-};
 
 bool is_loopback_host(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
@@ -162,13 +105,14 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
     std::fprintf(stderr, "pocket serve: warning: listening on %s without --api-key: anyone who can reach this address "
                          "can use the model\n", opt.host.c_str());
 
-  httplib::Server svr;
   const int threads = opt.http_threads > 0 ? opt.http_threads : std::max(512, opt.n_parallel + opt.max_queue + 8);
-  svr.new_task_queue = [threads] { return new ConnectionWorkers(static_cast<size_t>(threads)); };
+  ConnectionLimits limits;
+  limits.per_client = opt.max_client_connections;
+  limits.header_seconds = opt.header_timeout_seconds;
+  limits.body_seconds = opt.body_timeout_seconds;
+  ServerState* state = st.get();
+  HttpServer svr(limits, static_cast<size_t>(threads), [state](Dropped why) { state->metrics.count_dropped(why); });
   svr.set_payload_max_length(static_cast<size_t>(opt.max_body_bytes));
-  svr.set_read_timeout(10, 0);  // per read: a client that stops sending is dropped after 10 s
-  svr.set_write_timeout(30, 0);
-  svr.set_keep_alive_max_count(1000);
   register_routes(svr, *st);
   int port = opt.port;
   if (port == 0) {

@@ -37,6 +37,9 @@ struct ServerOptions {
   std::vector<std::string> media_allow_nets;  // address ranges allowed although not public
   double shutdown_grace_seconds = 10; // SIGTERM: in-flight work may finish for this long, then is cancelled
   int http_threads = 0;               // open connections served at once; 0: max(512, n_parallel + max_queue + 8)
+  int max_client_connections = 64;    // open connections per client address (IPv6: per /64); 0: no cap
+  double header_timeout_seconds = 10; // a request's headers, in total (not per read)
+  double body_timeout_seconds = 60;   // a request's body, in total
   bool quiet = false;
   double debug_load_delay_seconds = 0;  // tests: keeps /health at 503 for this long
 };

@@ -2,7 +2,8 @@
 // on loopback: remote media off by default and internal addresses refused in every spelling,
 // through a redirect and through a name; non-JSON bodies 415; a declared or chunked body over
 // --max-body refused without reading it whole; /metrics labels bounded; misconfiguration
-// refused at start.
+// refused at start; connections capped per client address and requests given total deadlines;
+// concurrent images held to the pixel budget.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -243,37 +244,62 @@ TEST(ServerSecurity, MisconfigurationIsRefusedAtStart) {
   EXPECT_EQ(local.log().find("warning"), std::string::npos) << local.log();
 }
 
-// Resident memory of a process, MiB (/proc/PID/status VmRSS).
-double rss_mib(pid_t pid) {
+// A field of /proc/PID/status in MiB: VmRSS (resident now) or VmHWM (peak resident).
+double status_mib(pid_t pid, const std::string& field = "VmRSS") {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(f, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024.0;
   return -1;
 }
 
-TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
-  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
-  // 150 connections that send half a request line and then nothing, from another address.
-  std::vector<int> fds;
-  for (int i = 0; i < 150; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(srv.port()));
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-      const std::string partial = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl";
-      ::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
-      fds.push_back(fd);
-    } else {
-      ::close(fd);
-    }
+// A connection to the server from `from` (a loopback address) that has sent `data`.
+int open_connection(int port, const char* from, const std::string& data) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, from, &src.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
   }
-  EXPECT_EQ(fds.size(), 150u);
+  if (!data.empty()) ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// Seconds until the server closes `fd` while `trickle` is sent on it one byte every 200 ms
+// (at most `limit` seconds).
+double seconds_until_closed(int fd, const std::string& trickle, double limit) {
+  const auto t0 = std::chrono::steady_clock::now();
+  timeval tv{0, 200000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (size_t i = 0;; ++i) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (t > limit) return t;
+    char c;
+    const ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return t;
+    if (n > 0) continue;  // an answer (none is expected): read on until the close
+    const char b = trickle[i % trickle.size()];
+    if (::send(fd, &b, 1, MSG_NOSIGNAL) < 0) return t;
+  }
+}
+
+TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
+  // 600 connections from one address that send half a request line and then nothing: more
+  // than the server's 512 connection workers. The address may hold 64 (--max-client-connections);
+  // the rest are answered 429 at once, and other clients are served as usual.
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
+  std::vector<int> fds;
+  for (int i = 0; i < 600; ++i) {
+    const int fd = open_connection(srv.port(), "127.0.0.2", "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl");
+    if (fd >= 0) fds.push_back(fd);
+  }
+  EXPECT_EQ(fds.size(), 600u);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto c = srv.client();
   for (int i = 0; i < 5; ++i) {
@@ -285,6 +311,58 @@ TEST(ServerSecurity, HealthAnswersUnderASlowHeaderFlood) {
   }
   EXPECT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
   for (int fd : fds) ::close(fd);
+}
+
+TEST(ServerSecurity, ConnectionsPerClientAreCapped) {
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512 --max-client-connections 8");
+  std::vector<int> held;
+  for (int i = 0; i < 8; ++i) held.push_back(open_connection(srv.port(), "127.0.0.2", "GET /health HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The ninth from that address is refused at once, without reading from it.
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string refused = raw_exchange(srv.port(), "", 5, "127.0.0.2");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  EXPECT_EQ(status_of(refused), 429) << refused;
+  EXPECT_NE(refused.find("too_many_connections"), std::string::npos) << refused;
+  // Another address is served.
+  const std::string health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  EXPECT_EQ(status_of(raw_exchange(srv.port(), health, 5, "127.0.0.3")), 200);
+  // Closed connections are given back: the address is served again.
+  for (int fd : held) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(status_of(raw_exchange(srv.port(), health, 5, "127.0.0.2")), 200);
+  auto c = srv.client();
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("pocket_connections_dropped_total{reason=\"per_client_cap\"} 1"), std::string::npos) << m->body;
+}
+
+TEST(ServerSecurity, HeadersAndBodiesHaveDeadlines) {
+  // A byte every 200 ms never trips the 10 s per-read timeout; the total deadlines end it.
+  ServerProcess srv("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512 --header-timeout 1 --body-timeout 2");
+  const int slow_headers = open_connection(srv.port(), "127.0.0.1", "POST /v1/chat/completions HTTP/1.1\r\n");
+  const double header_s = seconds_until_closed(slow_headers, "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 8);
+  ::close(slow_headers);
+  EXPECT_GT(header_s, 0.8);
+  EXPECT_LT(header_s, 2.5);
+  const int slow_body = open_connection(srv.port(), "127.0.0.1",
+                                        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                        "Content-Length: 100000\r\n\r\n{\"messages\": ");
+  const double body_s = seconds_until_closed(slow_body, " ", 8);
+  ::close(slow_body);
+  EXPECT_GT(body_s, 1.8);
+  EXPECT_LT(body_s, 3.5);
+  // Keep-alive idling between requests is not a request's time: a client that sends its next
+  // request after the header deadline has passed (but within the keep-alive time) is served.
+  auto c = srv.client();
+  c.set_keep_alive(true);
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("pocket_connections_dropped_total{reason=\"header_deadline\"} 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("pocket_connections_dropped_total{reason=\"body_deadline\"} 1"), std::string::npos) << m->body;
 }
 
 std::string png_data_uri(const std::string& bytes) { return "data:image/png;base64," + base64(bytes); }
@@ -325,29 +403,38 @@ TEST(ServerSecurity, ContextCheckedBeforeAnyPixelIsDecoded) {
   EXPECT_EQ(post_json(c, "/v1/chat/completions", image_body(uri)).status, 200);  // one fits
 }
 
-TEST(ServerSecurity, MemoryReturnsAfterImageTraffic) {
+TEST(ServerSecurity, ImagesShareThePixelBudgetAndMemoryReturns) {
+  // A pixel budget of one 1920x1080 image: six concurrent image requests decode and encode one
+  // at a time, so the server's peak is about one request's, not six; once they are over the
+  // memory goes back.
   const std::string bytes = make_png("testsrc=size=1920x1080", "server_1080p");
-  ServerProcess srv(vision_args() + " --parallel 2");
+  ServerProcess srv(vision_args() + " --parallel 2 --max-concurrent-pixels 2073600");
   auto c = srv.client();
   ASSERT_EQ(post_json(c, "/v1/chat/completions", chat_body("hi", 2)).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const double idle = rss_mib(srv.pid());
+  const double idle = status_mib(srv.pid());
   const std::string body = image_body(png_data_uri(bytes)).dump();
+  // Requests wait silently for the pixel budget; with the scalar kernels (build-ref) under a
+  // parallel test run that can pass the default 30 s. This test is about memory, not latency.
+  c.set_read_timeout(180, 0);
+  ASSERT_EQ(post_json(c, "/v1/chat/completions", body).status, 200);
+  const double one_peak = status_mib(srv.pid(), "VmHWM") - idle;
   std::vector<std::thread> clients;
   std::atomic<int> ok{0};
   for (int i = 0; i < 6; ++i)
     clients.emplace_back([&] {
       auto cc = srv.client();
-      // Requests wait silently for the pixel budget; with the scalar kernels (build-ref) under a
-      // parallel test run that can pass the default 30 s. This test is about memory, not latency.
       cc.set_read_timeout(180, 0);
       if (post_json(cc, "/v1/chat/completions", body).status == 200) ++ok;
     });
   for (auto& t : clients) t.join();
   EXPECT_EQ(ok, 6);
+  const double six_peak = status_mib(srv.pid(), "VmHWM") - idle;
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the server trims when idle
-  const double after = rss_mib(srv.pid());
-  std::printf("server RSS: idle %.1f MiB, after 6 1920x1080 image requests %.1f MiB\n", idle, after);
+  const double after = status_mib(srv.pid());
+  std::printf("server RSS: idle %.1f MiB; peak above idle: one 1920x1080 request %.1f MiB, six at once %.1f MiB; "
+              "after %.1f MiB\n", idle, one_peak, six_peak, after);
+  EXPECT_LT(six_peak, 1.3 * one_peak + 8) << "one request " << one_peak << " MiB, six " << six_peak << " MiB";
   EXPECT_LT(after, idle + 12) << "idle " << idle << " MiB, after image traffic " << after << " MiB";
 }
 
