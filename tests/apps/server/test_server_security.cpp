@@ -33,6 +33,33 @@ std::string vision_args() {
   return "-m " + model_path("tiny-smol-q8_0.gguf") + " --mmproj " + model_path("smolvlm2-small-tiny-mmproj.gguf") + " -c 4096";
 }
 
+// A field of /proc/PID/status in MiB: VmRSS (resident now) or VmHWM (peak resident).
+double status_mib(pid_t pid, const std::string& field = "VmRSS") {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024.0;
+  return -1;
+}
+
+// A connection to the server from `from` (a loopback address) that has sent `data`.
+int open_connection(int port, const char* from, const std::string& data) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, from, &src.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  if (!data.empty()) ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
 // A loopback HTTP server that counts every request it gets: the place that must not be reached.
 struct Target {
   httplib::Server svr;
@@ -199,6 +226,27 @@ TEST(ServerSecurity, BodiesAreJsonAndBounded) {
   const std::string over = raw_exchange(srv.port(), chunked, 5);
   EXPECT_EQ(status_of(over), 413) << over.substr(0, 200);
   EXPECT_NE(over.find("body_too_large"), std::string::npos);
+  // A chunked flood: the client would send 1 GiB; the server stops reading at the limit and
+  // closes, and its own peak memory shows it never held the body.
+  const double idle_hwm = status_mib(srv.pid(), "VmHWM");
+  const int flood = open_connection(srv.port(), "127.0.0.1",
+                                    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n");
+  timeval send_tv{5, 0};
+  ::setsockopt(flood, SOL_SOCKET, SO_SNDTIMEO, &send_tv, sizeof send_tv);
+  std::string block;
+  for (int i = 0; i < 8; ++i) block += head + piece + "\r\n";  // 64 KiB of chunks
+  size_t sent = 0;
+  while (sent < (size_t{1} << 30)) {
+    const ssize_t n = ::send(flood, block.data(), block.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  ::close(flood);
+  std::printf("chunked flood: the server closed after %.1f MiB were sent; its peak RSS %.1f -> %.1f MiB\n",
+              sent / 1048576.0, idle_hwm, status_mib(srv.pid(), "VmHWM"));
+  EXPECT_LT(sent, size_t{64} << 20) << "the server kept reading past --max-body";
+  EXPECT_LT(status_mib(srv.pid(), "VmHWM"), idle_hwm + 16);
   // A chunked body within the limit still works.
   const std::string ok_body = chat_body("hi", 2).dump();
   char ok_head[16];
@@ -242,33 +290,6 @@ TEST(ServerSecurity, MisconfigurationIsRefusedAtStart) {
   EXPECT_NE(open_srv.log().find("without --api-key"), std::string::npos) << open_srv.log();
   ServerProcess local("-m " + model_path("tiny-smol-q8_0.gguf") + " -c 512");
   EXPECT_EQ(local.log().find("warning"), std::string::npos) << local.log();
-}
-
-// A field of /proc/PID/status in MiB: VmRSS (resident now) or VmHWM (peak resident).
-double status_mib(pid_t pid, const std::string& field = "VmRSS") {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024.0;
-  return -1;
-}
-
-// A connection to the server from `from` (a loopback address) that has sent `data`.
-int open_connection(int port, const char* from, const std::string& data) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  inet_pton(AF_INET, from, &src.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  if (!data.empty()) ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-  return fd;
 }
 
 // Seconds until the server closes `fd` while `trickle` is sent on it one byte every 200 ms
