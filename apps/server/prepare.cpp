@@ -70,6 +70,27 @@ std::shared_ptr<GenRequest> make_gen(ServerState& st, Prompt prompt, const OpenA
   return gen;
 }
 
+// The request's n choices: the same prompt and parameters, each its own draw. A client's seed s
+// gives choice i the seed s + i, so every choice can be reproduced alone with n = 1; the
+// scheduler copies the prompt's KV between them instead of prefilling it n times.
+std::vector<std::shared_ptr<GenRequest>> choices(std::shared_ptr<GenRequest> first, int n) {
+  std::vector<std::shared_ptr<GenRequest>> out{first};
+  const uint64_t seed = first->params.sampling.seed;
+  for (int i = 1; i < n; ++i) {
+    auto g = std::make_shared<GenRequest>();
+    g->prompt = first->prompt;
+    g->embd = first->embd;
+    g->embd_owner = first->embd_owner;
+    g->params = first->params;
+    if (seed != 0xFFFFFFFFull) {
+      uint64_t s = (seed + static_cast<uint64_t>(i)) & 0xFFFFFFFFull;
+      g->params.sampling.seed = s == 0xFFFFFFFFull ? 0xFFFFFFFEull : s;  // never "random"
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 // The positions a chat request needs at the least, known before any pixel is decoded: its text
 // parts' tokens plus each image's planned placeholder tokens (the family's size plan for the
 // size its header declares, the smaller of the two orientations an EXIF tag may choose). A
@@ -174,7 +195,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   } catch (const Error& e) {
     bad(e.what(), "invalid_value", "max_tokens");
   }
-  p.gen = std::move(gen);
+  p.gens = choices(std::move(gen), req.gen.n);
   return p;
 }
 
@@ -185,7 +206,7 @@ Prepared prepare_completion(ServerState& st, OpenAiCompletionRequest& req) {
   PromptRequest pr;
   pr.raw = true;
   pr.raw_text = req.prompt;
-  p.gen = make_gen(st, build(st, pr, {}), req.gen);
+  p.gens = choices(make_gen(st, build(st, pr, {}), req.gen), req.gen.n);
   return p;
 }
 

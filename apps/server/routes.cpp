@@ -69,7 +69,7 @@ void generation_route(ServerState& st, const httplib::Request& req, httplib::Res
     auto parsed = parse(body);
     std::string().swap(body);
     Prepared p = prepare(st, parsed);
-    if (p.gen && p.gen->embd_owner) st.trim_pending = true;  // see run_server's housekeeping
+    if (!p.gens.empty() && p.gens[0]->embd_owner) st.trim_pending = true;  // see run_server's housekeeping
     respond(st, res, std::move(p), endpoint);
   } catch (const ApiError& e) {
     send_error(st, res, endpoint, e);

@@ -79,7 +79,7 @@ struct ServerState {
 
 // A generation ready to submit, plus how to turn its text into an answer.
 struct Prepared {
-  std::shared_ptr<GenRequest> gen;
+  std::vector<std::shared_ptr<GenRequest>> gens;  // one per choice (n); they share the prompt
   bool chat = true;
   bool parse_tools = false;
   ToolCallFormat format;

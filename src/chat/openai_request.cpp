@@ -104,7 +104,11 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
     g.seed = s->is_number_unsigned() ? s->get<uint64_t>() : static_cast<uint64_t>(s->get<int64_t>());
   }
   if (const json* n = field(j, "n")) {
-    if (!n->is_number_integer() || n->get<int64_t>() != 1) bad("n", "only n = 1 is supported", "unsupported_value");
+    if (!n->is_number_integer()) bad("n", "'n' must be an integer", "invalid_type");
+    const int64_t v = n->get<int64_t>();
+    if (v < 1 || v > static_cast<int64_t>(limits.max_n))
+      bad("n", fmt::format("'n' must be between 1 and {}", limits.max_n));
+    g.n = static_cast<int>(v);
   }
   if (const json* s = field(j, "stop")) {
     if (s->is_string()) {

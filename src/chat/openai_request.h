@@ -45,6 +45,7 @@ struct OpenAiLimits {
   size_t max_stop = 4;                // OpenAI's own limit
   size_t max_stop_bytes = 256;
   size_t max_tools = 128;
+  size_t max_n = 16;                  // choices per request (each takes a sequence slot or a queue place)
   size_t max_string_bytes = size_t{64} << 20;  // any text field (data URIs included)
 };
 
@@ -69,6 +70,7 @@ struct OpenAiGenerationParams {
   double frequency_penalty = 0;
   std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> bias in [-100, 100]
   int logprobs = -1;                  // >= 0: log-probabilities with this many alternatives
+  int n = 1;                          // choices, sampled independently from one prompt
   // Extensions (llama.cpp / vLLM names), off unless given:
   int64_t top_k = 0;
   double min_p = 0;

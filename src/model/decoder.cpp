@@ -14,11 +14,30 @@ namespace pocket {
 
 void KvCache::allocate(const TextHParams& hp, int64_t ctx) {
   n_ctx = ctx;
+  n_kv_heads = hp.n_kv_heads;
   k.resize(hp.n_layers);
   v.resize(hp.n_layers);
   for (int64_t il = 0; il < hp.n_layers; ++il) {
     k[il].resize(static_cast<size_t>(hp.n_kv_heads * ctx * hp.head_dim));
     v[il].resize(static_cast<size_t>(hp.n_kv_heads * ctx * hp.head_dim_v));
+  }
+}
+
+void KvCache::copy_prefix(const KvCache& from, int64_t n) {
+  POCKET_CHECK(from.n_ctx == n_ctx && from.n_kv_heads == n_kv_heads && from.k.size() == k.size() && n >= 0 && n <= n_ctx,
+               "KV caches of different shapes");
+  // Each layer is [head][n_ctx][dim]: one contiguous run of n positions per head.
+  auto copy = [&](const AlignedBuffer<uint16_t>& src, AlignedBuffer<uint16_t>& dst) {
+    POCKET_CHECK(src.size() == dst.size(), "KV caches of different shapes");
+    const size_t dim = src.size() / static_cast<size_t>(n_kv_heads * n_ctx);
+    for (int64_t h = 0; h < n_kv_heads; ++h) {
+      const size_t at = static_cast<size_t>(h * n_ctx) * dim;
+      std::memcpy(dst.data() + at, src.data() + at, static_cast<size_t>(n) * dim * sizeof(uint16_t));
+    }
+  };
+  for (size_t il = 0; il < k.size(); ++il) {
+    copy(from.k[il], k[il]);
+    copy(from.v[il], v[il]);
   }
 }
 

@@ -43,10 +43,14 @@ struct DecoderWeights {
 // Per-session KV cache, f16: per layer, [n_kv_heads, n_ctx, head_dim] for K and V.
 struct KvCache {
   int64_t n_ctx = 0;
+  int64_t n_kv_heads = 0;
   std::vector<AlignedBuffer<uint16_t>> k;
   std::vector<AlignedBuffer<uint16_t>> v;
   void allocate(const TextHParams& hp, int64_t n_ctx);
   size_t bytes() const;
+  // Positions [0, n) of `from` (same model and context size) into this cache: a sequence that
+  // shares a prompt prefix with another starts from its KV instead of recomputing it.
+  void copy_prefix(const KvCache& from, int64_t n);
 };
 
 // Scratch for one forward call of up to max_tokens tokens; reused across calls.

@@ -69,7 +69,9 @@ void GenRequest::finish(FinishReason why, const std::string& error) {
 // token id, or for an image row a hash of the row's values, so two images behind the same
 // placeholder token never match). A new request goes to the free slot whose keys share the
 // longest prefix with its prompt, and prefills only the rest (at least its last token, whose
-// logits start the generation).
+// logits start the generation). A prefix that another slot holds (a running sequence, or the
+// sibling choices of an n > 1 request, prefilled in admission order) is copied from that
+// slot's KV instead of being recomputed.
 struct Scheduler::Slot {
   explicit Slot(const Engine& e) : gen(e) {}
   int index = 0;
@@ -79,6 +81,7 @@ struct Scheduler::Slot {
   std::shared_ptr<GenRequest> req;
   Generation gen;
   bool prefilled = false;
+  uint64_t admitted = 0;  // admission order: earlier requests are prefilled first
   int64_t pos = 0;     // KV positions filled
   int32_t last = 0;    // token to decode next
   double t_last = 0;
@@ -102,6 +105,7 @@ Scheduler::Scheduler(Engine& engine, const SchedulerOptions& opt) : engine_(engi
   step_act_.allocate(hp, rows, rows);
   rows_.resize(static_cast<size_t>(rows));
   row_slot_.resize(static_cast<size_t>(rows));
+  order_.reserve(slots_.size());
   kvs_.resize(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) kvs_[i] = &slots_[i]->kv;
   thread_ = std::thread([this] { loop(); });
@@ -215,6 +219,7 @@ void Scheduler::admit() {
     best->req = std::move(queue_.front());
     queue_.pop_front();
     ++active_;
+    best->admitted = ++admissions_;
     best->prefilled = false;
     best->pos = 0;
     best->want = std::move(want);
@@ -222,11 +227,15 @@ void Scheduler::admit() {
   queued_ = static_cast<int>(queue_.size());
 }
 
-// Cancellations, then the prefill and first token of newly admitted sequences.
+// Cancellations, then the prefill and first token of newly admitted sequences, in admission
+// order (a request's prompt may then come from one admitted before it).
 void Scheduler::prefill_new() {
-  for (auto& sp : slots_) {
+  order_.clear();
+  for (auto& sp : slots_)
+    if (sp->req) order_.push_back(sp.get());
+  std::sort(order_.begin(), order_.end(), [](const Slot* a, const Slot* b) { return a->admitted < b->admitted; });
+  for (Slot* sp : order_) {
     Slot& s = *sp;
-    if (!s.req) continue;
     if (s.req->cancel.load()) {
       finish(s, FinishReason::Cancelled);
       continue;
@@ -238,8 +247,19 @@ void Scheduler::prefill_new() {
       POCKET_CHECK(r.embd.empty() || r.embd.size() == r.prompt.size(), "embedding rows do not match the prompt");
       s.gen.start(r.prompt, r.params, n_ctx_);
       const int64_t n = static_cast<int64_t>(r.prompt.size());
+      // A longer prefix in another slot's KV (its keys describe what it holds) is copied.
+      size_t own = common_prefix(s.keys, s.want);
+      const Slot* donor = nullptr;
+      for (auto& o : slots_) {
+        const size_t m = o.get() == &s ? 0 : common_prefix(o->keys, s.want);
+        if (m > own) own = m, donor = o.get();
+      }
       // The kept prefix, less at least the last prompt token (its logits are needed).
-      const int64_t keep = std::min<int64_t>(static_cast<int64_t>(common_prefix(s.keys, s.want)), n - 1);
+      const int64_t keep = std::min<int64_t>(static_cast<int64_t>(own), n - 1);
+      if (donor) {
+        s.kv.copy_prefix(donor->kv, keep);
+        s.keys.assign(donor->keys.begin(), donor->keys.begin() + keep);
+      }
       s.keys.resize(static_cast<size_t>(keep));  // positions past it are overwritten
       const float* logits = prefill(engine_, r.prompt.data() + keep, r.embd.empty() ? nullptr : r.embd.data() + keep,
                                     n - keep, keep, opt_.n_batch, s.kv, prefill_act_, engine_.pool());

@@ -119,6 +119,8 @@ class Scheduler {
   std::vector<DecoderRow> rows_;
   std::vector<KvCache*> kvs_;
   std::vector<Slot*> row_slot_;
+  std::vector<Slot*> order_;   // prefill order (reserved; no allocation per step)
+  uint64_t admissions_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

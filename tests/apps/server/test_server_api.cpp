@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "server_process.h"
 
@@ -155,7 +156,9 @@ TEST(ServerApi, ErrorStatuses) {
       {R"({"messages":[]})", 400, "invalid_value"},
       {R"({"messages":[{"role":"wizard","content":"x"}]})", 400, "invalid_value"},
       {R"({"messages":[{"role":"user","content":5}]})", 400, "invalid_type"},
-      {"{" + msgs + R"(,"n":2})", 400, "unsupported_value"},
+      {"{" + msgs + R"(,"n":0})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"n":17})", 400, "invalid_value"},
+      {"{" + msgs + R"(,"n":"2"})", 400, "invalid_type"},
       {"{" + msgs + R"(,"max_tokens":201})", 400, "max_tokens_exceeded"},
       {"{" + msgs + R"(,"max_completion_tokens":0})", 400, "invalid_value"},
       {"{" + msgs + R"(,"temperature":"hot"})", 400, "invalid_type"},
@@ -240,6 +243,45 @@ TEST(ServerApi, PromptCacheTenTurns) {
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
   EXPECT_EQ(r.body["choices"][0]["message"]["content"], replies[9]);
+}
+
+// n choices share the prompt's KV: with three sequence slots the prompt is prefilled once and
+// each other choice computes only its last token; each choice is what a request with n = 1 and
+// the seed + its index gives on a server that never saw the prompt.
+TEST(ServerApi, ChoicesShareThePromptKv) {
+  const auto prefilled = [](httplib::Client& c) {
+    auto m = c.Get("/metrics");
+    std::smatch sm;
+    EXPECT_TRUE(m && std::regex_search(m->body, sm, std::regex("pocket_prompt_tokens_prefilled_total ([0-9]+)")));
+    return sm.size() == 2 ? std::stoll(sm[1].str()) : -1;
+  };
+  json body = json{{"messages", json::array({json{{"role", "user"}, {"content", "Name three colours of the sea."}}})},
+                   {"max_tokens", 10}, {"temperature", 1.0}, {"seed", 7}, {"n", 3}};
+  const std::string args = "-m " + model_path("tiny-smol-q8_0.gguf") + " --api-key " + kKey + " -c 512";
+  ServerProcess srv(args + " --parallel 3");
+  auto c = srv.client(kKey);
+  const HttpResult r = post_json(c, "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  ASSERT_EQ(r.body["choices"].size(), 3u);
+  const int64_t prompt = r.body["usage"]["prompt_tokens"];
+  EXPECT_EQ(prefilled(c), prompt + 2);
+  int64_t completion = 0;
+  std::set<std::string> distinct;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.body["choices"][i]["index"], i);
+    ServerProcess fresh(args);
+    auto f = fresh.client(kKey);
+    json one = body;
+    one["n"] = 1;
+    one["seed"] = 7 + i;
+    const HttpResult o = post_json(f, "/v1/chat/completions", one);
+    ASSERT_EQ(o.status, 200) << o.raw;
+    EXPECT_EQ(o.body["choices"][0]["message"]["content"], r.body["choices"][i]["message"]["content"]) << "choice " << i;
+    completion += o.body["usage"]["completion_tokens"].get<int64_t>();
+    distinct.insert(r.body["choices"][i]["message"]["content"].get<std::string>());
+  }
+  EXPECT_EQ(r.body["usage"]["completion_tokens"], completion);
+  EXPECT_GT(distinct.size(), 1u) << "three sampled choices should not all be the same";
 }
 
 // logprobs are the model's log-softmax: checked against `pocket logits` (float32 logits of the

@@ -101,7 +101,33 @@ async function main() {
   // Errors arrive as APIError with OpenAI's error object.
   await expectStatus(client.chat.completions.create({ model, messages: [], max_tokens: 4 }), 400, 'empty messages');
   await expectStatus(client.chat.completions.create({ model, messages, max_tokens: 100000000 }), 400, 'max_tokens over the limit');
-  await expectStatus(client.chat.completions.create({ model, messages, n: 2 }), 400, 'n = 2');
+  await expectStatus(client.chat.completions.create({ model, messages, n: 17 }), 400, 'n over the limit');
+
+  // n choices: one per index, each reproducible alone with the seed + its index.
+  const sampled = { model, messages, max_tokens: 8, temperature: 1, seed: 40 };
+  const many = await client.chat.completions.create({ ...sampled, n: 3 });
+  check(many.choices.length === 3 && many.choices.every((c, i) => c.index === i), 'n = 3: three choices, indexed');
+  let completion = 0;
+  for (let i = 0; i < 3; ++i) {
+    const one = await client.chat.completions.create({ ...sampled, seed: 40 + i });
+    check(one.choices[0].message.content === many.choices[i].message.content,
+          `choice ${i} equals a single request with seed ${40 + i}: ${JSON.stringify(one.choices[0].message.content)}`);
+    completion += one.usage.completion_tokens;
+  }
+  check(many.usage.completion_tokens === completion && many.usage.prompt_tokens === chat.usage.prompt_tokens,
+        'n = 3 usage: the prompt once, the completions summed');
+  // Streamed: every chunk names its choice; each choice ends with its own finish_reason.
+  const texts = ['', ''];
+  const finishes = [null, null];
+  for await (const chunk of await client.chat.completions.create({ ...sampled, n: 2, stream: true })) {
+    for (const c of chunk.choices) {
+      texts[c.index] += c.delta.content ?? '';
+      if (c.finish_reason) finishes[c.index] = c.finish_reason;
+    }
+  }
+  check(texts[0] === many.choices[0].message.content && texts[1] === many.choices[1].message.content,
+        'streamed n = 2 equals the first two non-streamed choices');
+  check(finishes.every((f) => f === 'stop' || f === 'length'), 'each streamed choice finishes');
   const wrongKey = new OpenAI({ baseURL, apiKey: 'wrong-key', maxRetries: 0 });
   await expectStatus(wrongKey.models.list(), 401, 'wrong API key');
 
