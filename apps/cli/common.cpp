@@ -21,6 +21,8 @@ void ModelArgs::add(CLI::App* cmd, bool with_ref_kernels) {
   cmd->add_option("--quant", quant,
                   "Checkpoint folders only: type their matrices are quantized to at load (Q8_0, Q4_0, Q4_K, Q6_K, F16...)")
       ->capture_default_str();
+  cmd->add_option("--chat-template-file", chat_template_file,
+                  "A Jinja chat template to use instead of the model's own (e.g. a reasoning variant's)");
 }
 
 std::unique_ptr<Engine> ModelArgs::load() const {
@@ -33,6 +35,10 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   const auto q = dtype_from_name(quant);
   POCKET_CHECK(q.has_value(), "--quant: unknown type '{}'", quant);
   o.quant = *q;
+  if (!chat_template_file.empty()) {
+    o.chat_template = read_file(chat_template_file);
+    POCKET_CHECK(!o.chat_template.empty(), "--chat-template-file: {} is empty", chat_template_file);
+  }
   return Engine::load(resolve_model(model).model_path, o);
 }
 

@@ -17,6 +17,7 @@ struct ModelArgs {
   bool ref_kernels = false;  // selects the scalar reference kernels for the whole process
   bool no_repack = false;
   std::string quant = "Q8_0";  // checkpoint folders: weight type at load
+  std::string chat_template_file;  // replaces the model's chat template
   void add(CLI::App* cmd, bool with_ref_kernels = true);
   std::unique_ptr<Engine> load() const;
 };

@@ -190,6 +190,18 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   // The parser sees the call markers; no other control token reaches the content ([/INST] and
   // the like from a model that strays are not text).
   plan.apply(gen->params);
+  // Reasoning models: thinking is kept apart from the answer, within the asked budget.
+  if (st.reasoning) {
+    gen->params.think_open = st.reasoning->open;
+    gen->params.think_close = st.reasoning->close;
+    if (req.gen.max_reasoning_tokens) gen->params.max_reasoning_tokens = *req.gen.max_reasoning_tokens;
+    p.reasoning = st.reasoning;
+    const Tokenizer& tok = st.engine->tokenizer();
+    p.starts_thinking =
+        prompt_opens_thinking(gen->prompt, *tok.token_id(st.reasoning->open), *tok.token_id(st.reasoning->close));
+  } else if (req.gen.max_reasoning_tokens) {
+    bad("this model does not reason (its chat template writes no thinking block)", "unsupported_value", "reasoning_effort");
+  }
   try {
     check_constraint_budget(gen->params, st.engine->tokenizer());
   } catch (const Error& e) {

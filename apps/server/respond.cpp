@@ -20,22 +20,26 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 // Usage of all choices: the prompt once (as OpenAI counts it; its first choice's cache), the
 // completions summed.
-json usage_json(const std::vector<std::shared_ptr<GenRequest>>& gens) {
-  int64_t completion = 0;
-  for (const auto& g : gens) completion += g->n_generated();
+json usage_json(const std::vector<std::shared_ptr<GenRequest>>& gens, bool reasoning) {
+  int64_t completion = 0, thinking = 0;
+  for (const auto& g : gens) completion += g->n_generated(), thinking += g->n_reasoning();
   const GenRequest& g = *gens.front();
-  return json{{"prompt_tokens", g.n_prompt()},
-              {"completion_tokens", completion},
-              {"total_tokens", g.n_prompt() + completion},
-              {"prompt_tokens_details", {{"cached_tokens", g.n_cached()}}}};
+  json u = json{{"prompt_tokens", g.n_prompt()},
+                {"completion_tokens", completion},
+                {"total_tokens", g.n_prompt() + completion},
+                {"prompt_tokens_details", {{"cached_tokens", g.n_cached()}}}};
+  if (reasoning) u["completion_tokens_details"] = {{"reasoning_tokens", thinking}};
+  return u;
 }
 
 // One choice of an answer (n > 1 gives several): its generation and what its text became.
 struct Choice {
   std::shared_ptr<GenRequest> gen;
   size_t index = 0;
+  std::optional<ReasoningSplitter> splitter;  // reasoning models: thinking apart from the answer
   std::optional<ToolCallParser> parser;
   std::string content;            // non-streaming: all content
+  std::string reasoning;          // thinking not yet sent (streaming) / all of it
   std::vector<ToolCall> calls;
   // Streaming: a call goes out as OpenAI streams it — index, id, type and name first, then its
   // arguments in fragments as they are generated. `open` = the current call's head was sent.
@@ -49,18 +53,32 @@ struct Choice {
   bool done = false;                   // all its text taken
   bool ended = false;                  // streaming: its finish chunk sent
 
-  // Splits new text into content and tool calls.
+  // Splits new text into thinking (onto `reasoning`), content (returned) and tool calls.
   std::string take_content(const std::string& text) {
-    if (!parser) return text;
-    ToolCallParseResult r = parser->feed(text);
+    std::string answer = text;
+    if (splitter) {
+      ReasoningSplitter::Parts parts = splitter->feed(text);
+      reasoning += parts.reasoning;
+      answer = std::move(parts.content);
+    }
+    if (!parser) return answer;
+    ToolCallParseResult r = parser->feed(answer);
     for (ToolCall& c : r.calls) calls.push_back(std::move(c));
     return std::move(r.content);
   }
   std::string finish_content() {
-    if (!parser) return "";
-    ToolCallParseResult r = parser->finish();
+    std::string answer;
+    if (splitter) {
+      ReasoningSplitter::Parts parts = splitter->finish();
+      reasoning += parts.reasoning;
+      answer = std::move(parts.content);
+    }
+    if (!parser) return answer;
+    ToolCallParseResult r = parser->feed(answer);
     for (ToolCall& c : r.calls) calls.push_back(std::move(c));
-    return std::move(r.content);
+    ToolCallParseResult f = parser->finish();
+    for (ToolCall& c : f.calls) calls.push_back(std::move(c));
+    return std::move(r.content) + f.content;
   }
   std::string finish_reason() const {
     const std::string r = gen->finish_reason();
@@ -251,6 +269,13 @@ bool stream_step(Answer& a, httplib::DataSink& sink) {
     const size_t calls_before = ch.calls.size();
     std::string content = ch.take_content(text);
     if (ch.done) content += ch.finish_content();
+    if (!ch.reasoning.empty()) {
+      json c = a.chunk_base();
+      c["choices"] = json::array({a.choice_delta(ch.index, json{{"reasoning_content", ch.reasoning}}, nullptr)});
+      ch.reasoning.clear();
+      if (!write_event(sink, c)) return false;
+      wrote = true;
+    }
     // The tokens' log-probabilities ride on the next chunk that has content (or the last one).
     if (!content.empty() || (ch.done && !ch.logprobs.empty())) {
       json c = a.chunk_base();
@@ -288,7 +313,7 @@ bool stream_step(Answer& a, httplib::DataSink& sink) {
   if (a.p.params.include_usage) {
     json u = a.chunk_base();
     u["choices"] = json::array();
-    u["usage"] = usage_json(a.p.gens);
+    u["usage"] = usage_json(a.p.gens, a.p.reasoning.has_value());
     if (!write_event(sink, u)) return false;
   }
   if (!write(sink, "data: [DONE]\n\n")) return false;
@@ -318,6 +343,7 @@ bool json_step(Answer& a, httplib::DataSink& sink) {
     if (a.p.chat) {
       json msg = json{{"role", "assistant"}};
       msg["content"] = ch.content.empty() && !ch.calls.empty() ? json(nullptr) : json(ch.content);
+      if (!ch.reasoning.empty()) msg["reasoning_content"] = ch.reasoning;
       if (!ch.calls.empty()) {
         json calls = json::array();
         for (const ToolCall& c : ch.calls) calls.push_back(c.to_openai());
@@ -337,7 +363,7 @@ bool json_step(Answer& a, httplib::DataSink& sink) {
     choice["finish_reason"] = ch.finish_reason();
     body["choices"].push_back(std::move(choice));
   }
-  body["usage"] = usage_json(a.p.gens);
+  body["usage"] = usage_json(a.p.gens, a.p.reasoning.has_value());
   if (!write(sink, dump(body))) return false;
   a.count(200);
   sink.done();
@@ -359,6 +385,8 @@ void respond(ServerState& st, httplib::Response& res, Prepared p, const std::str
     Choice ch;
     ch.gen = p.gens[i];
     ch.index = i;
+    if (p.reasoning)
+      ch.splitter.emplace(*p.reasoning, std::vector<std::string>{p.parse_tools ? p.format.call_start : ""}, p.starts_thinking);
     if (p.parse_tools) {
       ToolCallParserOptions po;
       po.id_seed = ((static_cast<uint64_t>(st.created) << 20) ^ n) + (static_cast<uint64_t>(i) << 56);

@@ -140,6 +140,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
         st->vision_pool = std::make_unique<ThreadPool>(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
       }
       st->tool_format = ToolCallFormat::detect(st->engine->chat_template());
+      st->reasoning = ReasoningFormat::detect(st->engine->chat_template(), st->engine->tokenizer());
       SchedulerOptions so;
       so.n_parallel = opt.n_parallel;
       so.n_ctx = opt.n_ctx;

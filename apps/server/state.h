@@ -17,6 +17,7 @@
 #include "apps/server/metrics.h"
 #include "apps/server/server.h"
 #include "chat/openai_request.h"
+#include "chat/reasoning.h"
 #include "chat/tool_calls.h"
 #include "runtime/scheduler.h"
 #include "vision/vision_encoder.h"
@@ -73,6 +74,7 @@ struct ServerState {
   PixelBudget pixel_budget;  // --max-concurrent-pixels
   std::unique_ptr<Scheduler> sched;
   std::optional<ToolCallFormat> tool_format;
+  std::optional<ReasoningFormat> reasoning;  // a reasoning model's thinking markers
   std::atomic<uint64_t> next_id{1};
   int64_t created = static_cast<int64_t>(std::time(nullptr));
 };
@@ -84,6 +86,8 @@ struct Prepared {
   bool parse_tools = false;
   ToolCallFormat format;
   std::string forced_prefix;  // already in the prompt; fed to the tool-call parser first
+  std::optional<ReasoningFormat> reasoning;  // split thinking from the answer (chat, reasoning models)
+  bool starts_thinking = false;              // the prompt ends with the open marker
   OpenAiGenerationParams params;
 };
 

@@ -173,11 +173,28 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
       g.logit_bias.emplace_back(static_cast<int32_t>(id), value.get<float>());
     }
   }
+  // Thinking budget of a reasoning model (the server refuses it for a model that does not
+  // reason): OpenAI's effort levels, or an exact count (extension).
+  if (const json* e = chat ? field(j, "reasoning_effort") : nullptr) {
+    static const std::pair<const char*, int64_t> kEffort[] = {
+        {"none", 0}, {"minimal", 256}, {"low", 1024}, {"medium", 4096}, {"high", -1}};
+    if (!e->is_string()) bad("reasoning_effort", "'reasoning_effort' must be a string", "invalid_type");
+    const auto it = std::find_if(std::begin(kEffort), std::end(kEffort), [&](const auto& k) { return *e == k.first; });
+    if (it == std::end(kEffort))
+      bad("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, medium, high");
+    g.max_reasoning_tokens = it->second;
+  }
+  if (const json* m = chat ? field(j, "max_reasoning_tokens") : nullptr) {
+    if (!m->is_number_integer() || m->get<int64_t>() < 0)
+      bad("max_reasoning_tokens", "'max_reasoning_tokens' must be a non-negative integer", "invalid_type");
+    g.max_reasoning_tokens = std::min<int64_t>(m->get<int64_t>(), limits.max_tokens);
+  }
   // Known OpenAI fields Pocket does not implement: refused by name rather than ignored.
   if (const json* m = field(j, "modalities"); m && *m != json::array({"text"}))
     bad("modalities", "only the text modality is supported", "unsupported_value");
   for (const char* name : {"audio", "prediction", "reasoning_effort", "web_search_options"})
-    if (field(j, name)) bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
+    if (field(j, name) && !(chat && std::string_view(name) == "reasoning_effort"))
+      bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
   return g;
 }
 

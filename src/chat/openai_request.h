@@ -71,6 +71,9 @@ struct OpenAiGenerationParams {
   std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> bias in [-100, 100]
   int logprobs = -1;                  // >= 0: log-probabilities with this many alternatives
   int n = 1;                          // choices, sampled independently from one prompt
+  // Reasoning models: tokens a thinking block may hold (reasoning_effort or max_reasoning_tokens;
+  // -1: no limit); absent: the model's own behaviour.
+  std::optional<int64_t> max_reasoning_tokens;
   // Extensions (llama.cpp / vLLM names), off unless given:
   int64_t top_k = 0;
   double min_p = 0;

@@ -34,7 +34,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   e->meta_.path = path;
   e->meta_.name = e->file_->get_string_or("general.name", "");
   e->meta_.license = e->file_->get_string_or("general.license", "");
-  e->meta_.chat_template = e->file_->get_string_or("tokenizer.chat_template", "");
+  e->meta_.chat_template = opt.chat_template.empty() ? e->file_->get_string_or("tokenizer.chat_template", "") : opt.chat_template;
   int n = opt.n_threads > 0 ? opt.n_threads : default_thread_count();
   e->pool_ = std::make_unique<ThreadPool>(n);
   if (!opt.no_repack) e->model_->repack_weights(*e->pool_);

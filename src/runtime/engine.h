@@ -27,6 +27,7 @@ struct EngineOptions {
   // reference kernels, which the process selects (kernels::set_isa, kernels/dispatch.h).
   bool no_repack = false;
   DType quant = DType::Q8_0;  // checkpoint folders: type their matrices are quantized to at load
+  std::string chat_template;  // non-empty: used instead of the file's tokenizer.chat_template
 };
 
 class Engine {

@@ -36,6 +36,19 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   std::vector<int32_t> keep;
   for (const std::string& t : p.keep_control)
     if (const auto id = tok_.token_id(t)) keep.push_back(*id);
+  ends_thinking_ = keep;  // a tool-call marker while thinking: the call is the answer's
+  think_open_id_ = think_close_id_ = -1;
+  if (!p.think_open.empty()) {
+    const auto open = tok_.token_id(p.think_open), close = tok_.token_id(p.think_close);
+    POCKET_CHECK(open && close, "the thinking markers '{}' / '{}' are not single tokens of this vocabulary", p.think_open,
+                 p.think_close);
+    think_open_id_ = *open;
+    think_close_id_ = *close;
+    keep.push_back(think_open_id_);
+    keep.push_back(think_close_id_);
+  }
+  thinking_ = think_open_id_ >= 0 && prompt_opens_thinking(prompt, think_open_id_, think_close_id_);
+  n_think_ = n_think_total_ = 0;
   std::sort(keep.begin(), keep.end());
   stream_.emplace(tok_, !p.print_control, &pieces_, std::move(keep));
   choice_.reset();
@@ -48,6 +61,7 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
     const auto id = tok_.token_id(p.tool_trigger);
     POCKET_CHECK(id.has_value(), "the tool-call marker '{}' is not one token of this vocabulary", p.tool_trigger);
     trigger_id_ = *id;
+    ends_thinking_.push_back(trigger_id_);
   } else if (!choice_seqs_.empty()) {
     choice_.emplace(choice_seqs_);
   }
@@ -60,6 +74,14 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   last_forced_ = false;
   pending_.clear();
   pending_.reserve(1024);
+}
+
+bool prompt_opens_thinking(const std::vector<int32_t>& prompt, int32_t open, int32_t close) {
+  for (auto it = prompt.rbegin(); it != prompt.rend(); ++it) {
+    if (*it == close) return false;
+    if (*it == open) return true;
+  }
+  return false;
 }
 
 void Generation::constrain_json(std::shared_ptr<const Grammar> g) {
@@ -99,6 +121,10 @@ int32_t Generation::choose(const float* logits) {
     return forced_[forced_next_++];
   }
   LogitProcessor* c = constraint();
+  if (thinking_ && !c && p_.max_reasoning_tokens >= 0 && n_think_ >= p_.max_reasoning_tokens) {
+    last_forced_ = true;  // the thinking budget is spent: the block closes
+    return think_close_id_;
+  }
   if (!c) return sampler_.sample(logits, history_);
   const bool json = json_ && c == &*json_;
   // Near the budget the text is closed: the shortest completion is forced once the tokens left
@@ -134,6 +160,18 @@ FinishReason Generation::accept(int32_t id, int64_t pos, std::string& out) {
   if (p_.top_logprobs >= 0 && last_logits_) record_logprob(id);
   ++n_gen_;
   history_.push_back(id);
+  if (think_open_id_ >= 0) {
+    if (id == think_close_id_ ||
+        (thinking_ && std::find(ends_thinking_.begin(), ends_thinking_.end(), id) != ends_thinking_.end())) {
+      thinking_ = false;
+    } else if (thinking_) {
+      ++n_think_;
+      ++n_think_total_;
+    } else if (id == think_open_id_) {
+      thinking_ = true;
+      n_think_ = 0;
+    }
+  }
   if (choice_ && choice_->active()) {
     choice_->accept(id);
     // A tool was chosen: its arguments' grammar from here.

@@ -50,6 +50,13 @@ struct GenerationParams {
   // With tool_trigger: generation ends once this many calls are complete (0: no limit), with
   // json_suffix closing the last one (parallel_tool_calls false: 1).
   int max_tool_calls = 0;
+  // Reasoning models: the control tokens that open and close a thinking block ("[THINK]",
+  // "[/THINK]"; empty: none; chat/reasoning.h). Their text is kept in the output for the
+  // splitter. A block holds at most max_reasoning_tokens tokens, then its close is forced
+  // (< 0: no limit; 0: closed as soon as it opens). A reply whose prompt leaves a block open
+  // (prompt_opens_thinking) starts inside it. A tool-call marker (keep_control, tool_trigger) ends the block: the call is the answer's.
+  std::string think_open, think_close;
+  int64_t max_reasoning_tokens = -1;
   // >= 0: each generated token's log-probability under the model (log-softmax of its logits,
   // before penalties, temperature and constraints) and this many most likely alternatives.
   int top_logprobs = -1;
@@ -61,6 +68,10 @@ struct TokenLogprob {
   float logprob = 0;
   std::vector<std::pair<int32_t, float>> top;  // best first
 };
+
+// Whether a reply to `prompt` starts inside a thinking block: the prompt's last `open` token
+// comes after its last `close` (a template that opens the block, or pre-writes its beginning).
+bool prompt_opens_thinking(const std::vector<int32_t>& prompt, int32_t open, int32_t close);
 
 // Refuses (pocket::Error) a max_tokens that cannot hold the shortest text the JSON constraint
 // allows: generation could only end in broken JSON.
@@ -86,6 +97,7 @@ class Generation {
 
   const GenerationParams& params() const { return p_; }
   int64_t n_generated() const { return n_gen_; }
+  int64_t n_reasoning() const { return n_think_total_; }  // tokens generated inside thinking blocks
   // Prompt followed by the generated tokens.
   const std::vector<int32_t>& history() const { return history_; }
   // Log-probabilities of the tokens accepted since the last take (params().top_logprobs >= 0).
@@ -110,6 +122,10 @@ class Generation {
   void constrain_json(std::shared_ptr<const Grammar> g);
   std::vector<std::vector<int32_t>> choice_seqs_;  // choices, tokenized
   int32_t trigger_id_ = -1;                        // tool_trigger's token
+  int32_t think_open_id_ = -1, think_close_id_ = -1;
+  bool thinking_ = false;                          // inside a thinking block
+  std::vector<int32_t> ends_thinking_;             // tokens that end a block without its close
+  int64_t n_think_ = 0, n_think_total_ = 0;        // tokens in this block / in all blocks
   bool in_call_ = false;                           // inside a triggered call
   int calls_done_ = 0;                             // triggered calls completed
   std::vector<int32_t> history_;

@@ -176,6 +176,7 @@ void Scheduler::emit(Slot& s, int32_t id) {
     s.gen.take_logprobs(r.logprobs_);  // before the text, so a reader that sees the text sees these
   }
   r.n_generated_ = s.gen.n_generated();
+  r.n_reasoning_ = s.gen.n_reasoning();
   r.push_text(s.out);
   s.last = id;
   if (why != FinishReason::None) finish(s, why);

@@ -49,6 +49,7 @@ struct GenRequest {
   // Prompt tokens whose KV a slot already held (prompt caching); the rest were prefilled.
   int64_t n_cached() const { return n_cached_.load(); }
   int64_t n_generated() const { return n_generated_.load(); }
+  int64_t n_reasoning() const { return n_reasoning_.load(); }  // of them, inside thinking blocks
   double ttft_seconds() const { return ttft_.load(); }
 
  private:
@@ -61,7 +62,7 @@ struct GenRequest {
   std::vector<TokenLogprob> logprobs_;
   bool done_ = false;
   std::string finish_reason_, error_;
-  std::atomic<int64_t> n_generated_{0}, n_cached_{0};
+  std::atomic<int64_t> n_generated_{0}, n_cached_{0}, n_reasoning_{0};
   std::atomic<double> ttft_{0};
   double t_submit_ = 0;
 };
