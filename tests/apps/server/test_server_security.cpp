@@ -85,20 +85,9 @@ struct Target {
 // Writes `raw` on a new connection (from `from`, when given) and returns what comes back
 // within `timeout_s`: until one whole response has arrived or the server closes.
 std::string raw_exchange(int port, const std::string& raw, double timeout_s = 5, const char* from = nullptr) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (from) {
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    inet_pton(AF_INET, from, &src.sin_addr);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  const int fd = open_connection(port, from ? from : "127.0.0.1", raw);
   std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
+  if (fd >= 0) {
     timeval tv{static_cast<time_t>(timeout_s), static_cast<suseconds_t>((timeout_s - static_cast<int>(timeout_s)) * 1e6)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[4096];
@@ -111,8 +100,8 @@ std::string raw_exchange(int port, const std::string& raw, double timeout_s = 5,
           out.size() >= end + 4 + std::strtoull(out.c_str() + cl + 16, nullptr, 10))
         break;
     }
+    ::close(fd);
   }
-  ::close(fd);
   return out;
 }
 
