@@ -196,9 +196,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
     gen->params.think_close = st.reasoning->close;
     if (req.gen.max_reasoning_tokens) gen->params.max_reasoning_tokens = *req.gen.max_reasoning_tokens;
     p.reasoning = st.reasoning;
-    const Tokenizer& tok = st.engine->tokenizer();
-    p.starts_thinking =
-        prompt_opens_thinking(gen->prompt, *tok.token_id(st.reasoning->open), *tok.token_id(st.reasoning->close));
+    p.starts_thinking = reply_starts_thinking(gen->params, gen->prompt, st.engine->tokenizer());
   } else if (req.gen.max_reasoning_tokens) {
     bad("this model does not reason (its chat template writes no thinking block)", "unsupported_value", "reasoning_effort");
   }

@@ -47,7 +47,7 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
     keep.push_back(think_open_id_);
     keep.push_back(think_close_id_);
   }
-  thinking_ = think_open_id_ >= 0 && prompt_opens_thinking(prompt, think_open_id_, think_close_id_);
+  thinking_ = reply_starts_thinking(p, prompt, tok_);
   n_think_ = n_think_total_ = 0;
   std::sort(keep.begin(), keep.end());
   stream_.emplace(tok_, !p.print_control, &pieces_, std::move(keep));
@@ -76,10 +76,17 @@ void Generation::start(const std::vector<int32_t>& prompt, const GenerationParam
   pending_.reserve(1024);
 }
 
-bool prompt_opens_thinking(const std::vector<int32_t>& prompt, int32_t open, int32_t close) {
+bool reply_starts_thinking(const GenerationParams& p, const std::vector<int32_t>& prompt, const Tokenizer& tok) {
+  if (p.think_open.empty() || p.grammar || p.json_object || (!p.choices.empty() && p.tool_trigger.empty())) return false;
+  const auto open = tok.token_id(p.think_open), close = tok.token_id(p.think_close);
+  if (!open || !close) return false;
+  std::vector<int32_t> ends;
+  for (const std::string& t : p.keep_control)
+    if (const auto id = tok.token_id(t)) ends.push_back(*id);
+  if (const auto id = p.tool_trigger.empty() ? std::nullopt : tok.token_id(p.tool_trigger)) ends.push_back(*id);
   for (auto it = prompt.rbegin(); it != prompt.rend(); ++it) {
-    if (*it == close) return false;
-    if (*it == open) return true;
+    if (*it == *open) return true;
+    if (*it == *close || std::find(ends.begin(), ends.end(), *it) != ends.end()) return false;
   }
   return false;
 }

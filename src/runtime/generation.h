@@ -54,7 +54,7 @@ struct GenerationParams {
   // "[/THINK]"; empty: none; chat/reasoning.h). Their text is kept in the output for the
   // splitter. A block holds at most max_reasoning_tokens tokens, then its close is forced
   // (< 0: no limit; 0: closed as soon as it opens). A reply whose prompt leaves a block open
-  // (prompt_opens_thinking) starts inside it. A tool-call marker (keep_control, tool_trigger) ends the block: the call is the answer's.
+  // (reply_starts_thinking) starts inside it. A tool-call marker (keep_control, tool_trigger) ends the block: the call is the answer's.
   std::string think_open, think_close;
   int64_t max_reasoning_tokens = -1;
   // >= 0: each generated token's log-probability under the model (log-softmax of its logits,
@@ -69,9 +69,11 @@ struct TokenLogprob {
   std::vector<std::pair<int32_t, float>> top;  // best first
 };
 
-// Whether a reply to `prompt` starts inside a thinking block: the prompt's last `open` token
-// comes after its last `close` (a template that opens the block, or pre-writes its beginning).
-bool prompt_opens_thinking(const std::vector<int32_t>& prompt, int32_t open, int32_t close);
+// Whether a reply to `prompt` under `p` starts inside a thinking block: p names thinking markers,
+// no constraint holds the reply from its first token (JSON, a forced tool call), and the
+// prompt's last open marker comes after its last close and after any tool-call marker
+// (p.keep_control, p.tool_trigger): a template that opens the block, or pre-writes its beginning.
+bool reply_starts_thinking(const GenerationParams& p, const std::vector<int32_t>& prompt, const Tokenizer& tok);
 
 // Refuses (pocket::Error) a max_tokens that cannot hold the shortest text the JSON constraint
 // allows: generation could only end in broken JSON.

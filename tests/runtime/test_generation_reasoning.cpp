@@ -126,5 +126,34 @@ TEST(GenerationReasoning, AToolCallEndsTheBlock) {
   EXPECT_TRUE(parsed.calls[0].arguments["city"].is_string());
 }
 
+TEST(GenerationReasoning, WhereAReplyStarts) {
+  const auto e = ministral();
+  const Tokenizer& tok = e->tokenizer();
+  const std::vector<int32_t> inst = tok.encode("[INST]hi[/INST]", false, true);
+  auto with = [&](std::vector<int32_t> head, const std::string& tail) {
+    const std::vector<int32_t> t = tok.encode(tail, false, true);
+    head.insert(head.end(), t.begin(), t.end());
+    return head;
+  };
+  GenerationParams p = thinking(-1, 8);
+  // A system prompt that explains the markers leaves no block open; a generation prompt that
+  // opens one (or begins its text) does.
+  EXPECT_FALSE(reply_starts_thinking(p, with(tok.encode("[SYSTEM_PROMPT]Use [THINK]x[/THINK][/SYSTEM_PROMPT]", false, true), "[INST]hi[/INST]"), tok));
+  EXPECT_TRUE(reply_starts_thinking(p, with(inst, "[THINK]"), tok));
+  EXPECT_TRUE(reply_starts_thinking(p, with(inst, "[THINK]Let me see,"), tok));
+  // A forced tool call's prefix after it: the call is the answer.
+  GenerationParams forced = p;
+  forced.keep_control = ToolCallFormat::mistral_v13().markers();
+  forced.choices = {"get_weather"};
+  EXPECT_FALSE(reply_starts_thinking(forced, with(inst, "[THINK][TOOL_CALLS]"), tok));
+  // JSON from the first token: no thinking.
+  GenerationParams json = p;
+  json.json_object = true;
+  EXPECT_FALSE(reply_starts_thinking(json, with(inst, "[THINK]"), tok));
+  // A model without markers.
+  GenerationParams none;
+  EXPECT_FALSE(reply_starts_thinking(none, with(inst, "[THINK]"), tok));
+}
+
 }  // namespace
 }  // namespace pocket
