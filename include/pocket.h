@@ -197,7 +197,8 @@ typedef struct pocket_generate_params {
   int32_t json_object;         /* 1: the answer is one JSON object */
   const char* json_schema;     /* NULL, or a JSON Schema (text): the answer is JSON valid against it
                                   (keywords in docs/structured-output.md; an unsupported one is
-                                  POCKET_ERR_UNSUPPORTED naming it); wins over json_object */
+                                  POCKET_ERR_UNSUPPORTED naming it, text that is not JSON
+                                  POCKET_ERR_INVALID_ARGUMENT); wins over json_object */
   const char* tool_choice;     /* with tools: NULL or "auto" (the model decides), "none" (no call parsed),
                                   "required" (a call to one of the tools) or a tool's name (a call to it);
                                   the last two are forced, their arguments constrained to a JSON object */

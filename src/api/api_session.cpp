@@ -229,6 +229,8 @@ pocket_status pocket_session_generate(pocket_session* session, const pocket_gene
     for (size_t i = 0; i < p.n_stop; ++i) go.stop.emplace_back(p.stop[i]);
     go.json_object = p.json_object != 0;
     if (p.json_schema != nullptr) {
+      // Text that is not JSON is the caller's mistake; a schema Pocket cannot enforce is a limit.
+      if (!nlohmann::json::accept(p.json_schema)) refuse(POCKET_ERR_INVALID_ARGUMENT, "json_schema is not valid JSON");
       try {
         go.grammar = compile_json_schema(p.json_schema);
       } catch (const pocket::Error& e) {

@@ -232,6 +232,9 @@ TEST(Api, BadMediaAndParameters) {
   gp.json_schema = "{\"type\": \"object\", \"patternProperties\": {}}";
   EXPECT_EQ(pocket_session_generate(s.s, &gp, nullptr), POCKET_ERR_UNSUPPORTED);
   EXPECT_NE(std::string(pocket_session_error(s.s)).find("patternProperties"), std::string::npos);
+  gp.json_schema = "{\"type\": \"object\", ";  // not JSON: the caller's mistake, not a limit
+  EXPECT_EQ(pocket_session_generate(s.s, &gp, nullptr), POCKET_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(pocket_session_error(s.s)).find("not valid JSON"), std::string::npos);
   gp = greedy(2);  // below the shortest text the schema allows
   gp.json_schema = "{\"type\": \"object\", \"properties\": {\"answer\": {\"enum\": [\"yes\", \"no\"]}}, \"required\": [\"answer\"]}";
   EXPECT_NE(pocket_session_generate(s.s, &gp, nullptr), POCKET_OK);
