@@ -12,6 +12,8 @@
 #include <cstring>
 #include <string>
 
+#include "chat/openai_request.h"
+
 namespace pocket::server {
 
 namespace {
@@ -138,11 +140,10 @@ class ConnectionStream final : public httplib::Stream {
 
 // A refused connection gets a short answer without reading anything from it.
 void refuse_busy(socket_t sock) {
-  static const char kBody[] =
-      "{\"error\":{\"message\":\"too many open connections from this address\",\"type\":\"rate_limit_error\","
-      "\"param\":null,\"code\":\"too_many_connections\"}}";
+  const std::string body =
+      ApiError(429, "too many open connections from this address", "rate_limit_error", "too_many_connections").body();
   const std::string msg = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-                          "Connection: close\r\nContent-Length: " + std::to_string(sizeof kBody - 1) + "\r\n\r\n" + kBody;
+                          "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   (void)::send(sock, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
