@@ -54,32 +54,24 @@ struct Choice {
   bool ended = false;                  // streaming: its finish chunk sent
 
   // Splits new text into thinking (onto `reasoning`), content (returned) and tool calls.
-  std::string take_content(const std::string& text) {
-    std::string answer = text;
-    if (splitter) {
-      ReasoningSplitter::Parts parts = splitter->feed(text);
-      reasoning += parts.reasoning;
-      answer = std::move(parts.content);
-    }
-    if (!parser) return answer;
-    ToolCallParseResult r = parser->feed(answer);
+  std::string take_content(const std::string& text) { return answer(splitter ? splitter->feed(text) : Parts{"", text}, false); }
+  // The same for the text held back at the end.
+  std::string finish_content() { return answer(splitter ? splitter->finish() : Parts{}, true); }
+
+ private:
+  using Parts = ReasoningSplitter::Parts;
+  std::string answer(Parts parts, bool final) {
+    reasoning += parts.reasoning;
+    if (!parser) return std::move(parts.content);
+    ToolCallParseResult r = parser->feed(parts.content);
     for (ToolCall& c : r.calls) calls.push_back(std::move(c));
-    return std::move(r.content);
-  }
-  std::string finish_content() {
-    std::string answer;
-    if (splitter) {
-      ReasoningSplitter::Parts parts = splitter->finish();
-      reasoning += parts.reasoning;
-      answer = std::move(parts.content);
-    }
-    if (!parser) return answer;
-    ToolCallParseResult r = parser->feed(answer);
-    for (ToolCall& c : r.calls) calls.push_back(std::move(c));
+    if (!final) return std::move(r.content);
     ToolCallParseResult f = parser->finish();
     for (ToolCall& c : f.calls) calls.push_back(std::move(c));
     return std::move(r.content) + f.content;
   }
+
+ public:
   std::string finish_reason() const {
     const std::string r = gen->finish_reason();
     if (!calls.empty()) return "tool_calls";
