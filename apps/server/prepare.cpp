@@ -16,6 +16,9 @@ namespace {
   throw ApiError(400, msg, "invalid_request_error", code, param);
 }
 
+// A client's seed as the sampler takes it: never the value that means "random" (SamplerParams::seed).
+uint64_t client_seed(uint64_t s) { return s == 0xFFFFFFFFull ? 0xFFFFFFFEull : s; }
+
 GenerationParams generation_for(const OpenAiGenerationParams& g, int32_t n_vocab) {
   // OpenAI semantics: temperature, nucleus, frequency / presence penalties and logit bias;
   // top-k, min-p and the repetition penalty only when the request names them (extensions).
@@ -32,8 +35,7 @@ GenerationParams generation_for(const OpenAiGenerationParams& g, int32_t n_vocab
     if (id >= n_vocab) bad(fmt::format("logit_bias names token {}, and the vocabulary has {}", id, n_vocab), "invalid_value", "logit_bias");
   sp.logit_bias = g.logit_bias;
   p.top_logprobs = g.logprobs;
-  sp.seed = g.seed ? *g.seed : 0xFFFFFFFFull;
-  if (sp.seed == 0xFFFFFFFFull && g.seed) sp.seed = 0xFFFFFFFEull;  // a client's seed is never "random"
+  sp.seed = g.seed ? client_seed(*g.seed) : 0xFFFFFFFFull;
   p.max_tokens = g.max_tokens;
   p.stop = g.stop;
   return p;
@@ -73,20 +75,16 @@ std::shared_ptr<GenRequest> make_gen(ServerState& st, Prompt prompt, const OpenA
 // The request's n choices: the same prompt and parameters, each its own draw. A client's seed s
 // gives choice i the seed s + i, so every choice can be reproduced alone with n = 1; the
 // scheduler copies the prompt's KV between them instead of prefilling it n times.
-std::vector<std::shared_ptr<GenRequest>> choices(std::shared_ptr<GenRequest> first, int n) {
+std::vector<std::shared_ptr<GenRequest>> choices(std::shared_ptr<GenRequest> first, const OpenAiGenerationParams& g) {
   std::vector<std::shared_ptr<GenRequest>> out{first};
-  const uint64_t seed = first->params.sampling.seed;
-  for (int i = 1; i < n; ++i) {
-    auto g = std::make_shared<GenRequest>();
-    g->prompt = first->prompt;
-    g->embd = first->embd;
-    g->embd_owner = first->embd_owner;
-    g->params = first->params;
-    if (seed != 0xFFFFFFFFull) {
-      uint64_t s = (seed + static_cast<uint64_t>(i)) & 0xFFFFFFFFull;
-      g->params.sampling.seed = s == 0xFFFFFFFFull ? 0xFFFFFFFEull : s;  // never "random"
-    }
-    out.push_back(std::move(g));
+  for (int i = 1; i < g.n; ++i) {
+    auto c = std::make_shared<GenRequest>();
+    c->prompt = first->prompt;
+    c->embd = first->embd;
+    c->embd_owner = first->embd_owner;
+    c->params = first->params;
+    if (g.seed) c->params.sampling.seed = client_seed(*g.seed + static_cast<uint64_t>(i));
+    out.push_back(std::move(c));
   }
   return out;
 }
@@ -205,7 +203,7 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   } catch (const Error& e) {
     bad(e.what(), "invalid_value", "max_tokens");
   }
-  p.gens = choices(std::move(gen), req.gen.n);
+  p.gens = choices(std::move(gen), req.gen);
   return p;
 }
 
@@ -216,7 +214,7 @@ Prepared prepare_completion(ServerState& st, OpenAiCompletionRequest& req) {
   PromptRequest pr;
   pr.raw = true;
   pr.raw_text = req.prompt;
-  p.gens = choices(make_gen(st, build(st, pr, {}), req.gen), req.gen.n);
+  p.gens = choices(make_gen(st, build(st, pr, {}), req.gen), req.gen);
   return p;
 }
 
