@@ -174,8 +174,12 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
     }
   }
   // Thinking budget of a reasoning model (the server refuses it for a model that does not
-  // reason): OpenAI's effort levels, or an exact count (extension).
-  if (const json* e = chat ? field(j, "reasoning_effort") : nullptr) {
+  // reason): OpenAI's effort levels, or an exact count (extension). Chat only: a raw completion
+  // has no thinking block to budget.
+  if (!chat)
+    for (const char* name : {"reasoning_effort", "max_reasoning_tokens"})
+      if (field(j, name)) bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
+  if (const json* e = field(j, "reasoning_effort")) {
     static const std::pair<const char*, int64_t> kEffort[] = {
         {"none", 0}, {"minimal", 256}, {"low", 1024}, {"medium", 4096}, {"high", -1}};
     if (!e->is_string()) bad("reasoning_effort", "'reasoning_effort' must be a string", "invalid_type");
@@ -184,7 +188,7 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
       bad("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, medium, high");
     g.max_reasoning_tokens = it->second;
   }
-  if (const json* m = chat ? field(j, "max_reasoning_tokens") : nullptr) {
+  if (const json* m = field(j, "max_reasoning_tokens")) {
     if (!m->is_number_integer() || m->get<int64_t>() < 0)
       bad("max_reasoning_tokens", "'max_reasoning_tokens' must be a non-negative integer", "invalid_type");
     g.max_reasoning_tokens = std::min<int64_t>(m->get<int64_t>(), limits.max_tokens);
@@ -192,9 +196,8 @@ OpenAiGenerationParams parse_gen(const json& j, const OpenAiLimits& limits, bool
   // Known OpenAI fields Pocket does not implement: refused by name rather than ignored.
   if (const json* m = field(j, "modalities"); m && *m != json::array({"text"}))
     bad("modalities", "only the text modality is supported", "unsupported_value");
-  for (const char* name : {"audio", "prediction", "reasoning_effort", "web_search_options"})
-    if (field(j, name) && !(chat && std::string_view(name) == "reasoning_effort"))
-      bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
+  for (const char* name : {"audio", "prediction", "web_search_options"})
+    if (field(j, name)) bad(name, fmt::format("'{}' is not supported", name), "unsupported_value");
   return g;
 }
 

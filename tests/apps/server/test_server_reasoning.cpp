@@ -104,6 +104,14 @@ TEST(ServerReasoning, ThinkingApartFromTheAnswer) {
   const HttpResult b = post_json(c, "/v1/chat/completions", bad);
   EXPECT_EQ(b.status, 400);
   EXPECT_EQ(error_code(b), "invalid_value");
+
+  // A raw completion has no thinking block: both budgets are refused by name, not ignored.
+  for (const auto& [name, value] : {std::pair<std::string, json>{"reasoning_effort", "low"}, {"max_reasoning_tokens", 8}}) {
+    const HttpResult r = post_json(c, "/v1/completions", json{{"prompt", "Hi"}, {"max_tokens", 2}, {name, value}});
+    EXPECT_EQ(r.status, 400) << r.raw;
+    EXPECT_EQ(error_code(r), "unsupported_value");
+    EXPECT_EQ(r.body["error"]["param"], name);
+  }
 }
 
 TEST(ServerReasoning, ToolCallsInsideAndAfterThinking) {
