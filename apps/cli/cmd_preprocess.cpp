@@ -30,6 +30,7 @@ using Json = nlohmann::ordered_json;
 
 struct PreprocessOptions {
   std::string mmproj, image, out, sizes;
+  cli::ImageDetailArgs detail;
 };
 
 // ---------------------------------------------------------------- files
@@ -50,7 +51,7 @@ void make_out_dir(const std::string& dir) {
 void run_image(const VisionEncoder& enc, const PreprocessOptions& o) {
   POCKET_CHECK(!o.out.empty(), "preprocess --image needs --out DIR");
   // Decode before touching the output directory, so a bad image leaves nothing behind.
-  const PreprocessDump d = enc.preprocess_dump(enc.load_image_file(o.image));
+  const PreprocessDump d = enc.preprocess_dump(enc.load_image_file(o.image), o.detail.resolve(enc));
   make_out_dir(o.out);
   const std::filesystem::path dir(o.out);
   for (const auto& [name, bytes] : d.files) cli::write_file((dir / name).string(), std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -75,6 +76,7 @@ void run_sizes(const VisionEncoder& enc, const PreprocessOptions& o) {
   const Json sizes = Json::parse(cli::read_file(o.sizes), nullptr, false);
   POCKET_CHECK(!sizes.is_discarded(), "'{}' is not valid JSON", o.sizes);
   POCKET_CHECK(sizes.is_array(), "'{}' must hold a JSON array of [width, height] pairs", o.sizes);
+  const ImageDetail detail = o.detail.resolve(enc);
   Json out = Json::array();
   for (size_t i = 0; i < sizes.size(); ++i) {
     const Json& s = sizes[i];
@@ -82,7 +84,7 @@ void run_sizes(const VisionEncoder& enc, const PreprocessOptions& o) {
     const int w = to_int_side(s[0], i), h = to_int_side(s[1], i);
     // A size the reference processor rejects is a result, not a failure of the command.
     try {
-      out.push_back(Json::parse(enc.size_plan_json(w, h)));
+      out.push_back(Json::parse(enc.size_plan_json(w, h, detail)));
     } catch (const Error& e) {
       out.push_back(Json{{"error", e.what()}});
     }
@@ -112,5 +114,6 @@ void register_preprocess(CLI::App& app) {
   cmd->add_option("--image", o->image, "Image file to preprocess (needs --out)");
   cmd->add_option("--out", o->out, "Output directory for plan.json and tiles / pixels.f32");
   cmd->add_option("--sizes", o->sizes, "JSON file with an array of [width, height]: print the size plans");
+  o->detail.add(cmd);
   cmd->callback([o] { pocket::run_preprocess(*o); });
 }

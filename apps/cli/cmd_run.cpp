@@ -9,6 +9,7 @@
 #include "apps/cli/commands.h"
 #include "chat/chat.h"
 #include "core/error.h"
+#include "core/timer.h"
 #include "io/gguf.h"
 #include "models/hf_checkpoint.h"
 #include "vision/checkpoint.h"
@@ -38,6 +39,7 @@ void register_run(CLI::App& app) {
     std::vector<std::string> images, videos;
     double video_fps = 1.0;
     int max_frames = 64;
+    ImageDetailArgs detail;
   };
   auto a = std::make_shared<Args>();
   a->m.add(cmd);
@@ -66,6 +68,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--video", a->videos, "Video file (repeatable; SmolVLM2): frames sampled as the model was trained");
   cmd->add_option("--fps", a->video_fps, "Video frames sampled per second (default 1)")->check(CLI::PositiveNumber);
   cmd->add_option("--max-frames", a->max_frames, "Most video frames sampled (default 64)")->check(CLI::Range(1, 1024));
+  a->detail.add(cmd);
   cmd->callback([a] {
     POCKET_CHECK(a->n_predict >= -1, "-n must be >= -1");
     // A store model (short name or owner/name[:QUANT]) brings its mmproj unless --mmproj is given.
@@ -86,7 +89,11 @@ void register_run(CLI::App& app) {
       }
       POCKET_CHECK(!a->mmproj.empty() || folder_mmproj, "--image and --video need --mmproj");
       enc = folder_mmproj ? VisionEncoder::load(std::move(folder_mmproj)) : VisionEncoder::load(a->mmproj);
-      for (const std::string& path : a->images) pm.images.push_back(enc->load_image_file(path));
+      const ImageDetail detail = a->detail.resolve(*enc);
+      for (const std::string& path : a->images) {
+        pm.images.push_back(enc->load_image_file(path));
+        pm.image_detail.push_back(detail);
+      }
       for (const std::string& path : a->videos) {
         SmolVlmVideoParams vp = enc->video_params();
         vp.sampling.target_fps = a->video_fps;
@@ -110,7 +117,16 @@ void register_run(CLI::App& app) {
     conv.set_system(a->system);
     conv.add_message("user", a->prompt);
     for (SmolVlmVideo& v : pm.videos) conv.add_video(std::move(v));
-    for (Image& im : pm.images) conv.add_image(std::move(im));
+    for (size_t i = 0; i < pm.images.size(); ++i) conv.add_image(std::move(pm.images[i]), pm.image_detail[i]);
+    // On a terminal, an encode that takes over a second shows its progress (tile i/N).
+    double encode_start = now_seconds();
+    if (media && !a->quiet && isatty(fileno(stderr)))
+      conv.set_progress([&encode_start](int64_t done, int64_t total) {
+        if (now_seconds() - encode_start < 1.0) return;
+        std::fprintf(stderr, "\rencoding: tile %lld/%lld", static_cast<long long>(done), static_cast<long long>(total));
+        if (done == total) std::fputs("\r\033[K", stderr);
+        std::fflush(stderr);
+      });
     GenerateOptions go;
     go.max_tokens = a->n_predict;
     go.sampling = a->sp;
@@ -124,6 +140,7 @@ void register_run(CLI::App& app) {
       std::fflush(stdout);
       return true;
     };
+    encode_start = now_seconds();
     const Conversation::Reply reply = raw ? conv.complete(a->prompt, go) : conv.reply(go);
     const GenerateResult& r = reply.gen;
     if (media && !a->quiet)

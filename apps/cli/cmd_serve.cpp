@@ -19,6 +19,10 @@ void register_serve(CLI::App& app) {
   a->m.add(cmd);
   server::ServerOptions& o = a->o;
   cmd->add_option("--mmproj", o.mmproj_path, "Vision projector (mmproj GGUF): image_url and video_url parts");
+  cmd->add_option("--image-cache-mb", o.image_cache_mb,
+                  "MiB of image embeddings kept so that an image sent again (each chat turn re-sends earlier images) "
+                  "is not encoded again; 0 turns the cache off")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   cmd->add_option("--host", o.host, "Address to listen on (default 127.0.0.1; 0.0.0.0 exposes the server)");
   cmd->add_option("--port", o.port, "Port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("--parallel", o.n_parallel, "Sequences generated together (continuous batching)")->check(CLI::Range(1, 256));

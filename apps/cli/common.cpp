@@ -42,6 +42,35 @@ std::unique_ptr<Engine> ModelArgs::load() const {
   return Engine::load(resolve_model(model).model_path, o);
 }
 
+void ImageDetailArgs::add(CLI::App* cmd) {
+  cmd->add_option("--image-max-tiles", max_tiles,
+                  "SmolVLM2: encode each image in at most N tiles, global tile included (a smaller longest edge, as "
+                  "transformers' size.longest_edge = k * tile); default: the reference tiling, up to 17")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--no-image-splitting", no_splitting,
+                "SmolVLM2: encode only the global tile (transformers' do_image_splitting=False)");
+  cmd->add_option("--image-detail", detail,
+                  "low: the cheapest encoding (SmolVLM2: no splitting; Pixtral: fit in 512x512); high/auto: the reference")
+      ->check(CLI::IsMember({"low", "high", "auto"}));
+}
+
+ImageDetail ImageDetailArgs::resolve(const VisionEncoder& enc) const {
+  ImageDetail d;
+  d.low = no_splitting || detail == "low";
+  d.max_tiles = max_tiles;
+  POCKET_CHECK(!no_splitting || enc.splits_images(),
+               "--no-image-splitting: this model ({} projector) does not split images into tiles; --image-detail low "
+               "fits an image in 512x512",
+               enc.hparams().projector_name);
+  POCKET_CHECK(max_tiles == 0 || enc.splits_images(),
+               "--image-max-tiles: this model ({} projector) encodes each image whole, not in tiles; --image-detail low "
+               "fits an image in 512x512",
+               enc.hparams().projector_name);
+  POCKET_CHECK(!(d.low && max_tiles > 0), "--image-max-tiles and low detail (no splitting) together: pick one");
+  enc.check_detail(d);
+  return d;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   POCKET_CHECK(static_cast<bool>(f), "cannot open '{}'", path);

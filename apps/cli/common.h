@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "runtime/engine.h"
+#include "vision/vision_encoder.h"
 
 namespace pocket::cli {
 
@@ -20,6 +21,17 @@ struct ModelArgs {
   std::string chat_template_file;  // replaces the model's chat template
   void add(CLI::App* cmd, bool with_ref_kernels = true);
   std::unique_ptr<Engine> load() const;
+};
+
+// How much of each image to encode: --image-max-tiles, --no-image-splitting, --image-detail.
+// The default is the reference processor's (transformers-exact tiling).
+struct ImageDetailArgs {
+  int max_tiles = 0;
+  bool no_splitting = false;
+  std::string detail = "auto";
+  void add(CLI::App* cmd);
+  // Throws pocket::Error naming the flag the model's family cannot honour.
+  ImageDetail resolve(const VisionEncoder& enc) const;
 };
 
 // A whole file as bytes / a file written whole; throw pocket::Error naming the path.

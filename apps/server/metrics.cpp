@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "runtime/scheduler.h"
+#include "vision/embedding_cache.h"
 
 namespace pocket::server {
 
@@ -55,7 +56,7 @@ void Metrics::add_tokens(int64_t prompt, int64_t generated) {
   generated_tokens_ += static_cast<uint64_t>(generated);
 }
 
-std::string Metrics::render(const Scheduler* sched, bool ready) const {
+std::string Metrics::render(const Scheduler* sched, bool ready, const EmbeddingCacheStats* images) const {
   std::string out;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -99,6 +100,16 @@ std::string Metrics::render(const Scheduler* sched, bool ready) const {
   out += fmt::format("pocket_prompt_tokens_prefilled_total {}\n", sched ? sched->prompt_tokens_prefilled() : 0);
   out += "# HELP pocket_kv_cells_total KV cache cells allocated, over all sequences.\n# TYPE pocket_kv_cells_total gauge\n";
   out += fmt::format("pocket_kv_cells_total {}\n", sched ? sched->kv_cells_total() : 0);
+  if (images) {
+    out += "# HELP pocket_image_cache_hits_total Image tiles whose embeddings came from the cache (not encoded again).\n";
+    out += "# TYPE pocket_image_cache_hits_total counter\n";
+    out += fmt::format("pocket_image_cache_hits_total {}\n", images->hits);
+    out += "# HELP pocket_image_cache_misses_total Image tiles encoded by the vision tower.\n";
+    out += "# TYPE pocket_image_cache_misses_total counter\n";
+    out += fmt::format("pocket_image_cache_misses_total {}\n", images->misses);
+    out += "# HELP pocket_image_cache_bytes Bytes of embeddings the image cache holds.\n# TYPE pocket_image_cache_bytes gauge\n";
+    out += fmt::format("pocket_image_cache_bytes {}\n", images->bytes);
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 namespace pocket {
 class Scheduler;
+struct EmbeddingCacheStats;
 }
 
 namespace pocket::server {
@@ -41,8 +42,9 @@ class Metrics {
   void count_dropped(Dropped why);
   void observe_ttft(double s) { ttft_.observe(s); }
   void observe_token(double s) { token_.observe(s); }
-  // The whole exposition; `sched` may be null (model still loading).
-  std::string render(const Scheduler* sched, bool ready) const;
+  // The whole exposition; `sched` may be null (model still loading), `images` null without a
+  // vision projector or its cache.
+  std::string render(const Scheduler* sched, bool ready, const EmbeddingCacheStats* images = nullptr) const;
 
  private:
   mutable std::mutex mu_;

@@ -114,7 +114,9 @@ uint64_t check_planned_context(ServerState& st, const OpenAiChatRequest& req,
     pixels += n;
     if (n > st.media.max_pixels) continue;  // decoding refuses it (413)
     try {
-      images += std::min(st.vision->planned_image_tokens(w, h), st.vision->planned_image_tokens(h, w));
+      ImageDetail d;
+      d.low = req.media[i].low_detail;
+      images += std::min(st.vision->planned_image_tokens(w, h, d), st.vision->planned_image_tokens(h, w, d));
     } catch (const Error&) {
       // a size the processor cannot plan: decoding and preprocessing report it
     }
@@ -155,7 +157,10 @@ Prepared prepare_chat(ServerState& st, OpenAiChatRequest& req) {
   PromptMedia media;
   for (size_t i = 0; i < req.media.size(); ++i) {
     if (req.media[i].video) media.videos.push_back(decode_request_video(*st.vision, bytes[i], st.media));
-    else media.images.push_back(decode_request_image(*st.vision, bytes[i], st.media));
+    else {
+      media.images.push_back(decode_request_image(*st.vision, bytes[i], st.media));
+      media.image_detail.push_back({.low = req.media[i].low_detail});
+    }
     std::string().swap(bytes[i]);
   }
 

@@ -147,7 +147,10 @@ void register_routes(httplib::Server& svr, ServerState& st) {
   });
 
   svr.Get("/metrics", [&st](const httplib::Request&, httplib::Response& res) {
-    res.set_content(st.metrics.render(st.ready ? st.sched.get() : nullptr, st.ready), "text/plain; version=0.0.4");
+    std::optional<EmbeddingCacheStats> images;
+    if (st.ready && st.vision && st.vision->cache()) images = st.vision->cache()->stats();
+    res.set_content(st.metrics.render(st.ready ? st.sched.get() : nullptr, st.ready, images ? &*images : nullptr),
+                    "text/plain; version=0.0.4");
   });
 
   svr.Post("/v1/chat/completions", [&st](const httplib::Request& req, httplib::Response& res,

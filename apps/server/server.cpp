@@ -137,6 +137,9 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
       if (!opt.mmproj_path.empty()) {
         st->vision = VisionEncoder::load(opt.mmproj_path);
         check_projector_fits(*st->engine, *st->vision);  // not healthy and then 400 on every image
+        st->vision->set_cache(opt.image_cache_mb > 0
+                                  ? std::make_shared<EmbeddingCache>(static_cast<uint64_t>(opt.image_cache_mb) << 20)
+                                  : nullptr);
         st->vision_pool = std::make_unique<ThreadPool>(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
       }
       st->tool_format = ToolCallFormat::detect(st->engine->chat_template());

@@ -22,6 +22,7 @@ struct ServerOptions {
   std::string api_key;                // empty: no authentication
   std::string media_dir;              // empty: file paths in requests are refused
   std::string mmproj_path;            // vision projector (images, video)
+  int64_t image_cache_mb = 256;       // tile embeddings kept for images sent again (0: none)
   std::string model_id;               // reported by /v1/models
   int64_t max_body_bytes = int64_t{32} << 20;
   int64_t max_media_bytes = int64_t{20} << 20;   // one image or video after decoding base64 / download

@@ -213,6 +213,20 @@ std::string media_url(const json& part, const char* key, const OpenAiLimits& lim
   return u;
 }
 
+// OpenAI's image_url.detail: "low" (a cheap, low-resolution encoding), "high" or "auto" (Pocket's
+// auto is the reference processor's own encoding). Video parts have no detail.
+bool low_detail(const json& part, const std::string& type) {
+  const json* f = field(part, type.c_str());
+  const json* d = f && f->is_object() ? field(*f, "detail") : nullptr;
+  if (!d || d->is_null()) return false;
+  if (type != "image_url") bad("messages", "'detail' applies to image_url parts only", "unsupported_value");
+  if (!d->is_string()) bad("messages", "image_url 'detail' must be \"low\", \"high\" or \"auto\"", "invalid_type");
+  const std::string v = d->get<std::string>();
+  if (v != "low" && v != "high" && v != "auto")
+    bad("messages", fmt::format("image_url 'detail' must be \"low\", \"high\" or \"auto\", not \"{}\"", v.substr(0, 32)));
+  return v == "low";
+}
+
 }  // namespace
 
 OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& limits) {
@@ -247,7 +261,7 @@ OpenAiChatRequest parse_chat_request(std::string_view body, const OpenAiLimits& 
         } else if (t == "image_url" || t == "video_url") {
           if (rs != "user") bad("messages", "images and videos are only accepted in user messages");
           if (r.media.size() >= limits.max_media) bad("messages", fmt::format("at most {} images and videos", limits.max_media));
-          r.media.push_back({t == "video_url", media_url(p, t.c_str(), limits)});
+          r.media.push_back({t == "video_url", media_url(p, t.c_str(), limits), low_detail(p, t)});
         } else {
           bad("messages", fmt::format("unsupported content part type '{}'", t), "unsupported_value");
         }

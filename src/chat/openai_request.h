@@ -52,6 +52,7 @@ struct OpenAiLimits {
 struct MediaPart {
   bool video = false;
   std::string url;  // data:...;base64,..., http(s)://..., file path or file:// URL
+  bool low_detail = false;  // image_url.detail "low" ("high"/"auto"/absent: the reference encoding)
 };
 
 enum class ToolChoice { kAuto, kNone, kRequired, kNamed };

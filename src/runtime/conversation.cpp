@@ -59,12 +59,15 @@ ChatMessage& Conversation::last_user() {
   fail("add a user message before its images or video");
 }
 
-void Conversation::add_image(Image image) {
+void Conversation::add_image(Image image, const ImageDetail& detail) {
+  if (vision_) vision_->check_detail(detail);
   ChatMessage& m = last_user();
   // After the message's videos and images, before its text.
   const auto text = std::find_if(m.parts.begin(), m.parts.end(), [](const ChatContentPart& p) { return p.type == "text"; });
   m.parts.insert(text, {"image", "", nullptr});
   media_.images.push_back(std::move(image));
+  media_.image_detail.resize(media_.images.size() - 1);
+  media_.image_detail.push_back(detail);
 }
 
 void Conversation::add_video(SmolVlmVideo video) {
@@ -77,7 +80,9 @@ void Conversation::add_video(SmolVlmVideo video) {
 
 void Conversation::clear() {
   messages_.clear();
+  EncodeProgress progress = std::move(media_.progress);
   media_ = {};
+  media_.progress = std::move(progress);
 }
 
 Conversation::Reply Conversation::run(const Prompt& prompt, GenerateOptions& options) {

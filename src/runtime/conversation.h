@@ -70,8 +70,12 @@ class Conversation {
   // Media belong to the last user message and sit before its text, videos first, the order the
   // reference processors place them in (runtime/prompt.h user_turn). Throws pocket::Error without
   // a vision projector, without a user message, or (video) for a family without video.
-  void add_image(Image image);
+  // `detail`: how much of the image to encode (vision/vision_encoder.h; checked here).
+  void add_image(Image image, const ImageDetail& detail = {});
   void add_video(SmolVlmVideo video);
+  // Called after each tile (or image) the next reply encodes; a re-sent image is not encoded
+  // again (the encoder's embedding cache).
+  void set_progress(EncodeProgress progress) { media_.progress = std::move(progress); }
   // Forgets the messages and their media (system prompt and tools stay).
   void clear();
 

@@ -28,16 +28,16 @@ class PixtralEncoder final : public VisionEncoder {
   MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal, const PromptMedia& media,
                         ThreadPool& pool) const override;
   PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
-  PreprocessDump preprocess_dump(const Image& image) const override;
-  std::string size_plan_json(int width, int height) const override;
-  int64_t planned_image_tokens(int width, int height) const override;
+  PreprocessDump preprocess_dump(const Image& image, const ImageDetail& detail) const override;
+  std::string size_plan_json(int width, int height, const ImageDetail& detail) const override;
+  int64_t planned_image_tokens(int width, int height, const ImageDetail& detail) const override;
 
   // (cos, sin) of the 2D RoPE for a patch at (row, col): [head_dim] floats, one pair per
   // adjacent dimension pair of a head. Exposed for tests.
   void rope_cos_sin(int64_t row, int64_t col, float* out) const;
 
  private:
-  PixtralParams preprocess_params() const;  // max size, patch, merge, mean/std from the mmproj
+  PixtralParams preprocess_params(const ImageDetail& detail = {}) const;  // max size, patch, merge, mean/std from the mmproj
   VitConfig vit_;
   int64_t merge_ = 1;                   // spatial merge m (1 = no merger)
   int64_t max_patches_ = 0;             // bound on patches per image (from image_size)

@@ -58,9 +58,12 @@ void append(std::string& text, std::vector<TextSpan>& literal, const TextPart& p
 
 }  // namespace
 
-PixtralParams PixtralEncoder::preprocess_params() const {
+// detail low: mistral-common's ImageEncoder with max_image_size 512 (OpenAI's low detail is a
+// 512 x 512 image), never larger than the model's own maximum.
+PixtralParams PixtralEncoder::preprocess_params(const ImageDetail& detail) const {
+  check_detail(detail);
   PixtralParams p;
-  p.max_image_size = static_cast<int>(hp_.image_size);
+  p.max_image_size = static_cast<int>(detail.low ? std::min<int64_t>(512, hp_.image_size) : hp_.image_size);
   p.patch_size = static_cast<int>(hp_.patch_size);
   p.spatial_merge_size = static_cast<int>(hp_.spatial_merge);
   for (int c = 0; c < 3; ++c) {
@@ -97,15 +100,13 @@ MediaExpansion PixtralEncoder::expand(const std::string& rendered, const std::ve
   out.image_token = "[IMG]";
   out.required_tokens = {"[IMG_BREAK]", "[IMG_END]"};
   append(out.text, out.literal, pieces[0]);
-  const PixtralParams params = preprocess_params();
   for (size_t k = 0; k < media.images.size(); ++k) {
-    const PixtralImage pi = pixtral_preprocess(media.images[k], params);
-    std::vector<float> emb;
-    encode(pi.pixels.data(), pi.plan.out_w, pi.plan.out_h, emb, pool);
-    out.rows.insert(out.rows.end(), emb.begin(), emb.end());
+    const PixtralImage pi = pixtral_preprocess(media.images[k], preprocess_params(media.detail_of(k)));
+    encode_cached(pi.pixels.data(), pi.plan.out_w, pi.plan.out_h, out.rows, pool);
     out.text += pixtral_image_layout(pi.plan.rows, pi.plan.cols);
     append(out.text, out.literal, pieces[k + 1]);
     ++out.n_tiles;
+    if (media.progress) media.progress(out.n_tiles, static_cast<int64_t>(media.images.size()));
   }
   return out;
 }
@@ -133,8 +134,8 @@ Json plan_json(const PixtralPlan& p) {
 }  // namespace
 
 // plan.json + pixels.f32 (normalized float32, CHW, little-endian whatever the host order).
-PreprocessDump PixtralEncoder::preprocess_dump(const Image& image) const {
-  const PixtralImage pi = pixtral_preprocess(image, preprocess_params());
+PreprocessDump PixtralEncoder::preprocess_dump(const Image& image, const ImageDetail& detail) const {
+  const PixtralImage pi = pixtral_preprocess(image, preprocess_params(detail));
   std::vector<uint8_t> bytes(pi.pixels.size() * 4);
   for (size_t i = 0; i < pi.pixels.size(); ++i) {
     const auto u = std::bit_cast<uint32_t>(pi.pixels[i]);
@@ -148,12 +149,12 @@ PreprocessDump PixtralEncoder::preprocess_dump(const Image& image) const {
   return d;
 }
 
-std::string PixtralEncoder::size_plan_json(int width, int height) const {
-  return plan_json(pixtral_plan(width, height, preprocess_params())).dump();
+std::string PixtralEncoder::size_plan_json(int width, int height, const ImageDetail& detail) const {
+  return plan_json(pixtral_plan(width, height, preprocess_params(detail))).dump();
 }
 
-int64_t PixtralEncoder::planned_image_tokens(int width, int height) const {
-  return pixtral_plan(width, height, preprocess_params()).num_tokens;
+int64_t PixtralEncoder::planned_image_tokens(int width, int height, const ImageDetail& detail) const {
+  return pixtral_plan(width, height, preprocess_params(detail)).num_tokens;
 }
 
 }  // namespace pocket

@@ -30,12 +30,15 @@ class SiglipEncoder final : public VisionEncoder {
   MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal, const PromptMedia& media,
                         ThreadPool& pool) const override;
   PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const override;
-  PreprocessDump preprocess_dump(const Image& image) const override;
-  std::string size_plan_json(int width, int height) const override;
-  int64_t planned_image_tokens(int width, int height) const override;
+  bool splits_images() const override { return true; }
+  PreprocessDump preprocess_dump(const Image& image, const ImageDetail& detail) const override;
+  std::string size_plan_json(int width, int height, const ImageDetail& detail) const override;
+  int64_t planned_image_tokens(int width, int height, const ImageDetail& detail) const override;
 
  private:
   SmolVlmParams preprocess_params() const;  // tile size, longest edge, mean/std from the mmproj
+  // The processor's parameters for one width x height image under `detail`.
+  SmolVlmParams params_for(int width, int height, const ImageDetail& detail) const;
   int64_t n_side_ = 0;                 // patches per tile side
   int64_t n_side_out_ = 0;             // pixel-shuffled tokens per side (padded up to scale_factor)
   VitConfig vit_;

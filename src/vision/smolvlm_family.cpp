@@ -20,6 +20,26 @@ SmolVlmParams SiglipEncoder::preprocess_params() const {
   return p;
 }
 
+// The reference processor with a smaller size.longest_edge, a multiple of the tile (the way
+// SmolVLM's model card lowers the tile count: longest_edge = N * 512): the largest that plans
+// at most max_tiles tiles. A longest edge of one tile never splits, so a cap always fits.
+// "low" is do_image_splitting=False (ref: image_processing_smolvlm.py: the image is resized to
+// longest_edge, then squared to one tile).
+SmolVlmParams SiglipEncoder::params_for(int width, int height, const ImageDetail& d) const {
+  check_detail(d);
+  SmolVlmParams p = preprocess_params();
+  if (d.low) {
+    p.do_image_splitting = false;
+    return p;
+  }
+  if (d.max_tiles <= 0 || smolvlm_plan(width, height, p).num_tiles <= d.max_tiles) return p;
+  for (int k = (p.longest_edge - 1) / p.tile_size; k >= 1; --k) {
+    p.longest_edge = k * p.tile_size;
+    if (smolvlm_plan(width, height, p).num_tiles <= d.max_tiles) break;
+  }
+  return p;
+}
+
 // ref: transformers image_utils.load_image (EXIF transpose, then RGB).
 Image SiglipEncoder::load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const {
   return load_image_rgb(bytes, limits);
@@ -56,14 +76,9 @@ MediaExpansion SiglipEncoder::expand(const std::string& rendered, const std::vec
   out.image_token = "<image>";
   const SmolVlmParams params = preprocess_params();
   const int64_t tile = hp_.image_size;
-  auto encode_tile = [&](const Image& rgb) {
-    POCKET_CHECK(rgb.width == tile && rgb.height == tile, "tile of {}x{} pixels, expected {}", rgb.width, rgb.height, tile);
-    const std::vector<float> chw = smolvlm_pixel_values(rgb, params);
-    std::vector<float> emb;
-    encode(chw.data(), tile, tile, emb, pool);
-    out.rows.insert(out.rows.end(), emb.begin(), emb.end());
-    ++out.n_tiles;
-  };
+  // Text and tiles first (every tile is a tile x tile RGB image, a few hundred KB), so that
+  // progress can say "tile i of N"; then the tower.
+  std::vector<Image> tiles;
   size_t pos = 0, next_image = 0, next_video = 0;
   for (;;) {
     const size_t pi = rendered.find("<image>", pos), pv = rendered.find("<video>", pos);
@@ -73,14 +88,16 @@ MediaExpansion SiglipEncoder::expand(const std::string& rendered, const std::vec
     if (p == pi) {
       POCKET_CHECK(next_image < media.images.size(), "the prompt has more image placeholders than images ({})",
                    media.images.size());
-      const SmolVlmImage si = smolvlm_preprocess(media.images[next_image++], params);
-      for (const SmolVlmTile& t : si.tiles) encode_tile(t.rgb);
+      const Image& image = media.images[next_image];
+      const SmolVlmParams ip = params_for(image.width, image.height, media.detail_of(next_image++));
+      SmolVlmImage si = smolvlm_preprocess(image, ip);
+      for (SmolVlmTile& t : si.tiles) tiles.push_back(std::move(t.rgb));
       out.text += smolvlm_image_prompt(si.plan.rows, si.plan.cols, params.image_seq_len);
     } else {
       POCKET_CHECK(next_video < media.videos.size(), "the prompt has more video placeholders than videos ({})",
                    media.videos.size());
       const SmolVlmVideo& v = media.videos[next_video++];
-      for (const Image& frame : v.tiles) encode_tile(frame);
+      tiles.insert(tiles.end(), v.tiles.begin(), v.tiles.end());
       out.text += smolvlm_video_prompt(v.plan.timestamps, v.info.duration, params.image_seq_len);
     }
     pos = p + 7;  // both placeholders are 7 bytes
@@ -88,6 +105,13 @@ MediaExpansion SiglipEncoder::expand(const std::string& rendered, const std::vec
   POCKET_CHECK(next_image == media.images.size() && next_video == media.videos.size(),
                "{} images and {} videos given but the prompt places {} and {}", media.images.size(),
                media.videos.size(), next_image, next_video);
+  for (const Image& rgb : tiles) {
+    POCKET_CHECK(rgb.width == tile && rgb.height == tile, "tile of {}x{} pixels, expected {}", rgb.width, rgb.height, tile);
+    const std::vector<float> chw = smolvlm_pixel_values(rgb, params);
+    encode_cached(chw.data(), tile, tile, out.rows, pool);
+    ++out.n_tiles;
+    if (media.progress) media.progress(out.n_tiles, static_cast<int64_t>(tiles.size()));
+  }
   return out;
 }
 
@@ -124,8 +148,8 @@ Json plan_json(const SmolVlmPlan& p) {
 
 // plan.json + every tile as an 8-bit RGB PNG (model order, global tile last, before
 // rescale/normalize).
-PreprocessDump SiglipEncoder::preprocess_dump(const Image& image) const {
-  const SmolVlmImage si = smolvlm_preprocess(image, preprocess_params());
+PreprocessDump SiglipEncoder::preprocess_dump(const Image& image, const ImageDetail& detail) const {
+  const SmolVlmImage si = smolvlm_preprocess(image, params_for(image.width, image.height, detail));
   PreprocessDump d;
   for (size_t k = 0; k < si.tiles.size(); ++k) d.files.emplace_back("tile" + std::to_string(k) + ".png", encode_png_rgb(si.tiles[k].rgb));
   Json plan = plan_json(si.plan);
@@ -136,12 +160,12 @@ PreprocessDump SiglipEncoder::preprocess_dump(const Image& image) const {
   return d;
 }
 
-std::string SiglipEncoder::size_plan_json(int width, int height) const {
-  return plan_json(smolvlm_plan(width, height, preprocess_params())).dump();
+std::string SiglipEncoder::size_plan_json(int width, int height, const ImageDetail& detail) const {
+  return plan_json(smolvlm_plan(width, height, params_for(width, height, detail))).dump();
 }
 
-int64_t SiglipEncoder::planned_image_tokens(int width, int height) const {
-  return smolvlm_plan(width, height, preprocess_params()).num_image_tokens;
+int64_t SiglipEncoder::planned_image_tokens(int width, int height, const ImageDetail& detail) const {
+  return smolvlm_plan(width, height, params_for(width, height, detail)).num_image_tokens;
 }
 
 }  // namespace pocket

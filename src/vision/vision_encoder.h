@@ -30,6 +30,7 @@
 #include "media/video_smolvlm.h"
 #include "tokenizer/tokenizer.h"
 #include "vision/clip_model.h"
+#include "vision/embedding_cache.h"
 
 namespace pocket {
 
@@ -39,11 +40,28 @@ class GgufFile;
 // tower inputs) in the layout encode() reads.
 std::vector<float> hwc_to_chw(const float* hwc, int64_t width, int64_t height);
 
+// How much of an image to encode: `--image-max-tiles`, `--no-image-splitting` / `--image-detail`
+// in the CLI, image_url.detail in the server. The default is the reference processor's.
+struct ImageDetail {
+  // OpenAI's detail "low", the family's cheapest rendering: SmolVLM2 encodes the global tile only
+  // (transformers' do_image_splitting=False); Pixtral fits the image in 512 x 512 (mistral-common
+  // with max_image_size 512).
+  bool low = false;
+  // SmolVLM2: at most this many tiles, global included (0: no cap); tiled families only.
+  int max_tiles = 0;
+};
+
+// Called after each encoded tile (SmolVLM2) or image (Pixtral) with (done, total).
+using EncodeProgress = std::function<void(int64_t done, int64_t total)>;
+
 // The media of one prompt; each kind in the order its placeholders appear.
 struct PromptMedia {
   std::vector<Image> images;
+  std::vector<ImageDetail> image_detail;  // per image; images past its end take the default
   std::vector<SmolVlmVideo> videos;
+  EncodeProgress progress;                // optional
   bool empty() const { return images.empty() && videos.empty(); }
+  ImageDetail detail_of(size_t image) const { return image < image_detail.size() ? image_detail[image] : ImageDetail{}; }
 };
 
 // A rendered prompt with its placeholders expanded (VisionEncoder::expand).
@@ -63,11 +81,16 @@ struct PreprocessDump {
   std::string summary;                                          // one line for stderr
 };
 
+// Bytes of tile embeddings an encoder keeps by default (about 1700 SmolVLM2-256M tiles or 29
+// Pixtral 1008 x 756 images).
+constexpr uint64_t kDefaultEmbeddingCacheBytes = uint64_t{256} << 20;
+
 class VisionEncoder {
  public:
   virtual ~VisionEncoder();
 
-  // Opens and validates an mmproj file; throws pocket::Error naming the problem.
+  // Opens and validates an mmproj file; throws pocket::Error naming the problem. The encoder
+  // starts with an embedding cache of kDefaultEmbeddingCacheBytes (set_cache changes it).
   static std::unique_ptr<VisionEncoder> load(const std::string& path);
   // Same for an already opened file; the encoder keeps it (weights point into its mapping).
   static std::unique_ptr<VisionEncoder> load(std::unique_ptr<GgufFile> file);
@@ -94,6 +117,11 @@ class VisionEncoder {
   virtual void encode(const float* pixels_chw, int64_t width, int64_t height, std::vector<float>& out,
                       ThreadPool& pool) const = 0;
 
+  // Tiles already encoded are taken from `cache` (shared by every caller of this encoder:
+  // server requests, chat turns, compare runs); null turns caching off.
+  void set_cache(std::shared_ptr<EmbeddingCache> cache) { cache_ = std::move(cache); }
+  const EmbeddingCache* cache() const { return cache_.get(); }
+
   // pixtral: the [IMG_BREAK] embedding stored in the mmproj (v.token_embd.img_break), [n_embd];
   // empty when the file has none or the family does not use one.
   const std::vector<float>& img_break() const { return img_break_; }
@@ -119,24 +147,34 @@ class VisionEncoder {
   virtual MediaExpansion expand(const std::string& rendered, const std::vector<TextSpan>& literal,
                                 const PromptMedia& media, ThreadPool& pool) const = 0;
 
+  // Whether the family splits an image into tiles (what --image-max-tiles and
+  // --no-image-splitting limit).
+  virtual bool splits_images() const { return false; }
+  // Throws pocket::Error when the family cannot honour `d` (a tile cap for a family without tiles).
+  virtual void check_detail(const ImageDetail& d) const;
+
   // An input that encodes as exactly one tile (compare's per-tile probe), its pixels from
   // make(width, height).
   virtual PromptMedia one_tile_media(const std::function<Image(int, int)>& make) const = 0;
   // `pocket preprocess`: the preprocessor's output for one image, and the size arithmetic
   // alone for width x height as a JSON object (throws where the reference processor fails).
-  virtual PreprocessDump preprocess_dump(const Image& image) const = 0;
-  virtual std::string size_plan_json(int width, int height) const = 0;
+  virtual PreprocessDump preprocess_dump(const Image& image, const ImageDetail& detail = {}) const = 0;
+  virtual std::string size_plan_json(int width, int height, const ImageDetail& detail = {}) const = 0;
   // Prompt positions an image of width x height takes (its placeholder tokens), from the size
   // plan alone: the server checks a request against the context before decoding any pixel.
-  virtual int64_t planned_image_tokens(int width, int height) const = 0;
+  virtual int64_t planned_image_tokens(int width, int height, const ImageDetail& detail = {}) const = 0;
 
  protected:
   VisionEncoder(std::unique_ptr<GgufFile> file, ClipHParams hp);
+  // encode() through the cache; appends the rows to `rows`.
+  void encode_cached(const float* pixels_chw, int64_t width, int64_t height, std::vector<float>& rows,
+                     ThreadPool& pool) const;
 
   std::unique_ptr<GgufFile> file_;
   ClipHParams hp_;
   int64_t n_embd_ = 0;
   std::vector<float> img_break_;
+  std::shared_ptr<EmbeddingCache> cache_;
 };
 
 }  // namespace pocket

@@ -236,6 +236,30 @@ TEST(PreprocessCli, BadInputsFailCleanly) {
   const auto empty = run_pocket("preprocess --mmproj " + shq(smol) + " --sizes " + shq(junk));
   ASSERT_EQ(empty.status, 0) << empty.err;
   EXPECT_EQ(Json::parse(empty.out), Json::array());
+  // The image cost flags: a cap plans at most N tiles, no splitting one; a family without tiles
+  // refuses both by name; low detail is accepted by every family.
+  write(junk, "[[1920, 1080], [32, 24]]");
+  const auto capped = run_pocket("preprocess --mmproj " + shq(smol) + " --sizes " + shq(junk) + " --image-max-tiles 5");
+  ASSERT_EQ(capped.status, 0) << capped.err;
+  const Json c5 = Json::parse(capped.out);
+  EXPECT_EQ(c5[0]["num_tiles"], 5);  // longest edge 1024: 2 x 2 crops + global
+  EXPECT_EQ(c5[1]["num_tiles"], 5);  // 32x24 at 1024: 1024x768 -> 2 x 2 + global
+  const auto single = run_pocket("preprocess --mmproj " + shq(smol) + " --sizes " + shq(junk) + " --no-image-splitting");
+  ASSERT_EQ(single.status, 0) << single.err;
+  EXPECT_EQ(Json::parse(single.out)[0]["num_tiles"], 1);
+  const std::string pix = mmproj_for("pixtral");
+  for (const char* flag : {"--image-max-tiles 4", "--no-image-splitting"}) {
+    const auto r = run_pocket("preprocess --mmproj " + shq(pix) + " --sizes " + shq(junk) + " " + flag);
+    expect_error(r, flag);
+    EXPECT_NE(r.err.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run_pocket("preprocess --mmproj " + shq(pix) + " --sizes " + shq(junk) + " --image-detail low").status, 0);
+  // Values out of range are the argument parser's errors (its own exit status, the flag named).
+  for (const char* bad : {"--image-max-tiles 0", "--image-detail huge"}) {
+    const auto r = run_pocket("preprocess --mmproj " + shq(smol) + " --sizes " + shq(junk) + " " + bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << r.err;
+  }
   std::remove(junk.c_str());
 }
 

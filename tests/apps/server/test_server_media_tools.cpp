@@ -63,6 +63,33 @@ TEST(ServerMedia, ImagesVideoAndLimits) {
   EXPECT_EQ(by_file.body["usage"]["prompt_tokens_details"]["cached_tokens"],
             by_data.body["usage"]["prompt_tokens"].get<int>() - 1);
   EXPECT_EQ(by_file.body["choices"][0]["message"]["content"], by_data.body["choices"][0]["message"]["content"]);
+  // Its tiles came from the embedding cache too: 32x24 is 13 tiles (4 x 3 crops + global).
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("pocket_image_cache_hits_total 13\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("pocket_image_cache_misses_total 13\n"), std::string::npos);
+  // detail "low": the global tile alone (do_image_splitting=False) - 12 tiles of 64 tokens and
+  // their row/column markers fewer; "high" and "auto" are the reference encoding; others refused.
+  json low = media_body("image_url", "sub/tiny.png");
+  low["messages"][0]["content"][0]["image_url"]["detail"] = "low";
+  const HttpResult by_low = post_json(c, "/v1/chat/completions", low);
+  ASSERT_EQ(by_low.status, 200) << by_low.raw;
+  EXPECT_LT(by_low.body["usage"]["prompt_tokens"].get<int>(), by_data.body["usage"]["prompt_tokens"].get<int>() - 12 * 64);
+  EXPECT_GE(by_low.body["usage"]["prompt_tokens"].get<int>(), text_only.body["usage"]["prompt_tokens"].get<int>() + 64);
+  for (const char* d : {"high", "auto"}) {
+    low["messages"][0]["content"][0]["image_url"]["detail"] = d;
+    const HttpResult r = post_json(c, "/v1/chat/completions", low);
+    EXPECT_EQ(r.body["usage"]["prompt_tokens"], by_data.body["usage"]["prompt_tokens"]) << d;
+  }
+  low["messages"][0]["content"][0]["image_url"]["detail"] = "medium";
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", low).status, 400);
+  low["messages"][0]["content"][0]["image_url"]["detail"] = 1;
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", low).status, 400);
+  json video_detail = media_body("video_url", "clip.mp4");
+  video_detail["messages"][0]["content"][0]["video_url"]["detail"] = "low";
+  const HttpResult vd = post_json(c, "/v1/chat/completions", video_detail);
+  EXPECT_EQ(vd.status, 400) << vd.raw;
+  EXPECT_NE(vd.raw.find("detail"), std::string::npos);
   // Another picture behind the same tokens is not taken from the cache: only the text before it.
   const HttpResult other = post_json(c, "/v1/chat/completions", media_body("image_url", "sub/red.png"));
   ASSERT_EQ(other.status, 200) << other.raw;
