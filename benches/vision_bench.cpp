@@ -4,7 +4,13 @@
 // The machine may be shared, so the median is the number to quote, with CPU time beside it
 // (CPU time ~ threads x wall means the threads were not starved).
 //
+// It also measures the machine's arithmetic peak (kernels/peak.h) on the same threads and
+// reports the fraction reached against the ceiling of the path the tower's products took (BF16
+// dot products for F16/BF16 towers on CPUs that have them, int8 for Q8_0 with VNNI, else FP32
+// FMA); with BF16 products it prints their NMSE against the float products for the same input.
+//
 //   pocket-vision-bench --mmproj /tmp/256m-mmproj-f16.gguf [-t 2] [-r 3] [--width W --height H] [--warmup 0]
+//                       [--no-bf16] [--no-peak]
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +28,8 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "kernels/gemm_f32.h"
+#include "kernels/peak.h"
 #include "vision/vision_encoder.h"
 
 namespace {
@@ -51,7 +59,7 @@ int main(int argc, char** argv) {
   std::string mmproj;
   int threads = 2, reps = 3, warmup = 0;
   int64_t width = 0, height = 0;
-  bool ref = false;
+  bool ref = false, no_bf16 = false, no_peak = false;
   app.add_option("--mmproj", mmproj, "Vision mmproj GGUF")->required();
   app.add_option("-t,--threads", threads, "Threads (caller included)")->check(CLI::Range(1, 256));
   app.add_option("-r,--reps", reps, "Timed repetitions")->check(CLI::Range(1, 1000));
@@ -59,9 +67,12 @@ int main(int argc, char** argv) {
   app.add_option("--width", width, "Input width (idefics3: the tile side; pixtral: default 1008)");
   app.add_option("--height", height, "Input height (idefics3: the tile side; pixtral: default 756)");
   app.add_flag("--ref-kernels", ref, "Use the scalar reference kernels");
+  app.add_flag("--no-bf16", no_bf16, "Float products even where the CPU has BF16 dot products");
+  app.add_flag("--no-peak", no_peak, "Skip the arithmetic peak probe");
   CLI11_PARSE(app, argc, argv);
   try {
     pocket::kernels::set_isa(ref ? pocket::kernels::Isa::Ref : pocket::kernels::startup_isa());
+    pocket::kernels::set_vision_bf16(!no_bf16);
     const double rss0 = peak_rss_mib();
     auto t0 = std::chrono::steady_clock::now();
     auto enc = pocket::VisionEncoder::load(mmproj);
@@ -109,6 +120,31 @@ int main(int argc, char** argv) {
                 median(wall), median(cpu), *std::min_element(wall.begin(), wall.end()), flop / 1e9,
                 flop / 1e9 / median(cpu), sum / static_cast<double>(out.size()), finite ? "" : " (NON-FINITE VALUES)",
                 peak_rss_mib(), rss0);
+    // Which products the tower's matrices took, from the type of its first layer's Q matrix.
+    const pocket::DType wt = enc->weight_type();
+    const bool bf16 = pocket::kernels::gemm_f32_has_bf16() && (wt == pocket::DType::F16 || wt == pocket::DType::BF16);
+    const bool int8 = wt == pocket::DType::Q8_0 && pocket::kernels::gemm_f32_q8_is_int8();
+    if (bf16) {
+      pocket::kernels::set_vision_bf16(false);
+      std::vector<float> ref_out;
+      enc->encode(pixels.data(), width, height, ref_out, pool);
+      pocket::kernels::set_vision_bf16(true);
+      double num = 0, den = 0;
+      for (size_t i = 0; i < out.size(); ++i) {
+        num += (static_cast<double>(out[i]) - ref_out[i]) * (static_cast<double>(out[i]) - ref_out[i]);
+        den += static_cast<double>(ref_out[i]) * ref_out[i];
+      }
+      std::printf("BF16 products vs float products: NMSE %.3g\n", den > 0 ? num / den : num);
+    }
+    if (!no_peak && !ref) {
+      const pocket::kernels::ComputePeak pk = pocket::kernels::measure_compute_peak(threads);
+      const double peak = bf16 ? pk.bf16_gflops : int8 ? pk.int8_gops : pk.fp32_gflops;
+      const char* what = bf16 ? "BF16 dot" : int8 ? "int8 dot" : "FP32 FMA";
+      const double per_s = flop / 1e9 / median(wall);
+      std::printf("peak (%d threads): FP32 FMA %.0f, BF16 %.0f, int8 %.0f G/s; this tower's products are %s: %.0f "
+                  "GFLOP/s = %.0f%% of that peak (whole encode, norms and softmax included)\n",
+                  threads, pk.fp32_gflops, pk.bf16_gflops, pk.int8_gops, what, per_s, 100.0 * per_s / peak);
+    }
     return finite ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -84,7 +84,10 @@ CpuFeatures detect() {
       f.avx512vnni = (c >> 11) & 1;
     }
   }
-  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avxvnni = (a >> 4) & 1;
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+    f.avxvnni = (a >> 4) & 1;
+    f.avx512bf16 = zmm_ok && f.avx512f && ((a >> 5) & 1);
+  }
 #endif
   return f;
 }
@@ -105,6 +108,7 @@ std::string CpuFeatures::summary() const {
   add(avx512f, "AVX512F");
   add(avx512bw, "AVX512BW");
   add(avx512vnni, "AVX512_VNNI");
+  add(avx512bf16, "AVX512_BF16");
   add(avxvnni, "AVX_VNNI");
   add(bmi2, "BMI2");
   add(neon, "NEON");

@@ -1,5 +1,6 @@
 // Bidirectional f32 self-attention: scalar reference, the blocked driver around a level's
-// micro-kernel (KernelTable::attn_tile_gemm), and the choice between them.
+// micro-kernel (KernelTable::attn_tile_gemm), its BF16 variant (attn_bf16_tiles, on CPUs with
+// BF16 dot products), and the choice between them.
 #include "kernels/attention_full.h"
 
 #include <algorithm>
@@ -139,11 +140,121 @@ void attention_full_blocked(const KernelTable& kt, const FullAttentionArgs& a, A
   });
 }
 
+// The blocked driver with BF16 products (KernelTable::attn_bf16_tiles): Q (scaled), K, the
+// probabilities and V are rounded to BF16, scores and outputs are float, the softmax float.
+// K tiles are [head_dim/2][16 keys][2], V chunks [n/2][16 dims][2] (pairs of tokens), so both
+// products run the same micro-kernel. Needs an even head_dim.
+void attention_full_bf16(const KernelTable& kt, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
+                         ThreadPool& pool) {
+  constexpr int kBfRows = 8;
+  const int64_t n = a.n_tokens;
+  const int hd = a.head_dim;
+  const int n_heads = a.n_heads;
+  const int64_t n_tiles = (n + kTile - 1) / kTile;
+  const int64_t lds = n_tiles * kTile + kTile;
+  const int64_t hd_pairs = hd / 2, tok_pairs = (n + 1) / 2;
+  const int64_t ldp = round_up(2 * tok_pairs, 32) + 32;  // BF16 probability rows, not 4 KiB apart
+  const int64_t n_chunks = (hd + kTile - 1) / kTile;
+  const int64_t hd_pad = n_chunks * kTile;
+  // Sizes in BF16 elements, each region rounded to 32 (64 bytes).
+  const int64_t k_head = round_up(n_tiles * hd * kTile, 32);
+  const int64_t v_head = round_up(n_chunks * tok_pairs * 2 * kTile, 32);
+  const int64_t pack_halves = (k_head + v_head) * n_heads;
+  const int64_t q_halves = round_up(kQueryBlock * hd, 32), p_halves = kQueryBlock * ldp, row_halves = round_up(hd, 32);
+  // Per thread, floats: S [kQueryBlock][lds], O [kQueryBlock][hd_pad], the scaled query row; then
+  // BF16: Q, P and a converted K/V row for packing.
+  const int64_t per_thread = kQueryBlock * lds + kQueryBlock * hd_pad + round_up(hd, 16) +
+                             (q_halves + p_halves + row_halves) / 2;
+  const size_t need = static_cast<size_t>(pack_halves / 2 + per_thread * pool.size());
+  if (scratch.size() < need) scratch.resize(need);
+  auto* kpack = reinterpret_cast<uint16_t*>(scratch.data());
+  uint16_t* vpack = kpack + k_head * n_heads;
+  float* thread_base = scratch.data() + pack_halves / 2;
+  auto row_buf = [&](int ith) {
+    return reinterpret_cast<uint16_t*>(thread_base + ith * per_thread + kQueryBlock * lds + kQueryBlock * hd_pad +
+                                       round_up(hd, 16)) + q_halves + p_halves;
+  };
+
+  // K: word (p, c) of tile t = key t*16 + c's dims 2p, 2p+1 (zero past n).
+  pool.parallel_for(n_heads * n_tiles, [&](int64_t b, int64_t e, int ith) {
+    uint16_t* row = row_buf(ith);
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t h = it / n_tiles, t = it % n_tiles;
+      auto* dst = reinterpret_cast<uint32_t*>(kpack + h * k_head + t * hd * kTile);
+      for (int64_t c = 0; c < kTile; ++c) {
+        const int64_t j = t * kTile + c;
+        if (j < n) kt.bf16_act(a.k + j * a.k_stride + h * hd, row, hd);
+        for (int64_t p = 0; p < hd_pairs; ++p) {
+          uint32_t w = 0;
+          if (j < n) std::memcpy(&w, row + 2 * p, 4);
+          dst[p * kTile + c] = w;
+        }
+      }
+    }
+  });
+  // V: word (p, i) of chunk c = dim 16c + i of tokens 2p, 2p+1 (zero past n and head_dim).
+  pool.parallel_for(n_heads * tok_pairs, [&](int64_t b, int64_t e, int ith) {
+    uint16_t* row = row_buf(ith);
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t h = it / tok_pairs, p = it % tok_pairs;
+      for (int64_t u = 0; u < 2; ++u) {
+        const int64_t j = 2 * p + u;
+        if (j < n) kt.bf16_act(a.v + j * a.v_stride + h * hd, row, hd);
+        for (int64_t c = 0; c < n_chunks; ++c) {
+          uint16_t* dst = vpack + h * v_head + c * tok_pairs * 2 * kTile + p * 2 * kTile;
+          for (int64_t i = 0; i < kTile; ++i) {
+            const int64_t d = c * kTile + i;
+            dst[2 * i + u] = j < n && d < hd ? row[d] : 0;
+          }
+        }
+      }
+    }
+  });
+
+  const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
+  const int64_t n_items = n_qb * n_heads;
+  std::atomic<int64_t> next{0};
+  const auto softmax = kt.ops.softmax;
+  pool.run([&](int ith, int) {
+    float* s = thread_base + ith * per_thread;
+    float* o = s + kQueryBlock * lds;
+    float* qrow = o + kQueryBlock * hd_pad;
+    auto* qs = reinterpret_cast<uint16_t*>(qrow + round_up(hd, 16));
+    uint16_t* ps = qs + q_halves;
+    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
+      const int64_t h = it / n_qb;
+      const int64_t i0 = (it % n_qb) * kQueryBlock;
+      const int nq = static_cast<int>(std::min(kQueryBlock, n - i0));
+      for (int r = 0; r < nq; ++r) {
+        const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
+        for (int d = 0; d < hd; ++d) qrow[d] = qi[d] * a.scale;
+        kt.bf16_act(qrow, qs + r * hd, hd);
+      }
+      for (int r = 0; r < nq; r += kBfRows)
+        kt.attn_bf16_tiles(qs + r * hd, hd, std::min(kBfRows, nq - r), hd_pairs, kpack + h * k_head, n_tiles,
+                           hd * kTile, s + r * lds, lds);
+      for (int r = 0; r < nq; ++r) {
+        softmax(s + r * lds, n);
+        uint16_t* pr = ps + r * ldp;
+        kt.bf16_act(s + r * lds, pr, n);
+        if (n % 2) pr[n] = 0;  // the last pair's second token does not exist
+      }
+      for (int r = 0; r < nq; r += kBfRows)
+        kt.attn_bf16_tiles(ps + r * ldp, ldp, std::min(kBfRows, nq - r), tok_pairs, vpack + h * v_head, n_chunks,
+                           tok_pairs * 2 * kTile, o + r * hd_pad, hd_pad);
+      for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
+    }
+  });
+}
+
 }  // namespace
 
 void attention_full(const KernelTable& kt, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
                     ThreadPool& pool) {
-  if (kt.attn_tile_gemm) {
+  if (a.bf16 && kt.attn_bf16_tiles && kt.bf16_act && vision_bf16_allowed() && a.head_dim % 2 == 0 &&
+      a.n_tokens > 0 && a.n_heads > 0) {
+    attention_full_bf16(kt, a, scratch, pool);
+  } else if (kt.attn_tile_gemm) {
     attention_full_blocked(kt, a, scratch, pool);
   } else {
     attention_full_ref(a, scratch, pool);

@@ -5,7 +5,9 @@
 // The SIMD version works on blocks of queries per head so that its scratch is
 // O(threads * block * n_tokens) rather than O(n_tokens^2), and packs K (16-key tiles) and V
 // (16-dim chunks) once per call so the register-blocked micro-kernels stream them sequentially. The scalar reference is the plain
-// triple loop with double accumulation (the oracle).
+// triple loop with double accumulation (the oracle). Where the table has BF16 products and
+// kernels::vision_bf16_allowed(), Q, K, the probabilities and V are rounded to BF16 (scores,
+// softmax and outputs float): twice the multiply-add rate, within the towers' NMSE budget.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@ struct FullAttentionArgs {
   int head_dim = 0;
   int64_t q_stride = 0, k_stride = 0, v_stride = 0, out_stride = 0;  // floats between tokens
   float scale = 1.0f;        // applied to q·k (1/sqrt(head_dim))
+  bool bf16 = true;          // BF16 products allowed (a tower whose weights are not F32)
 };
 
 struct KernelTable;

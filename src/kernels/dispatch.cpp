@@ -139,4 +139,11 @@ const KernelTable& active_kernels() {
 
 void set_isa(Isa isa) { g_active.store(&kernels_for(isa), std::memory_order_release); }
 
+namespace {
+std::atomic<bool> g_vision_bf16{true};
+}  // namespace
+
+void set_vision_bf16(bool allowed) { g_vision_bf16.store(allowed); }
+bool vision_bf16_allowed() { return g_vision_bf16.load(); }
+
 }  // namespace pocket::kernels

@@ -55,6 +55,23 @@ using Q8PackFn = void (*)(const uint8_t* row0, size_t stride, int n_rows, int64_
 using Q8SplitActFn = void (*)(const void* blocks, int64_t n, uint8_t* qa, float* da);
 using Q8TileFn = void (*)(int n_rows, int64_t n_blocks, const uint8_t* qa, int64_t lda, const float* da, int64_t ldd,
                           const uint8_t* panel, float* c, int64_t ldc, bool accumulate);
+// Vision GEMM BF16 path (kernels/gemm_f32.h): panels of kBf16PanelWidth outputs; for input
+// pair p (inputs 2p, 2p+1) kBf16PanelWidth 32-bit words, word j = output j's two BF16 weights;
+// slices of at most kBf16SliceMax inputs (an even count).
+constexpr int kBf16PanelWidth = 32;
+constexpr int64_t kBf16SliceMax = 256;
+using Bf16TileFn = void (*)(int n_rows, int64_t n_pairs, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
+                            int64_t ldc, bool accumulate);
+// Packs rows row0 + j*stride (j < n_rows <= 32; the rest zero), all n_in (even) inputs, slice s
+// at b + s*slice_stride; false for a type it does not pack (F16 / BF16 only).
+using Bf16PackFn = bool (*)(DType type, const uint8_t* row0, size_t stride, int n_rows, int64_t n_in, uint16_t* b,
+                            int64_t slice_stride);
+using Bf16ActFn = void (*)(const float* x, uint16_t* y, int64_t n);
+// BF16 vision attention (kernels/attention_full.h): c[r*ldc + 16t + i] = sum_p a[r*lda + 2p] *
+// B_t[p][i][0] + a[r*lda + 2p+1] * B_t[p][i][1] for r < n_rows (1..8), t < n_tiles, i < 16; tile t
+// at b + t*tile_stride (BF16 elements), [n_pairs][16][2], 64-byte aligned.
+using AttnBf16TilesFn = void (*)(const uint16_t* a, int64_t lda, int n_rows, int64_t n_pairs, const uint16_t* b,
+                                 int64_t n_tiles, int64_t tile_stride, float* c, int64_t ldc);
 // Vision attention micro-kernel (kernels/attention_full.h).
 using AttnTileGemmFn = void (*)(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
                                 int64_t tile_stride, float* c, int64_t ldc);
@@ -90,6 +107,10 @@ struct KernelTable {
   Q8PackFn q8_pack = nullptr;  // all three: the int8 Q8_0 GEMM
   Q8SplitActFn q8_split_act = nullptr;
   Q8TileFn q8_tile = nullptr;
+  Bf16TileFn bf16_tile = nullptr;  // all three: the BF16 GEMM for F16 / BF16 weights (CPUs with BF16 dot products)
+  Bf16PackFn bf16_pack = nullptr;
+  Bf16ActFn bf16_act = nullptr;
+  AttnBf16TilesFn attn_bf16_tiles = nullptr;  // with bf16_act: the BF16 vision attention
 
   AttnTileGemmFn attn_tile_gemm = nullptr;  // the blocked vision attention
 };
@@ -104,6 +125,11 @@ std::string_view isa_unavailable_reason(Isa isa);
 std::vector<Isa> available_isas();
 // The level chosen at start-up.
 Isa startup_isa();
+// BF16 products in the vision kernels (gemm_f32's BF16 path, attention_full's BF16 variant) are
+// used where the table has them unless turned off here: tests compare them with the float paths,
+// and `--no-bf16` keeps the towers in float. Not for use while kernels run on other threads.
+void set_vision_bf16(bool allowed);
+bool vision_bf16_allowed();
 // Switches the process to another level (tests, `--ref-kernels`); throws if unavailable.
 // Not for use while kernels run on other threads.
 void set_isa(Isa isa);

@@ -99,6 +99,76 @@ void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, i
   });
 }
 
+// F16 / BF16 weights through BF16 dot products (see gemm_f32.h). The activations are rounded
+// to BF16 once, up front; then the float path's structure with 32-output panels, 8-token calls
+// and 256-input slices.
+void gemm_bf16(const KernelTable& kt, const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y,
+               int64_t y_stride, const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
+  constexpr int64_t kTileM = 8, kTileN = kBf16PanelWidth, kSlice = kBf16SliceMax;
+  const int64_t K = w.n_in, N = w.n_out;
+  const int nth = pool.size();
+  // Rows padded so that they are not a multiple of 4 KiB apart (L1 set conflicts between the 8
+  // rows a micro-kernel reads).
+  const int64_t lda = round_up(K, 64) + 32;
+  const int64_t n_panels = (N + kTileN - 1) / kTileN;
+  const int64_t n_slices = (K + kSlice - 1) / kSlice;
+  const int64_t per_item = std::clamp<int64_t>(n_panels / (8 * static_cast<int64_t>(nth)), 1, 8);
+  const int64_t n_items = (n_panels + per_item - 1) / per_item;
+  const int64_t slice_elems = kSlice * kTileN;  // BF16 values of one panel slice
+  const int64_t per_thread = n_slices * per_item * slice_elems;
+  const size_t need = static_cast<size_t>(M * lda + per_thread * nth);
+  if (scratch.bf16.size() < need) scratch.bf16.resize(need);
+  uint16_t* xa = scratch.bf16.data();
+  uint16_t* thread_base = xa + M * lda;
+
+  pool.parallel_for(M, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) kt.bf16_act(x + t * x_stride, xa + t * lda, K);
+  });
+
+  const auto add = kt.ops.add;
+  std::atomic<int64_t> next{0};
+  pool.run([&](int ith, int) {
+    uint16_t* packed = thread_base + ith * per_thread;
+    auto panel = [&](int64_t slice, int64_t pi) { return packed + (slice * per_item + pi) * slice_elems; };
+    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
+      const int64_t p0 = it * per_item, np = std::min(n_panels, p0 + per_item) - p0;
+      for (int64_t pi = 0; pi < np; ++pi) {
+        const int64_t n0 = (p0 + pi) * kTileN;
+        const int nr = static_cast<int>(std::min(kTileN, N - n0));
+        kt.bf16_pack(w.type, w.row(n0), w.row_stride, nr, K, panel(0, pi), per_item * slice_elems);
+      }
+      for (int64_t m0 = 0; m0 < M; m0 += kMc) {
+        const int64_t m1 = std::min(M, m0 + kMc);
+        for (int64_t slice = 0; slice < n_slices; ++slice) {
+          const int64_t k0 = slice * kSlice, n_pairs = std::min(kSlice, K - k0) / 2;
+          const bool acc = slice > 0;
+          for (int64_t m = m0; m < m1; m += kTileM) {
+            const int rows = static_cast<int>(std::min(kTileM, m1 - m));
+            const uint16_t* a = xa + m * lda + k0;
+            for (int64_t pi = 0; pi < np; ++pi) {
+              const int64_t n0 = (p0 + pi) * kTileN;
+              const int64_t nr = std::min(kTileN, N - n0);
+              float* c = y + m * y_stride + n0;
+              if (nr == kTileN) {
+                kt.bf16_tile(rows, n_pairs, a, lda, panel(slice, pi), c, y_stride, acc);
+              } else {
+                alignas(64) float t[kTileM * kTileN];
+                kt.bf16_tile(rows, n_pairs, a, lda, panel(slice, pi), t, kTileN, false);
+                for (int r = 0; r < rows; ++r)
+                  for (int64_t j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kTileN + j];
+              }
+            }
+          }
+        }
+        if (bias) {
+          const int64_t n0 = p0 * kTileN, n1 = std::min(N, (p0 + np) * kTileN);
+          for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
+        }
+      }
+    }
+  });
+}
+
 // Any type: dequantize the slice of each row, then scatter into the panel.
 void pack_generic(const WeightRef& w, int64_t r0, int n_rows, int64_t k0, int64_t kc, float* panel, float* tmp) {
   const size_t off = row_bytes(w.type, k0);
@@ -122,6 +192,15 @@ bool takes_int8(const KernelTable& kt) { return kt.gemm_f32_tile && kt.q8_tile &
 bool gemm_f32_q8_is_int8() { return takes_int8(active_kernels()); }
 void gemm_f32_disable_int8(bool on) { g_no_int8.store(on); }
 
+namespace {
+bool takes_bf16(const KernelTable& kt, const WeightRef& w) {
+  return kt.gemm_f32_tile && kt.bf16_tile && vision_bf16_allowed() && (w.type == DType::F16 || w.type == DType::BF16) &&
+         w.n_in % 2 == 0;
+}
+}  // namespace
+
+bool gemm_f32_has_bf16() { return active_kernels().bf16_tile != nullptr && vision_bf16_allowed(); }
+
 void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
               const float* bias, GemmF32Scratch& scratch, ThreadPool& pool) {
   if (n_tokens <= 0) return;
@@ -139,6 +218,7 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
   }
   if (w.type == DType::Q8_0 && takes_int8(kt))
     return gemm_q8_0_int8(kt, w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
+  if (takes_bf16(kt, w)) return gemm_bf16(kt, w, x, x_stride, n_tokens, y, y_stride, bias, scratch, pool);
 
   const int nth = pool.size();
   const int64_t n_panels = (N + kNr - 1) / kNr;

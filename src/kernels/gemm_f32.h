@@ -15,6 +15,11 @@
 // are quantized to Q8_0 per 32 inputs, exactly as kernels::matmul and llama.cpp do, and each
 // block's int8 dot product is scaled by both block scales (x86/gemm_q8_vnni.cpp).
 //
+// F16 / BF16 weights on a CPU with BF16 dot products (AVX512-BF16) take a BF16 path (about 2x
+// the float one): weights and activations are rounded to BF16 (round to nearest even), the
+// products summed in float. Relative error per product ~2^-9 / sqrt(terms); the towers'
+// embeddings stay within the goldens' NMSE 1e-3 (x86/gemm_bf16_avx512.cpp).
+//
 // A kernel level without the blocked entries (KernelTable::gemm_f32_tile, e.g. ref) runs
 // kernels::matmul (the reference path) followed by the bias.
 #pragma once
@@ -32,6 +37,7 @@ struct GemmF32Scratch {
   AlignedBuffer<float> panels;
   AlignedBuffer<uint8_t> q8;        // Q8_0 path: offset activations, panels
   AlignedBuffer<float> q8_scales;   // Q8_0 path: activation block scales
+  AlignedBuffer<uint16_t> bf16;     // BF16 path: activations, panels
   MatmulScratch fallback;           // for the reference path
 };
 
@@ -51,6 +57,9 @@ bool gemm_f32_is_simd();
 bool gemm_f32_q8_is_int8();
 // Disables the integer Q8_0 path (tests and benchmarks compare it with the float one).
 void gemm_f32_disable_int8(bool on);
+// Whether F16 / BF16 weights take the BF16 path (CPU with BF16 dot products, and
+// kernels::vision_bf16_allowed()).
+bool gemm_f32_has_bf16();
 
 // Layout of the int8 Q8_0 path's weight panels (KernelTable::q8_pack / q8_tile): 32 outputs;
 // per 32-input block, 1280 bytes: the weights as [8 groups of 4 inputs][32 outputs][4 bytes]

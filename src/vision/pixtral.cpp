@@ -94,7 +94,8 @@ void PixtralEncoder::encode(const float* pixels, int64_t width, int64_t height, 
   const int64_t P = hp_.patch_size, d = hp_.d_model, hd = hp_.head_dim, m = merge_;
   const int64_t npx = width / P, npy = height / P, n = npx * npy;
 
-  VitScratch s;
+  const VitScratchPool::Lease lease(scratch_);
+  VitScratch& s = *lease;
   AlignedBuffer<float> x(static_cast<size_t>(n * d));  // [n, d_model] residual stream
   {
     AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]

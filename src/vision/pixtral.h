@@ -21,6 +21,7 @@ class PixtralEncoder final : public VisionEncoder {
 
   std::pair<int64_t, int64_t> typical_input() const override;
   double encode_flops(int64_t width, int64_t height) const override;
+  DType weight_type() const override { return layers_.empty() ? DType::F32 : layers_[0].wq.type; }
 
   // ---- the family's media rules (vision/pixtral_family.cpp) ----
   Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
@@ -48,6 +49,7 @@ class PixtralEncoder final : public VisionEncoder {
   kernels::WeightRef merger_;           // [d_model*m*m -> d_model]
   kernels::WeightRef mm1_, mm2_;        // [d_model -> d_mid], [d_mid -> n_embd]
   std::vector<float> mm1_b_, mm2_b_;    // optional biases
+  VitScratchPool scratch_;               // activations kept between encode calls
 };
 
 // The text of one image's tokens: rows x ([IMG] x cols, [IMG_BREAK]), the last [IMG_BREAK]

@@ -66,10 +66,13 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
   const int64_t P = hp_.patch_size, d = hp_.d_model, r = hp_.scale_factor;
   const int64_t n = n_side_ * n_side_;
 
-  VitScratch s;
-  AlignedBuffer<float> x(static_cast<size_t>(n * d));  // [n, d_model] residual stream
+  const VitScratchPool::Lease lease(scratch_);
+  VitScratch& s = *lease;
+  AlignedBuffer<float>& x = s.x;  // [n, d_model] residual stream
+  x.resize(static_cast<size_t>(n * d));
   {
-    AlignedBuffer<float> patches(static_cast<size_t>(n * 3 * P * P));  // [n, 3*P*P]
+    AlignedBuffer<float>& patches = s.patches;  // [n, 3*P*P]
+    patches.resize(static_cast<size_t>(n * 3 * P * P));
     unfold_patches(pixels, width, height, P, patches.data(), pool);
     kernels::gemm_f32(patch_embd_, patches.data(), n, x.data(), patch_bias_.data(), s.mm, pool);
   }
@@ -87,7 +90,8 @@ void SiglipEncoder::encode(const float* pixels, int64_t width, int64_t height, s
   // of patches (I*r + a, J*r + b): shuffled[t][(a*r + b)*d + c] = x[(I*r + a)*n_side + J*r + b][c].
   // ref: transformers SmolVLMConnector.pixel_shuffle; llama.cpp build_patch_merge_permute.
   const int64_t no = n_side_out_, n_out = no * no, dr = d * r * r;
-  AlignedBuffer<float> shuffled(static_cast<size_t>(n_out * dr));  // [n_out, d_model*r*r]
+  AlignedBuffer<float>& shuffled = s.merged;  // [n_out, d_model*r*r]
+  shuffled.resize(static_cast<size_t>(n_out * dr));
   pool.parallel_for(n_out, [&](int64_t b, int64_t e, int) {
     for (int64_t t = b; t < e; ++t) {
       const int64_t I = t / no, J = t % no;

@@ -20,6 +20,7 @@ class SiglipEncoder final : public VisionEncoder {
 
   std::pair<int64_t, int64_t> typical_input() const override;
   double encode_flops(int64_t width, int64_t height) const override;
+  DType weight_type() const override { return layers_.empty() ? DType::F32 : layers_[0].wq.type; }
 
   // ---- the family's media rules (vision/smolvlm_family.cpp) ----
   Image load_image(std::span<const uint8_t> bytes, const DecodeLimits& limits) const override;
@@ -48,6 +49,7 @@ class SiglipEncoder final : public VisionEncoder {
   std::vector<ClipLayerWeights> layers_;
   std::vector<float> post_ln_w_, post_ln_b_;  // [d_model]
   kernels::WeightRef proj_;            // [d_model*r^2 -> n_embd]
+  VitScratchPool scratch_;               // activations kept between encode calls
 };
 
 }  // namespace pocket

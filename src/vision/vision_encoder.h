@@ -128,6 +128,8 @@ class VisionEncoder {
 
   // A typical input for benchmarks: one tile (SmolVLM2) or a 1008 x 756 photo (Pixtral).
   virtual std::pair<int64_t, int64_t> typical_input() const = 0;
+  // The type of the tower's matrices (its first layer's Q), for reports and benchmarks.
+  virtual DType weight_type() const = 0;
   // Floating-point operations (2 x multiply-adds) of the products and attention of one encode
   // of width x height (norms and activations left out), to relate times to the FMA peak.
   virtual double encode_flops(int64_t width, int64_t height) const = 0;

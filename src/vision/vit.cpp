@@ -8,6 +8,25 @@
 
 namespace pocket {
 
+size_t VitScratch::bytes() const {
+  size_t n = 0;
+  for (const AlignedBuffer<float>* b : {&xn, &q, &k, &v, &attn, &proj, &gate, &up, &attn_scratch, &x, &patches, &merged})
+    n += b->size() * sizeof(float);
+  n += (mm.panels.size() + mm.q8_scales.size()) * sizeof(float) + mm.q8.size() + mm.bf16.size() * 2;
+  return n;
+}
+
+std::unique_ptr<VitScratch> VitScratchPool::take() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return idle_ ? std::move(idle_) : std::make_unique<VitScratch>();
+}
+
+void VitScratchPool::give(std::unique_ptr<VitScratch> s) const {
+  if (!s || s->bytes() > kKeepBytes) return;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!idle_) idle_ = std::move(s);
+}
+
 void VitScratch::reserve(const VitConfig& c, int64_t n) {
   const size_t nd = static_cast<size_t>(n * c.d_model), nf = static_cast<size_t>(n * c.d_ff);
   for (AlignedBuffer<float>* b : {&xn, &q, &k, &v, &attn, &proj})
@@ -74,6 +93,8 @@ void vit_forward(const VitConfig& c, const std::vector<ClipLayerWeights>& layers
         }
       });
     }
+    // An F32 tower keeps float attention; F16 / BF16 / quantized ones already trade that precision.
+    aa.bf16 = L.wq.type != DType::F32;
     kernels::attention_full(aa, s.attn_scratch, pool);
     vit_linear(L.wo, L.bo, attn, n, proj, s.mm, pool);
     pool.parallel_for(n, [&](int64_t b, int64_t e, int) { op.add(x + b * d, proj + b * d, (e - b) * d); });

@@ -5,6 +5,9 @@
 // ref: llama.cpp tools/mtmd/clip.cpp clip_graph::build_vit.
 #pragma once
 
+#include <memory>
+#include <mutex>
+
 #include <cstdint>
 #include <vector>
 
@@ -37,8 +40,36 @@ struct VitScratch {
   AlignedBuffer<float> gate;  // [n, d_ff]
   AlignedBuffer<float> up;    // [n, d_ff]
   AlignedBuffer<float> attn_scratch;
+  AlignedBuffer<float> x, patches, merged;  // the family's own: residual stream, patch pixels, merged / shuffled rows
   kernels::GemmF32Scratch mm;
   void reserve(const VitConfig& c, int64_t n);
+  size_t bytes() const;
+};
+
+// Scratch kept between encode calls: an image's tiles (up to 17) and a video's frames are
+// encoded back to back, and fresh buffers fault every page in again each time (~4% of a
+// SigLIP-B tile). take() returns an idle scratch or a new one (concurrent calls get their own);
+// give() keeps one idle scratch of at most kKeepBytes (a Pixtral photo's is larger: freed).
+class VitScratchPool {
+ public:
+  static constexpr size_t kKeepBytes = size_t{128} << 20;
+  std::unique_ptr<VitScratch> take() const;
+  void give(std::unique_ptr<VitScratch> s) const;
+
+  // take() in a scope, give() at its end.
+  struct Lease {
+    const VitScratchPool& pool;
+    std::unique_ptr<VitScratch> s;
+    explicit Lease(const VitScratchPool& p) : pool(p), s(p.take()) {}
+    ~Lease() { pool.give(std::move(s)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    VitScratch& operator*() const { return *s; }
+  };
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<VitScratch> idle_;
 };
 
 // y = W x (+ b) for n rows (blocked float GEMM: all patches of an image in one product).

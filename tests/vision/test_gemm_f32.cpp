@@ -3,10 +3,15 @@
 // every weight type it packs itself and a generic one, at odd shapes (token counts that are not
 // multiples of 6, outputs not multiples of 16, inputs not multiples of 8 or of the 256 slice),
 // strided activations/outputs, bias, and 1-3 threads; and its integer Q8_0 path against
-// llama.cpp's Q8_0 x Q8_0 product (reference activation quantizer) in double. Tolerance NMSE
-// <= 1e-10: float accumulation over at most a few thousand terms (observed ~1e-13).
+// llama.cpp's Q8_0 x Q8_0 product (reference activation quantizer) in double; and its BF16 path
+// (F16 / BF16 weights on CPUs with BF16 dot products) against the double product of weights and
+// activations rounded to BF16 (round to nearest even, computed here by comparing the two
+// neighbours). Tolerance NMSE <= 1e-10: float accumulation over at most a few thousand terms
+// (observed ~1e-13).
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -24,9 +29,23 @@ struct Shape {
   int64_t m, k, n;
 };
 
+// x rounded to BF16 (8 mantissa bits), to nearest, ties to the even neighbour: the two BF16
+// values around x are x with its low 16 bits cleared and the next one up in magnitude.
+double bf16_nearest(float x) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  const float lo = std::bit_cast<float>(u & 0xffff0000u);
+  const float hi = std::bit_cast<float>((u & 0xffff0000u) + 0x10000u);
+  const double dl = std::fabs(static_cast<double>(x) - lo), dh = std::fabs(static_cast<double>(hi) - x);
+  if (dl != dh) return dl < dh ? lo : hi;
+  return ((u >> 16) & 1) ? hi : lo;  // tie: the one whose last mantissa bit is 0
+}
+
+enum class Oracle { kExact, kInt8, kBf16 };
+
 // int8_oracle: the product Q8_0 x Q8_0 as llama.cpp defines it (activations quantized per 32
 // by the reference quantizer, integer block dots scaled by both scales), in double.
-void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed, bool int8_oracle = false) {
+void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed, Oracle oracle = Oracle::kExact) {
+  const bool int8_oracle = oracle == Oracle::kInt8, bf16 = oracle == Oracle::kBf16;
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   const size_t rb = row_bytes(type, s.k);
@@ -72,7 +91,8 @@ void run(DType type, const Shape& s, int threads, bool with_bias, uint32_t seed,
           acc += static_cast<double>(fp16_to_f32(wb[b].d)) * fp16_to_f32(ab.d) * static_cast<double>(dot);
         }
       }
-      for (int64_t i = 0; !int8_oracle && i < s.k; ++i) acc += static_cast<double>(wd[i]) * x[t * xs + i];
+      for (int64_t i = 0; !int8_oracle && !bf16 && i < s.k; ++i) acc += static_cast<double>(wd[i]) * x[t * xs + i];
+      for (int64_t i = 0; bf16 && i < s.k; ++i) acc += bf16_nearest(wd[i]) * bf16_nearest(x[t * xs + i]);
       const double d = y[t * ys + o] - acc;
       num += d * d;
       den += acc * acc;
@@ -95,6 +115,7 @@ class VisionGemmLevels : public test::LevelTest {
 TEST_P(VisionGemmLevels, MatchesDoubleProductOfDequantizedWeights) {
   if (!gemm_f32_is_simd()) GTEST_SKIP() << "no blocked GEMM at this level: gemm_f32 is the reference matmul";
   gemm_f32_disable_int8(true);  // Q8_0 through the float path here
+  set_vision_bf16(false);  // and F16 / BF16
   const Shape shapes[] = {{1, 32, 16}, {7, 96, 33}, {13, 300, 50}, {64, 512, 80}, {200, 544, 129}, {37, 1056, 16}};
   uint32_t seed = 1;
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
@@ -112,6 +133,22 @@ TEST_P(VisionGemmLevels, MatchesDoubleProductOfDequantizedWeights) {
   run(DType::Q4_K, {25, 768, 48}, 2, true, seed++);
   run(DType::Q6_K, {9, 256, 17}, 1, false, seed++);
   gemm_f32_disable_int8(false);
+  set_vision_bf16(true);
+}
+
+TEST_P(VisionGemmLevels, Bf16PathMatchesBf16RoundedProducts) {
+  if (!gemm_f32_is_simd() || !gemm_f32_has_bf16()) GTEST_SKIP() << "no BF16 GEMM at this level or on this CPU";
+  // Tokens not a multiple of 8, outputs not of 32, inputs not of the 256 slice or of 16.
+  const Shape shapes[] = {{1, 32, 32}, {9, 96, 33}, {13, 300, 50}, {200, 544, 129}, {37, 1056, 16}, {19, 588, 40}, {8, 2, 3}};
+  uint32_t seed = 300;
+  for (DType type : {DType::F16, DType::BF16})
+    for (const Shape& s : shapes)
+      for (int threads : {1, 2}) {
+        run(type, s, threads, (seed & 1) != 0, seed, Oracle::kBf16);
+        ++seed;
+      }
+  // An odd input count has no BF16 pairs: the float path, exact.
+  run(DType::F16, {5, 35, 20}, 1, true, seed++);
 }
 
 TEST_P(VisionGemmLevels, Q8_0IntegerPathMatchesQ8_0Products) {
@@ -120,7 +157,7 @@ TEST_P(VisionGemmLevels, Q8_0IntegerPathMatchesQ8_0Products) {
   uint32_t seed = 100;
   for (const Shape& s : shapes)
     for (int threads : {1, 2}) {
-      run(DType::Q8_0, s, threads, (seed & 1) != 0, seed, /*int8_oracle=*/true);
+      run(DType::Q8_0, s, threads, (seed & 1) != 0, seed, Oracle::kInt8);
       ++seed;
     }
 }

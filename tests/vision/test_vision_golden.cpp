@@ -50,10 +50,23 @@ class VisionGolden : public ::testing::TestWithParam<kernels::Isa> {  // param: 
     if (!e) e = VisionEncoder::load((kModels / model).string());
     return *e;
   }
+  void check_all_cases();
   std::map<std::string, std::unique_ptr<VisionEncoder>> encoders_;
 };
 
-TEST_P(VisionGolden, AllCases) {
+// On a CPU with BF16 dot products the SIMD levels' F16 towers run BF16 products
+// (kernels/gemm_f32.h); AllCasesFloatProducts checks the float paths those replace.
+TEST_P(VisionGolden, AllCases) { check_all_cases(); }
+
+TEST_P(VisionGolden, AllCasesFloatProducts) {
+  kernels::set_isa(GetParam());
+  if (!kernels::active_kernels().bf16_tile) GTEST_SKIP() << "no BF16 products at this level: AllCases ran the float ones";
+  kernels::set_vision_bf16(false);
+  check_all_cases();
+  kernels::set_vision_bf16(true);
+}
+
+void VisionGolden::check_all_cases() {
   kernels::set_isa(GetParam());
   ThreadPool pool(2);
   const auto cases = test::golden_cases("golden/vision");

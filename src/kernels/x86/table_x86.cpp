@@ -1,5 +1,6 @@
 // The x86-64 levels' tables. Compiled without ISA flags: it only takes the addresses of the
 // kernels, which dispatch calls once cpuid has shown the level's instructions.
+#include "core/cpu.h"
 #include "kernels/isa_levels.h"
 #include "kernels/x86/attention_tile_avx2.h"
 #include "kernels/x86/dot_avx2.h"
@@ -58,6 +59,14 @@ void fill_avx512vnni(KernelTable& t) {
   t.q8_split_act = vnni::q8_split_act;
   t.q8_tile = vnni::q8_tile;
   t.packed_k = vnni::kPackedKQuantTiles;
+  // AVX512-BF16 comes with AVX512-VNNI on every CPU that has it (Cooper Lake, Sapphire Rapids,
+  // Zen 4): not a level of its own; the entries are there when the CPU has it.
+  if (cpu_features().avx512bf16) {
+    t.bf16_tile = bf16x::gemm_bf16_tile;
+    t.bf16_pack = bf16x::gemm_bf16_pack;
+    t.bf16_act = bf16x::gemm_bf16_act;
+    t.attn_bf16_tiles = bf16x::attn_bf16_tiles;
+  }
 }
 
 }  // namespace pocket::kernels

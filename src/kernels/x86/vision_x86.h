@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/dispatch.h"
 #include "quant/types.h"
 
 namespace pocket::kernels {
@@ -40,5 +41,21 @@ void q8_split_act(const void* blocks, int64_t n, uint8_t* qa, float* da);
 void q8_tile(int n_rows, int64_t n_blocks, const uint8_t* qa, int64_t lda, const float* da, int64_t ldd,
              const uint8_t* panel, float* c, int64_t ldc, bool accumulate);
 }  // namespace vnni
+
+namespace bf16x {  // AVX512-BF16 (x86/gemm_bf16_avx512.cpp)
+// Panels as kernels/dispatch.h kBf16PanelWidth / kBf16SliceMax describe.
+// c[r*ldc + j] (= or +=) sum_{p<n_pairs} a[r*lda + 2p] * B[p][j][0] + a[r*lda + 2p+1] * B[p][j][1]
+// for r < n_rows (1..8), j < 32; a is BF16 (lda in elements, even), b a 64-byte aligned panel.
+void gemm_bf16_tile(int n_rows, int64_t n_pairs, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
+                    int64_t ldc, bool accumulate);
+// KernelTable::bf16_pack (contract in kernels/dispatch.h).
+bool gemm_bf16_pack(DType type, const uint8_t* row0, size_t stride, int n_rows, int64_t n_in, uint16_t* b,
+                    int64_t slice_stride);
+// n floats to BF16, round to nearest even.
+void gemm_bf16_act(const float* x, uint16_t* y, int64_t n);
+// KernelTable::attn_bf16_tiles (contract in kernels/dispatch.h).
+void attn_bf16_tiles(const uint16_t* a, int64_t lda, int n_rows, int64_t n_pairs, const uint16_t* b, int64_t n_tiles,
+                     int64_t tile_stride, float* c, int64_t ldc);
+}  // namespace bf16x
 
 }  // namespace pocket::kernels
