@@ -214,7 +214,6 @@ void attention_full_bf16(const KernelTable& kt, const FullAttentionArgs& a, Alig
   const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
   const int64_t n_items = n_qb * n_heads;
   std::atomic<int64_t> next{0};
-  const auto softmax = kt.ops.softmax;
   pool.run([&](int ith, int) {
     float* s = thread_base + ith * per_thread;
     float* o = s + kQueryBlock * lds;
@@ -234,9 +233,8 @@ void attention_full_bf16(const KernelTable& kt, const FullAttentionArgs& a, Alig
         kt.attn_bf16_tiles(qs + r * hd, hd, std::min(kBfRows, nq - r), hd_pairs, kpack + h * k_head, n_tiles,
                            hd * kTile, s + r * lds, lds);
       for (int r = 0; r < nq; ++r) {
-        softmax(s + r * lds, n);
         uint16_t* pr = ps + r * ldp;
-        kt.bf16_act(s + r * lds, pr, n);
+        kt.attn_bf16_softmax(s + r * lds, n, pr);
         if (n % 2) pr[n] = 0;  // the last pair's second token does not exist
       }
       for (int r = 0; r < nq; r += kBfRows)
@@ -251,7 +249,7 @@ void attention_full_bf16(const KernelTable& kt, const FullAttentionArgs& a, Alig
 
 void attention_full(const KernelTable& kt, const FullAttentionArgs& a, AlignedBuffer<float>& scratch,
                     ThreadPool& pool) {
-  if (a.bf16 && kt.attn_bf16_tiles && kt.bf16_act && vision_bf16_allowed() && a.head_dim % 2 == 0 &&
+  if (a.bf16 && kt.attn_bf16_tiles && kt.attn_bf16_softmax && kt.bf16_act && vision_bf16_allowed() && a.head_dim % 2 == 0 &&
       a.n_tokens > 0 && a.n_heads > 0) {
     attention_full_bf16(kt, a, scratch, pool);
   } else if (kt.attn_tile_gemm) {

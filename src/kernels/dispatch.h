@@ -72,6 +72,8 @@ using Bf16ActFn = void (*)(const float* x, uint16_t* y, int64_t n);
 // at b + t*tile_stride (BF16 elements), [n_pairs][16][2], 64-byte aligned.
 using AttnBf16TilesFn = void (*)(const uint16_t* a, int64_t lda, int n_rows, int64_t n_pairs, const uint16_t* b,
                                  int64_t n_tiles, int64_t tile_stride, float* c, int64_t ldc);
+// Softmax of the n scores s (overwritten with their exponentials), written to p as BF16.
+using AttnBf16SoftmaxFn = void (*)(float* s, int64_t n, uint16_t* p);
 // Vision attention micro-kernel (kernels/attention_full.h).
 using AttnTileGemmFn = void (*)(const float* a, int64_t lda, int n_rows, int64_t k, const float* b, int64_t n_tiles,
                                 int64_t tile_stride, float* c, int64_t ldc);
@@ -110,7 +112,8 @@ struct KernelTable {
   Bf16TileFn bf16_tile = nullptr;  // all three: the BF16 GEMM for F16 / BF16 weights (CPUs with BF16 dot products)
   Bf16PackFn bf16_pack = nullptr;
   Bf16ActFn bf16_act = nullptr;
-  AttnBf16TilesFn attn_bf16_tiles = nullptr;  // with bf16_act: the BF16 vision attention
+  AttnBf16TilesFn attn_bf16_tiles = nullptr;  // with bf16_act and attn_bf16_softmax: the BF16 vision attention
+  AttnBf16SoftmaxFn attn_bf16_softmax = nullptr;
 
   AttnTileGemmFn attn_tile_gemm = nullptr;  // the blocked vision attention
 };

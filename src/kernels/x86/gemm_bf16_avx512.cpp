@@ -10,10 +10,12 @@
 // GCC 12's _mm512_cvtph_ps passes _mm512_undefined_ps() as its unused merge source, which
 // -Wmaybe-uninitialized reports at every inlined call.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/x86/vision_x86.h"
@@ -145,7 +147,60 @@ void attn_rows(const uint16_t* a, int64_t lda, int64_t n_pairs, const uint16_t* 
   if (t < n_tiles) attn_pair<R, false>(a, lda, n_pairs, b + t * tile_stride, nullptr, c + 16 * t, ldc);
 }
 
+// exp(x) for 16 floats x <= 0 (scores less their maximum): x = n ln2 + r, |r| <= ln2/2, the
+// degree-6 polynomial of x86/ops_avx2.cpp's exp256 (relative error ~2e-7), scaled by 2^n with
+// vscalefps; 0 below -87.3 (and for -inf).
+inline __m512 exp_nonpos(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654785156250f);
+  const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  x = _mm512_max_ps(x, lo);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), _mm512_scalef_ps(p, n));
+}
+
 }  // namespace
+
+void attn_bf16_softmax(float* s, int64_t n, uint16_t* p) {
+  __m512 vmx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) vmx = _mm512_max_ps(vmx, _mm512_loadu_ps(s + i));
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1);
+  if (i < n) vmx = _mm512_mask_max_ps(vmx, tail, vmx, _mm512_maskz_loadu_ps(tail, s + i));
+  const float mx = _mm512_reduce_max_ps(vmx);
+  if (mx == -std::numeric_limits<float>::infinity()) {  // no finite score: all zero, as ops.softmax
+    std::memset(p, 0, static_cast<size_t>(n) * 2);
+    return;
+  }
+  vmx = _mm512_set1_ps(mx);
+  __m512 acc = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m512 e = exp_nonpos(_mm512_sub_ps(_mm512_loadu_ps(s + i), vmx));
+    _mm512_storeu_ps(s + i, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  if (i < n) {
+    const __m512 e = _mm512_maskz_mov_ps(tail, exp_nonpos(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, s + i), vmx)));
+    _mm512_mask_storeu_ps(s + i, tail, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(acc));
+  for (i = 0; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i),
+                        (__m256i)_mm512_cvtneps_pbh(_mm512_mul_ps(_mm512_loadu_ps(s + i), inv)));
+  if (i < n)
+    _mm256_mask_storeu_epi16(p + i, tail,
+                             (__m256i)_mm512_cvtneps_pbh(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail, s + i), inv)));
+}
 
 void attn_bf16_tiles(const uint16_t* a, int64_t lda, int n_rows, int64_t n_pairs, const uint16_t* b, int64_t n_tiles,
                      int64_t tile_stride, float* c, int64_t ldc) {

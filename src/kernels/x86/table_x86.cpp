@@ -66,6 +66,7 @@ void fill_avx512vnni(KernelTable& t) {
     t.bf16_pack = bf16x::gemm_bf16_pack;
     t.bf16_act = bf16x::gemm_bf16_act;
     t.attn_bf16_tiles = bf16x::attn_bf16_tiles;
+    t.attn_bf16_softmax = bf16x::attn_bf16_softmax;
   }
 }
 

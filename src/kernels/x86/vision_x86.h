@@ -53,6 +53,8 @@ bool gemm_bf16_pack(DType type, const uint8_t* row0, size_t stride, int n_rows, 
                     int64_t slice_stride);
 // n floats to BF16, round to nearest even.
 void gemm_bf16_act(const float* x, uint16_t* y, int64_t n);
+// KernelTable::attn_bf16_softmax (contract in kernels/dispatch.h).
+void attn_bf16_softmax(float* s, int64_t n, uint16_t* p);
 // KernelTable::attn_bf16_tiles (contract in kernels/dispatch.h).
 void attn_bf16_tiles(const uint16_t* a, int64_t lda, int n_rows, int64_t n_pairs, const uint16_t* b, int64_t n_tiles,
                      int64_t tile_stride, float* c, int64_t ldc);
