@@ -225,7 +225,13 @@ pocket_status pocket_session_generate(pocket_session* session, const pocket_gene
                          "pocket_result.size is not set: set it to sizeof(pocket_result)");
     GenerateOptions go;
     go.max_tokens = p.max_tokens;
-    go.sampling = SamplerParams{p.temperature, p.top_k, p.top_p, p.min_p, p.repeat_penalty, p.repeat_last_n, p.seed};
+    go.sampling.temperature = p.temperature;
+    go.sampling.top_k = p.top_k;
+    go.sampling.top_p = p.top_p;
+    go.sampling.min_p = p.min_p;
+    go.sampling.repeat_penalty = p.repeat_penalty;
+    go.sampling.repeat_last_n = p.repeat_last_n;
+    go.sampling.seed = p.seed;
     for (size_t i = 0; i < p.n_stop; ++i) go.stop.emplace_back(p.stop[i]);
     go.json_object = p.json_object != 0;
     if (p.json_schema != nullptr) {

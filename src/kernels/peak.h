@@ -10,6 +10,7 @@ namespace pocket::kernels {
 
 struct ComputePeak {
   double fp32_gflops = 0;  // 2 x FMAs per second, the widest FMA the CPU has
+  double fp32_256_gflops = 0;  // the same with 256-bit vectors (what the AVX2 float kernels use)
   double bf16_gflops = 0;  // 2 x BF16 multiply-adds per second (vdpbf16ps); 0 without BF16 dot products
   double int8_gops = 0;    // 2 x int8 multiply-adds per second (vpdpbusd, or AVX2 vpmaddubsw); 0 without
   std::string fp32_how, bf16_how, int8_how;  // the instruction each was measured with

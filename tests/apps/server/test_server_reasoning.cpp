@@ -6,6 +6,7 @@
 // reasoning template (written here) whose generation prompt opens a thinking block and begins
 // it, as templates that force thinking do. (The tiny model repeats its last token with logit
 // margins over 100, so what it writes is known: "," while thinking, then [/THINK] again.)
+#include <cstdio>
 #include <fstream>
 
 #include "server_process.h"
@@ -22,10 +23,16 @@ const char* kTemplate =
     "{% elif m.role == 'tool' %}[TOOL_RESULTS]{{ m.content }}[/TOOL_RESULTS]{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}[THINK]Hmm,{% endif %}";
 
+// The template file, written once per test process and removed when it exits.
+struct TemplateFile {
+  std::string path = binary_path("reasoning_template_" + std::to_string(::getpid()) + ".jinja");
+  TemplateFile() { std::ofstream(path) << kTemplate; }
+  ~TemplateFile() { std::remove(path.c_str()); }
+};
+
 std::string reasoning_server_args() {
-  const std::string path = binary_path("reasoning_template_" + std::to_string(::getpid()) + ".jinja");
-  std::ofstream(path) << kTemplate;
-  return "-m " + model_path("tiny-ministral3-f16.gguf") + " -c 1024 --chat-template-file " + path;
+  static const TemplateFile file;
+  return "-m " + model_path("tiny-ministral3-f16.gguf") + " -c 1024 --chat-template-file " + file.path;
 }
 
 // Greedy, with the tokens' texts (logprobs) to check the split against.
