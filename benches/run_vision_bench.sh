@@ -11,7 +11,10 @@
 #     benches/run_vision_bench.sh
 #
 # LEVELS="native avx2" also runs Pocket with POCKET_ISA=avx2 against LLAMA_MTMD_AVX2 (llama.cpp
-# built with GGML_NATIVE=OFF GGML_AVX2=ON GGML_AVX512=OFF). THREADS (default 2), REPS (default 3).
+# built with GGML_NATIVE=OFF GGML_AVX2=ON GGML_AVX512=OFF). THREADS (default 2), REPS (default 3),
+# TOWERS (a regex over the row presets, default all), TTFT=0 skips the whole-process rows.
+# llama.cpp runs under a LLAMA_MAX_GB virtual memory limit (default 16): its Pixtral encode of
+# a 1008x756 image asks for more than 24 GB and would otherwise be killed by the OOM killer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/bin}
@@ -19,12 +22,15 @@ DIR=${POCKET_BENCH_DIR:-/tmp/pocket-bench}
 REPS=${REPS:-3}
 THREADS=${THREADS:-2}
 LEVELS=${LEVELS:-native}
+TOWERS=${TOWERS:-.}
+TTFT=${TTFT:-1}
+LLAMA_MAX_GB=${LLAMA_MAX_GB:-16}
 SHARED=${SHARED:-../shared}
 mkdir -p "$DIR"
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b != "nan" && b > 0) printf "%.2f", b / a; else print "n/a"}'; }
-secs() { awk -v a="$1" 'BEGIN {if (a == "nan" || a == "") print "n/a"; else printf "%.2f", a}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b != "nan" && b > 0) printf "%.2fx", b / a; else print "n/a"}'; }
+secs() { awk -v a="$1" 'BEGIN {if (a == "nan" || a == "") print "failed"; else printf "%.2f", a}'; }
 
 mmproj() {  # preset type -> path (made once)
   local f="$DIR/mm-$1-$2.gguf"
@@ -45,7 +51,8 @@ image() {  # WxH -> a test-pattern PNG
 # llama-mtmd-cli: median ms per encoded chunk (tile) of one image; the template only has to render.
 llama_tile_s() {  # bin model mmproj image threads
   [ -n "$1" ] && [ -x "$1" ] || { echo nan; return; }
-  "$1" -m "$2" --mmproj "$3" --image "$4" -p "Describe." -n 1 -t "$5" --chat-template chatml 2>&1 |
+  { (ulimit -v $((LLAMA_MAX_GB * 1024 * 1024)); "$1" -m "$2" --mmproj "$3" --image "$4" -p "Describe." -n 1 -t "$5" \
+      --chat-template chatml) 2>&1 || true; } |
     sed -nE 's/.*mtmd batch encoding done in ([0-9]+) ms.*/\1/p' | median | awk '{if ($1 == "nan") print "nan"; else print $1 / 1000}'
 }
 wall_s() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'; }
@@ -60,6 +67,7 @@ towers=("smolvlm2-256m f16 smolvlm2-256m q8_0 512x512"
         "smolvlm2-2.2b f16 smolvlm2-2.2b q4_k_m 384x384"
         "pixtral-3b f16 ministral3-3b q4_k_m 1008x756")
 for row in "${towers[@]}"; do
+  [[ $row =~ $TOWERS ]] || continue
   read -r mpreset mtype tpreset ttype size <<<"$row"
   mm=$(mmproj "$mpreset" "$mtype"); tm=$(text_model "$tpreset" "$ttype"); img=$(image "$size")
   w=${size%x*}; h=${size#*x}
@@ -72,11 +80,12 @@ for row in "${towers[@]}"; do
     frac=$(echo "$out" | sed -nE 's/.*products are (.*): [0-9]+ GFLOP\/s = ([0-9]+)% of that peak.*/\2% (\1)/p')
     nmse=$(echo "$out" | sed -nE 's/^BF16 products vs float products: NMSE (.*)/\1/p')
     l=$(llama_tile_s "$llama" "$tm" "$mm" "$img" "$THREADS")
-    echo "| $mpreset $mtype | $size | $level | $THREADS | $(secs "$p") | $(secs "$l") | $(ratio "$p" "$l")x | ${frac:-n/a} | ${nmse:-n/a} |"
+    echo "| $mpreset $mtype | $size | $level | $THREADS | $(secs "$p") | $(secs "$l") | $(ratio "$p" "$l") | ${frac:-n/a} | ${nmse:-n/a} |"
   done
 done
 
 # Whole process to the first token: a 1920x1080 photo with SmolVLM2-256M (13 tiles).
+[ "$TTFT" = 1 ] || exit 0
 echo
 echo "| whole process, 1920x1080 photo, SmolVLM2-256M Q8_0 + F16 mmproj, first token | level | threads | Pocket s | llama.cpp s | speed-up |"
 echo "|---|---|---:|---:|---:|---:|"
@@ -94,5 +103,5 @@ for level in $LEVELS; do
   done
   p=$(printf '%s\n' "${ps[@]}" | median); l=nan
   [ ${#ls[@]} -gt 0 ] && l=$(printf '%s\n' "${ls[@]}" | median)
-  echo "| 13 tiles + prefill of 872 tokens | $level | $THREADS | $(secs "$p") | $(secs "$l") | $(ratio "$p" "$l")x |"
+  echo "| 13 tiles + prefill of 872 tokens | $level | $THREADS | $(secs "$p") | $(secs "$l") | $(ratio "$p" "$l") |"
 done
