@@ -19,6 +19,21 @@ constexpr int kRows = 6;             // query rows per micro-kernel call
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// Work items (head, block of kQueryBlock queries) handed out dynamically: blocks at the end of the
+// sequence are shorter, and threads may be shared with other work. body(ith, h, i0, nq).
+template <typename Body>
+void for_each_query_block(int64_t n, int n_heads, ThreadPool& pool, Body&& body) {
+  const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
+  const int64_t n_items = n_qb * n_heads;
+  std::atomic<int64_t> next{0};
+  pool.run([&](int ith, int) {
+    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
+      const int64_t i0 = (it % n_qb) * kQueryBlock;
+      body(ith, static_cast<int>(it / n_qb), i0, static_cast<int>(std::min(kQueryBlock, n - i0)));
+    }
+  });
+}
+
 void attention_full_ref(const FullAttentionArgs& a, AlignedBuffer<float>& scratch, ThreadPool& pool) {
   const int64_t n = a.n_tokens;
   const int hd = a.head_dim;
@@ -107,36 +122,26 @@ void attention_full_blocked(const KernelTable& kt, const FullAttentionArgs& a, A
     }
   });
 
-  // Work items (head, query block) handed out dynamically: blocks at the end of the sequence
-  // are shorter, and threads may be shared with other work.
-  const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
-  const int64_t n_items = n_qb * n_heads;
-  std::atomic<int64_t> next{0};
   const auto softmax = kt.ops.softmax;
-  pool.run([&](int ith, int) {
+  for_each_query_block(n, n_heads, pool, [&](int ith, int h, int64_t i0, int nq) {
     float* s = scratch.data() + pack_size + ith * per_thread;
     float* qs = s + s_size;
     float* o = qs + q_size;
-    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
-      const int64_t h = it / n_qb;
-      const int64_t i0 = (it % n_qb) * kQueryBlock;
-      const int nq = static_cast<int>(std::min(kQueryBlock, n - i0));
-      for (int r = 0; r < nq; ++r) {
-        const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
-        for (int d = 0; d < hd; ++d) qs[r * hd + d] = qi[d] * a.scale;
-      }
-      // S = (scale Q) K^T over all keys, softmax per row over the n real keys, O = P V.
-      for (int r = 0; r < nq; r += kRows) {
-        kt.attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles, hd * kTile,
-                          s + r * lds, lds);
-      }
-      for (int r = 0; r < nq; ++r) softmax(s + r * lds, n);
-      for (int r = 0; r < nq; r += kRows) {
-        kt.attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks, n * kTile,
-                          o + r * hd_pad, hd_pad);
-      }
-      for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
+    for (int r = 0; r < nq; ++r) {
+      const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
+      for (int d = 0; d < hd; ++d) qs[r * hd + d] = qi[d] * a.scale;
     }
+    // S = (scale Q) K^T over all keys, softmax per row over the n real keys, O = P V.
+    for (int r = 0; r < nq; r += kRows) {
+      kt.attn_tile_gemm(qs + r * hd, hd, std::min(kRows, nq - r), hd, kpack + h * head_pack, n_tiles, hd * kTile,
+                        s + r * lds, lds);
+    }
+    for (int r = 0; r < nq; ++r) softmax(s + r * lds, n);
+    for (int r = 0; r < nq; r += kRows) {
+      kt.attn_tile_gemm(s + r * lds, lds, std::min(kRows, nq - r), n, vpack + h * head_vpack, n_chunks, n * kTile,
+                        o + r * hd_pad, hd_pad);
+    }
+    for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
   });
 }
 
@@ -211,37 +216,29 @@ void attention_full_bf16(const KernelTable& kt, const FullAttentionArgs& a, Alig
     }
   });
 
-  const int64_t n_qb = (n + kQueryBlock - 1) / kQueryBlock;
-  const int64_t n_items = n_qb * n_heads;
-  std::atomic<int64_t> next{0};
-  pool.run([&](int ith, int) {
+  for_each_query_block(n, n_heads, pool, [&](int ith, int h, int64_t i0, int nq) {
     float* s = thread_base + ith * per_thread;
     float* o = s + kQueryBlock * lds;
     float* qrow = o + kQueryBlock * hd_pad;
     auto* qs = reinterpret_cast<uint16_t*>(qrow + round_up(hd, 16));
     uint16_t* ps = qs + q_halves;
-    for (int64_t it = next.fetch_add(1); it < n_items; it = next.fetch_add(1)) {
-      const int64_t h = it / n_qb;
-      const int64_t i0 = (it % n_qb) * kQueryBlock;
-      const int nq = static_cast<int>(std::min(kQueryBlock, n - i0));
-      for (int r = 0; r < nq; ++r) {
-        const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
-        for (int d = 0; d < hd; ++d) qrow[d] = qi[d] * a.scale;
-        kt.bf16_act(qrow, qs + r * hd, hd);
-      }
-      for (int r = 0; r < nq; r += kBfRows)
-        kt.attn_bf16_tiles(qs + r * hd, hd, std::min(kBfRows, nq - r), hd_pairs, kpack + h * k_head, n_tiles,
-                           hd * kTile, s + r * lds, lds);
-      for (int r = 0; r < nq; ++r) {
-        uint16_t* pr = ps + r * ldp;
-        kt.attn_bf16_softmax(s + r * lds, n, pr);
-        if (n % 2) pr[n] = 0;  // the last pair's second token does not exist
-      }
-      for (int r = 0; r < nq; r += kBfRows)
-        kt.attn_bf16_tiles(ps + r * ldp, ldp, std::min(kBfRows, nq - r), tok_pairs, vpack + h * v_head, n_chunks,
-                           tok_pairs * 2 * kTile, o + r * hd_pad, hd_pad);
-      for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
+    for (int r = 0; r < nq; ++r) {
+      const float* qi = a.q + (i0 + r) * a.q_stride + h * hd;
+      for (int d = 0; d < hd; ++d) qrow[d] = qi[d] * a.scale;
+      kt.bf16_act(qrow, qs + r * hd, hd);
     }
+    for (int r = 0; r < nq; r += kBfRows)
+      kt.attn_bf16_tiles(qs + r * hd, hd, std::min(kBfRows, nq - r), hd_pairs, kpack + h * k_head, n_tiles,
+                         hd * kTile, s + r * lds, lds);
+    for (int r = 0; r < nq; ++r) {
+      uint16_t* pr = ps + r * ldp;
+      kt.attn_bf16_softmax(s + r * lds, n, pr);
+      if (n % 2) pr[n] = 0;  // the last pair's second token does not exist
+    }
+    for (int r = 0; r < nq; r += kBfRows)
+      kt.attn_bf16_tiles(ps + r * ldp, ldp, std::min(kBfRows, nq - r), tok_pairs, vpack + h * v_head, n_chunks,
+                         tok_pairs * 2 * kTile, o + r * hd_pad, hd_pad);
+    for (int r = 0; r < nq; ++r) std::memcpy(a.out + (i0 + r) * a.out_stride + h * hd, o + r * hd_pad, sizeof(float) * hd);
   });
 }
 

@@ -34,6 +34,30 @@ double bf16(double xd) {
   return ((u >> 16) & 1) ? hi : lo;
 }
 
+// Random Q, K and V of n tokens x d, each its own array; args() points attention at them.
+struct Qkv {
+  std::vector<float> q, k, v;
+  int64_t n, d;
+  Qkv(int64_t n_, int64_t d_, uint32_t seed, float sigma) : q(n_ * d_), k(n_ * d_), v(n_ * d_), n(n_), d(d_) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, sigma);
+    for (auto* vec : {&q, &k, &v})
+      for (float& x : *vec) x = dist(rng);
+  }
+  FullAttentionArgs args(int heads, int head_dim, float scale) const {
+    FullAttentionArgs a;
+    a.q = q.data();
+    a.k = k.data();
+    a.v = v.data();
+    a.n_tokens = n;
+    a.n_heads = heads;
+    a.head_dim = head_dim;
+    a.q_stride = a.k_stride = a.v_stride = a.out_stride = d;
+    a.scale = scale;
+    return a;
+  }
+};
+
 struct Case {
   int64_t n;
   int heads;
@@ -107,20 +131,12 @@ TEST_P(AttentionFullLevels, Bf16MatchesBf16RoundedComputation) {
   for (const Case& c : kCases) {
     if (c.head_dim % 2) continue;
     const int64_t d = static_cast<int64_t>(c.heads) * c.head_dim;
-    std::mt19937 rng(seed++);
-    std::normal_distribution<float> dist(0.0f, 1.5f);
-    std::vector<float> q(c.n * d), k(c.n * d), v(c.n * d), out(c.n * d), exact(c.n * d);
-    for (auto* vec : {&q, &k, &v})
-      for (float& x : *vec) x = dist(rng);
-    FullAttentionArgs a;
-    a.q = q.data();
-    a.k = k.data();
-    a.v = v.data();
-    a.n_tokens = c.n;
-    a.n_heads = c.heads;
-    a.head_dim = c.head_dim;
-    a.q_stride = a.k_stride = a.v_stride = a.out_stride = d;
-    a.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    const Qkv in(c.n, d, seed++, 1.5f);
+    const std::vector<float>& q = in.q;
+    const std::vector<float>& k = in.k;
+    const std::vector<float>& v = in.v;
+    std::vector<float> out(c.n * d), exact(c.n * d);
+    FullAttentionArgs a = in.args(c.heads, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim)));
     AlignedBuffer<float> scratch;
     a.out = out.data();
     attention_full(table(), a, scratch, pool);
@@ -155,20 +171,9 @@ TEST_P(AttentionFullLevels, Bf16MatchesBf16RoundedComputation) {
 TEST(AttentionFull, SingleThreadEqualsMultiThread) {
   ThreadPool p1(1), p3(3);
   const int64_t n = 70, d = 64;
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist;
-  std::vector<float> q(n * d), k(n * d), v(n * d), o1(n * d), o3(n * d);
-  for (auto* vec : {&q, &k, &v})
-    for (float& x : *vec) x = dist(rng);
-  FullAttentionArgs a;
-  a.q = q.data();
-  a.k = k.data();
-  a.v = v.data();
-  a.n_tokens = n;
-  a.n_heads = 4;
-  a.head_dim = 16;
-  a.q_stride = a.k_stride = a.v_stride = a.out_stride = d;
-  a.scale = 0.25f;
+  const Qkv in(n, d, 7, 1.0f);
+  std::vector<float> o1(n * d), o3(n * d);
+  FullAttentionArgs a = in.args(4, 16, 0.25f);
   AlignedBuffer<float> s1, s3;
   a.out = o1.data();
   attention_full(a, s1, p1);
