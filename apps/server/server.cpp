@@ -198,6 +198,7 @@ int run_server(const ServerOptions& opt, std::function<std::unique_ptr<Engine>()
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (st->trim_pending && st->ready && st->sched->active() == 0 && st->sched->queued() == 0) {
         st->trim_pending = false;
+        if (st->vision) st->vision->release_scratch();  // the tower's activations, kept across tiles
 #ifdef __GLIBC__
         malloc_trim(0);
 #endif

@@ -20,6 +20,7 @@ class SiglipEncoder final : public VisionEncoder {
 
   std::pair<int64_t, int64_t> typical_input() const override;
   double encode_flops(int64_t width, int64_t height) const override;
+  void release_scratch() const override { scratch_.clear(); }
   DType weight_type() const override { return layers_.empty() ? DType::F32 : layers_[0].wq.type; }
 
   // ---- the family's media rules (vision/smolvlm_family.cpp) ----

@@ -122,6 +122,10 @@ class VisionEncoder {
   void set_cache(std::shared_ptr<EmbeddingCache> cache) { cache_ = std::move(cache); }
   const EmbeddingCache* cache() const { return cache_.get(); }
 
+  // Frees the activations kept between encode calls (the server calls it when its image traffic
+  // is over; the next encode allocates them again).
+  virtual void release_scratch() const {}
+
   // pixtral: the [IMG_BREAK] embedding stored in the mmproj (v.token_embd.img_break), [n_embd];
   // empty when the file has none or the family does not use one.
   const std::vector<float>& img_break() const { return img_break_; }

@@ -27,6 +27,12 @@ void VitScratchPool::give(std::unique_ptr<VitScratch> s) const {
   if (!idle_) idle_ = std::move(s);
 }
 
+void VitScratchPool::clear() const {
+  std::unique_ptr<VitScratch> drop;
+  std::lock_guard<std::mutex> lk(mu_);
+  drop = std::move(idle_);
+}
+
 void VitScratch::reserve(const VitConfig& c, int64_t n) {
   const size_t nd = static_cast<size_t>(n * c.d_model), nf = static_cast<size_t>(n * c.d_ff);
   for (AlignedBuffer<float>* b : {&xn, &q, &k, &v, &attn, &proj})

@@ -55,6 +55,7 @@ class VitScratchPool {
   static constexpr size_t kKeepBytes = size_t{128} << 20;
   std::unique_ptr<VitScratch> take() const;
   void give(std::unique_ptr<VitScratch> s) const;
+  void clear() const;  // frees the idle scratch (scratch in use is unaffected)
 
   // take() in a scope, give() at its end.
   struct Lease {
