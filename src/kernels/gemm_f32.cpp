@@ -22,6 +22,18 @@ std::atomic<bool> g_no_int8{false};
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// The last panel of an output count that is not a multiple of the panel width: the tile was
+// computed into `t` (rows x width); only its first nr columns exist in c (= or += by acc).
+void store_partial_tile(const float* t, int64_t width, int rows, int64_t nr, float* c, int64_t ldc, bool acc) {
+  for (int r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = (acc ? c[r * ldc + j] : 0.0f) + t[r * width + j];
+}
+
+// bias[n0, n1) added to output rows [m0, m1) once their last slice is in: an item's outputs.
+void add_bias(void (*add)(float*, const float*, int64_t), const float* bias, float* y, int64_t y_stride, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
+}
+
 // Q8_0 weights through int8 products (see gemm_f32.h). Same item structure as the float path:
 // runs of 32-output panels over all tokens, 4 tokens per micro-kernel call, 512-input slices.
 void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, int64_t x_stride, int64_t M, float* y,
@@ -84,16 +96,12 @@ void gemm_q8_0_int8(const KernelTable& kt, const WeightRef& w, const float* x, i
               } else {
                 alignas(64) float t[kTileM * kTileN];
                 kt.q8_tile(rows, n_blk, a, lda, s, ldd, panel, t, kTileN, false);
-                for (int r = 0; r < rows; ++r)
-                  for (int64_t j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kTileN + j];
+                store_partial_tile(t, kTileN, rows, nr, c, y_stride, acc);
               }
             }
           }
         }
-        if (bias) {
-          const int64_t n0 = p0 * kTileN, n1 = std::min(N, (p0 + np) * kTileN);
-          for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
-        }
+        if (bias) add_bias(add, bias, y, y_stride, m0, m1, p0 * kTileN, std::min(N, (p0 + np) * kTileN));
       }
     }
   });
@@ -154,16 +162,12 @@ void gemm_bf16(const KernelTable& kt, const WeightRef& w, const float* x, int64_
               } else {
                 alignas(64) float t[kTileM * kTileN];
                 kt.bf16_tile(rows, n_pairs, a, lda, panel(slice, pi), t, kTileN, false);
-                for (int r = 0; r < rows; ++r)
-                  for (int64_t j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kTileN + j];
+                store_partial_tile(t, kTileN, rows, nr, c, y_stride, acc);
               }
             }
           }
         }
-        if (bias) {
-          const int64_t n0 = p0 * kTileN, n1 = std::min(N, (p0 + np) * kTileN);
-          for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
-        }
+        if (bias) add_bias(add, bias, y, y_stride, m0, m1, p0 * kTileN, std::min(N, (p0 + np) * kTileN));
       }
     }
   });
@@ -278,16 +282,12 @@ void gemm_f32(const WeightRef& w, const float* x, int64_t x_stride, int64_t n_to
                 // Last panel of an output count that is not a multiple of 16: only nr columns exist.
                 alignas(32) float t[kMr * kNr];
                 kt.gemm_f32_tile(rows, kc, a, x_stride, b, t, kNr, false);
-                for (int r = 0; r < rows; ++r)
-                  for (int j = 0; j < nr; ++j) c[r * y_stride + j] = (acc ? c[r * y_stride + j] : 0.0f) + t[r * kNr + j];
+                store_partial_tile(t, kNr, rows, nr, c, y_stride, acc);
               }
             }
           }
         }
-        if (bias) {
-          const int64_t n0 = p0 * kNr, n1 = std::min(N, (p0 + np) * kNr);
-          for (int64_t m = m0; m < m1; ++m) add(y + m * y_stride + n0, bias + n0, n1 - n0);
-        }
+        if (bias) add_bias(add, bias, y, y_stride, m0, m1, p0 * kNr, std::min(N, (p0 + np) * kNr));
       }
     }
   });
